@@ -1,0 +1,315 @@
+//! Table definitions and their stored records (`docs/storage.md`, "Table
+//! records").
+
+use tarn_expr::ScalarType;
+
+use crate::codec::{put_bytes, DecodeError, Reader};
+
+/// Version byte of table records.
+const TABLE_VERSION: u8 = 1;
+
+const F_ID: u8 = 1;
+const F_NAME: u8 = 2;
+const F_STATUS: u8 = 3;
+const F_CREATED: u8 = 4;
+const F_HASH_KEY: u8 = 5;
+const F_RANGE_KEY: u8 = 6;
+const F_ATTR_DEF: u8 = 7;
+const F_BILLING: u8 = 8;
+const F_THROUGHPUT: u8 = 9;
+const F_THROUGHPUT_HISTORY: u8 = 10;
+const F_PPR_SWITCH: u8 = 11;
+
+/// A named, typed attribute: a key schema element or an attribute definition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyAttr {
+    /// Attribute name.
+    pub name: String,
+    /// Its scalar type.
+    pub ty: ScalarType,
+}
+
+/// A table's primary key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeySchema {
+    /// The partition (HASH) key.
+    pub hash: KeyAttr,
+    /// The sort (RANGE) key, if the table has one.
+    pub range: Option<KeyAttr>,
+}
+
+/// How a table is billed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BillingMode {
+    /// Provisioned read and write capacity units.
+    Provisioned,
+    /// On demand.
+    PayPerRequest,
+}
+
+/// The lifecycle state of a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableStatus {
+    /// Usable.
+    Active,
+    /// Deleted; its data is being dropped in the background.
+    Deleting,
+}
+
+/// Provisioned capacity and its change history, as DescribeTable reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Throughput {
+    /// Read capacity units (0 for on-demand tables).
+    pub read_units: u64,
+    /// Write capacity units (0 for on-demand tables).
+    pub write_units: u64,
+    /// When capacity was last raised, ms since the epoch, 0 if never.
+    pub last_increase_ms: u64,
+    /// When capacity was last lowered, ms since the epoch, 0 if never.
+    pub last_decrease_ms: u64,
+    /// Decreases made during the current UTC day.
+    pub decreases_today: u32,
+}
+
+/// Everything the catalog knows about one table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableDef {
+    /// Numeric id, the prefix of every key of the table; never reused.
+    pub id: u32,
+    /// Table name.
+    pub name: String,
+    /// Lifecycle state.
+    pub status: TableStatus,
+    /// Creation time, ms since the epoch.
+    pub created_ms: u64,
+    /// Primary key.
+    pub key_schema: KeySchema,
+    /// Attribute definitions in request order.
+    pub attribute_definitions: Vec<KeyAttr>,
+    /// Billing mode.
+    pub billing_mode: BillingMode,
+    /// Provisioned capacity (zero for on-demand).
+    pub throughput: Throughput,
+    /// When the table last switched to on-demand, ms since the epoch, if ever
+    /// (including at creation).
+    pub pay_per_request_since_ms: Option<u64>,
+}
+
+fn put_field(out: &mut Vec<u8>, tag: u8, payload: &[u8]) {
+    out.push(tag);
+    put_bytes(out, payload);
+}
+
+fn key_attr_payload(a: &KeyAttr) -> Vec<u8> {
+    let mut p = Vec::with_capacity(a.name.len() + 2);
+    put_bytes(&mut p, a.name.as_bytes());
+    p.push(a.ty.as_str().as_bytes()[0]);
+    p
+}
+
+fn decode_key_attr(payload: &[u8]) -> Result<KeyAttr, DecodeError> {
+    let mut r = Reader::new(payload);
+    let name = r.str()?.to_owned();
+    let ty = match r.u8()? {
+        b'S' => ScalarType::S,
+        b'N' => ScalarType::N,
+        b'B' => ScalarType::B,
+        _ => return Err(DecodeError("unknown attribute type")),
+    };
+    Ok(KeyAttr { name, ty })
+}
+
+impl TableDef {
+    /// Encodes the table record.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![TABLE_VERSION];
+        put_field(&mut out, F_ID, &self.id.to_be_bytes());
+        put_field(&mut out, F_NAME, self.name.as_bytes());
+        let status = match self.status {
+            TableStatus::Active => 1u8,
+            TableStatus::Deleting => 2,
+        };
+        put_field(&mut out, F_STATUS, &[status]);
+        put_field(&mut out, F_CREATED, &self.created_ms.to_be_bytes());
+        put_field(
+            &mut out,
+            F_HASH_KEY,
+            &key_attr_payload(&self.key_schema.hash),
+        );
+        if let Some(range) = &self.key_schema.range {
+            put_field(&mut out, F_RANGE_KEY, &key_attr_payload(range));
+        }
+        for def in &self.attribute_definitions {
+            put_field(&mut out, F_ATTR_DEF, &key_attr_payload(def));
+        }
+        let billing = match self.billing_mode {
+            BillingMode::Provisioned => 1u8,
+            BillingMode::PayPerRequest => 2,
+        };
+        put_field(&mut out, F_BILLING, &[billing]);
+        let t = &self.throughput;
+        let mut p = Vec::with_capacity(16);
+        p.extend_from_slice(&t.read_units.to_be_bytes());
+        p.extend_from_slice(&t.write_units.to_be_bytes());
+        put_field(&mut out, F_THROUGHPUT, &p);
+        let mut h = Vec::with_capacity(20);
+        h.extend_from_slice(&t.last_increase_ms.to_be_bytes());
+        h.extend_from_slice(&t.last_decrease_ms.to_be_bytes());
+        h.extend_from_slice(&t.decreases_today.to_be_bytes());
+        put_field(&mut out, F_THROUGHPUT_HISTORY, &h);
+        if let Some(ms) = self.pay_per_request_since_ms {
+            put_field(&mut out, F_PPR_SWITCH, &ms.to_be_bytes());
+        }
+        out
+    }
+
+    /// Decodes a table record, skipping fields it does not know.
+    pub fn decode(buf: &[u8]) -> Result<TableDef, DecodeError> {
+        let mut r = Reader::new(buf);
+        if r.u8()? != TABLE_VERSION {
+            return Err(DecodeError("unknown table record version"));
+        }
+        let mut id = None;
+        let mut name = None;
+        let mut status = TableStatus::Active;
+        let mut created_ms = 0;
+        let mut hash = None;
+        let mut range = None;
+        let mut attribute_definitions = Vec::new();
+        let mut billing_mode = BillingMode::Provisioned;
+        let mut throughput = Throughput::default();
+        let mut pay_per_request_since_ms = None;
+        while !r.is_empty() {
+            let tag = r.u8()?;
+            let mut f = Reader::new(r.bytes()?);
+            match tag {
+                F_ID => id = Some(f.u32()?),
+                F_NAME => {
+                    let rest = f.take(payload_len(&f))?;
+                    let s = std::str::from_utf8(rest).map_err(|_| DecodeError("invalid utf-8"))?;
+                    name = Some(s.to_owned());
+                }
+                F_STATUS => {
+                    status = match f.u8()? {
+                        1 => TableStatus::Active,
+                        2 => TableStatus::Deleting,
+                        _ => return Err(DecodeError("unknown table status")),
+                    }
+                }
+                F_CREATED => created_ms = f.u64()?,
+                F_HASH_KEY => hash = Some(decode_key_attr(f.take(payload_len(&f))?)?),
+                F_RANGE_KEY => range = Some(decode_key_attr(f.take(payload_len(&f))?)?),
+                F_ATTR_DEF => {
+                    attribute_definitions.push(decode_key_attr(f.take(payload_len(&f))?)?)
+                }
+                F_BILLING => {
+                    billing_mode = match f.u8()? {
+                        1 => BillingMode::Provisioned,
+                        2 => BillingMode::PayPerRequest,
+                        _ => return Err(DecodeError("unknown billing mode")),
+                    }
+                }
+                F_THROUGHPUT => {
+                    throughput.read_units = f.u64()?;
+                    throughput.write_units = f.u64()?;
+                }
+                F_THROUGHPUT_HISTORY => {
+                    throughput.last_increase_ms = f.u64()?;
+                    throughput.last_decrease_ms = f.u64()?;
+                    throughput.decreases_today = f.u32()?;
+                }
+                F_PPR_SWITCH => pay_per_request_since_ms = Some(f.u64()?),
+                _ => continue,
+            }
+        }
+        Ok(TableDef {
+            id: id.ok_or(DecodeError("table record without id"))?,
+            name: name.ok_or(DecodeError("table record without name"))?,
+            status,
+            created_ms,
+            key_schema: KeySchema {
+                hash: hash.ok_or(DecodeError("table record without hash key"))?,
+                range,
+            },
+            attribute_definitions,
+            billing_mode,
+            throughput,
+            pay_per_request_since_ms,
+        })
+    }
+}
+
+/// All that is left of a field payload reader.
+fn payload_len(r: &Reader<'_>) -> usize {
+    r.remaining()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> TableDef {
+        TableDef {
+            id: 7,
+            name: "Music".into(),
+            status: TableStatus::Active,
+            created_ms: 1_700_000_000_123,
+            key_schema: KeySchema {
+                hash: KeyAttr {
+                    name: "Artist".into(),
+                    ty: ScalarType::S,
+                },
+                range: Some(KeyAttr {
+                    name: "Year".into(),
+                    ty: ScalarType::N,
+                }),
+            },
+            attribute_definitions: vec![
+                KeyAttr {
+                    name: "Year".into(),
+                    ty: ScalarType::N,
+                },
+                KeyAttr {
+                    name: "Artist".into(),
+                    ty: ScalarType::S,
+                },
+            ],
+            billing_mode: BillingMode::PayPerRequest,
+            throughput: Throughput {
+                read_units: 0,
+                write_units: 0,
+                ..Default::default()
+            },
+            pay_per_request_since_ms: Some(1_700_000_000_123),
+        }
+    }
+
+    #[test]
+    fn table_records_round_trip() {
+        let def = sample();
+        assert_eq!(TableDef::decode(&def.encode()), Ok(def));
+    }
+
+    #[test]
+    fn unknown_fields_are_skipped() {
+        let def = sample();
+        let mut buf = def.encode();
+        put_field(&mut buf, 200, b"from the future");
+        assert_eq!(TableDef::decode(&buf), Ok(def));
+    }
+
+    #[test]
+    fn truncated_records_never_panic_and_lose_required_fields() {
+        let buf = sample().encode();
+        // A cut inside the first fields loses the id or the name.
+        for cut in 0..12 {
+            assert!(
+                TableDef::decode(&buf[..cut]).is_err(),
+                "prefix of {cut} bytes decoded"
+            );
+        }
+        for cut in 12..buf.len() {
+            let _ = TableDef::decode(&buf[..cut]);
+        }
+    }
+}

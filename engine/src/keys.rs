@@ -1,0 +1,40 @@
+//! Item key layout: `table id | hash | enc(pk) | enc(sk)` (`docs/storage.md`).
+
+use tarn_expr::{key, AttributeValue};
+
+/// Bytes of the table id prefix.
+pub const TABLE_ID_BYTES: usize = 4;
+/// Bytes of the partition hash.
+pub const HASH_BYTES: usize = 8;
+
+/// The 8-byte partition hash of an encoded partition key of type `tag`.
+pub fn partition_hash(tag: &str, encoded_pk: &[u8]) -> [u8; HASH_BYTES] {
+    let mut h = blake3::Hasher::new();
+    h.update(tag.as_bytes());
+    h.update(encoded_pk);
+    let mut out = [0u8; HASH_BYTES];
+    out.copy_from_slice(&h.finalize().as_bytes()[..HASH_BYTES]);
+    out
+}
+
+/// Builds the storage key of an item. The values must be of key types; the
+/// caller has validated them against the schema.
+pub fn item_key(table_id: u32, pk: &AttributeValue, sk: Option<&AttributeValue>) -> Vec<u8> {
+    let mut encoded_pk = Vec::with_capacity(32);
+    let ok = key::encode(pk, &mut encoded_pk);
+    debug_assert!(ok, "partition key of a non-key type");
+    let mut out = Vec::with_capacity(TABLE_ID_BYTES + HASH_BYTES + encoded_pk.len() + 16);
+    out.extend_from_slice(&table_id.to_be_bytes());
+    out.extend_from_slice(&partition_hash(pk.type_name(), &encoded_pk));
+    out.extend_from_slice(&encoded_pk);
+    if let Some(sk) = sk {
+        let ok = key::encode(sk, &mut out);
+        debug_assert!(ok, "sort key of a non-key type");
+    }
+    out
+}
+
+/// The prefix shared by every item key of a table.
+pub fn table_prefix(table_id: u32) -> [u8; TABLE_ID_BYTES] {
+    table_id.to_be_bytes()
+}

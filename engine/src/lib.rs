@@ -1,0 +1,734 @@
+//! Tarn's storage engine: tables and items on one fjall database.
+//!
+//! The engine owns the catalog of tables, the item store, and durability.
+//! Its API is synchronous and knows nothing of HTTP or JSON: the server calls
+//! it from blocking threads. Layout and record formats are in
+//! `docs/storage.md`.
+//!
+//! Invariants:
+//! - A write is acknowledged (its call returns `Ok`) only once its batch is
+//!   durable under the configured [`Durability`]; concurrent writers share
+//!   journal syncs ([`commit`]).
+//! - Writes to one item are serialized by a striped lock that covers reading
+//!   the old item, checking, and committing, so conditional logic built on
+//!   the old image is linearizable per item.
+//! - A table's id is never reused; a deleted table's items are dropped in the
+//!   background and no write lands in a table once it is `DELETING`.
+
+#![forbid(unsafe_code)]
+
+mod catalog;
+pub mod codec;
+mod commit;
+mod keys;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, Readable};
+use tarn_expr::{key, size, AttributeValue, Item};
+
+pub use catalog::{BillingMode, KeyAttr, KeySchema, TableDef, TableStatus, Throughput};
+pub use codec::DecodeError;
+pub use commit::Durability;
+
+/// Number of striped item locks. A power of two, large enough that unrelated
+/// items rarely share one.
+const ITEM_LOCK_STRIPES: usize = 1024;
+/// Keys deleted per batch when dropping a table.
+const DROP_BATCH_KEYS_MAX: usize = 1000;
+/// DynamoDB's partition key size limit.
+pub const HASH_KEY_BYTES_MAX: usize = 2048;
+/// DynamoDB's sort key size limit.
+pub const RANGE_KEY_BYTES_MAX: usize = 1024;
+
+const CATALOG_TABLE_PREFIX: u8 = b'T';
+const CATALOG_NEXT_ID: &[u8] = b"N";
+
+/// Engine errors. Messages of client-caused errors are DynamoDB's.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The table does not exist (or is being deleted, for data operations).
+    #[error("Requested resource not found: Table: {0} not found")]
+    TableNotFound(String),
+    /// CreateTable of a name in use.
+    #[error("Table already exists: {0}")]
+    TableExists(String),
+    /// A control-plane operation on a table that is being deleted.
+    #[error("Attempt to change a resource which is still in use: Table is being deleted: {0}")]
+    TableBeingDeleted(String),
+    /// A request that DynamoDB answers with ValidationException.
+    #[error("{0}")]
+    Validation(String),
+    /// The storage layer failed; after a failed sync every write fails.
+    #[error("storage failure: {0}")]
+    Storage(#[from] fjall::Error),
+    /// A stored record does not decode.
+    #[error(transparent)]
+    Corrupt(#[from] DecodeError),
+}
+
+/// Result of engine calls.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How to open the engine.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Data directory; `None` means a throw-away temporary directory.
+    pub data_dir: Option<PathBuf>,
+    /// When writes are acknowledged. Forced to [`Durability::Memory`] when
+    /// `data_dir` is `None`.
+    pub durability: Durability,
+}
+
+/// A table as the catalog holds it, with its live counters.
+struct Table {
+    def: RwLock<TableDef>,
+    item_count: AtomicI64,
+    size_bytes: AtomicI64,
+}
+
+impl Table {
+    fn new(def: TableDef) -> Arc<Table> {
+        Arc::new(Table {
+            def: RwLock::new(def),
+            item_count: AtomicI64::new(0),
+            size_bytes: AtomicI64::new(0),
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, TableDef> {
+        self.def.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, TableDef> {
+        self.def.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn info(&self) -> TableInfo {
+        TableInfo {
+            def: self.read().clone(),
+            item_count: self.item_count.load(Ordering::Relaxed).max(0) as u64,
+            size_bytes: self.size_bytes.load(Ordering::Relaxed).max(0) as u64,
+        }
+    }
+
+    fn account(&self, old: Option<&Item>, new: Option<&Item>) {
+        let count = i64::from(new.is_some()) - i64::from(old.is_some());
+        let bytes = new.map_or(0, |i| size::item_size(i) as i64)
+            - old.map_or(0, |i| size::item_size(i) as i64);
+        self.item_count.fetch_add(count, Ordering::Relaxed);
+        self.size_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+}
+
+/// A snapshot of a table's definition and counters.
+#[derive(Clone, Debug)]
+pub struct TableInfo {
+    /// The definition.
+    pub def: TableDef,
+    /// Items in the table (approximate while a recount runs after start-up).
+    pub item_count: u64,
+    /// Sum of item sizes, as DynamoDB computes them.
+    pub size_bytes: u64,
+}
+
+/// What CreateTable asks for, already validated for shape by the caller.
+#[derive(Clone, Debug)]
+pub struct CreateTable {
+    /// Table name.
+    pub name: String,
+    /// Primary key.
+    pub key_schema: KeySchema,
+    /// Attribute definitions.
+    pub attribute_definitions: Vec<KeyAttr>,
+    /// Billing mode.
+    pub billing_mode: BillingMode,
+    /// Read and write units for provisioned tables.
+    pub throughput: Option<(u64, u64)>,
+}
+
+/// What UpdateTable asks to change.
+#[derive(Clone, Debug, Default)]
+pub struct UpdateTable {
+    /// New billing mode.
+    pub billing_mode: Option<BillingMode>,
+    /// New provisioned read and write units.
+    pub throughput: Option<(u64, u64)>,
+}
+
+struct Shared {
+    db: Database,
+    catalog: Keyspace,
+    items: Keyspace,
+    tables: RwLock<BTreeMap<String, Arc<Table>>>,
+    next_table_id: Mutex<u32>,
+    commit: commit::GroupCommit,
+    item_locks: Box<[Mutex<()>]>,
+}
+
+/// The storage engine. Cheap to clone; all clones share one database.
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+    drops: mpsc::Sender<Arc<Table>>,
+    /// Keeps a throw-away directory alive as long as the engine.
+    _temp_dir: Option<Arc<tempfile::TempDir>>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn catalog_key(name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(name.len() + 1);
+    k.push(CATALOG_TABLE_PREFIX);
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+impl Engine {
+    /// Opens (or creates) the database and resumes unfinished table drops.
+    pub fn open(options: Options) -> Result<Engine> {
+        let (path, temp_dir, durability): (PathBuf, _, _) = match &options.data_dir {
+            Some(dir) => (dir.clone(), None, options.durability),
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("tarn-memory-")
+                    .tempdir()
+                    .map_err(|e| Error::Storage(e.into()))?;
+                (
+                    dir.path().to_path_buf(),
+                    Some(Arc::new(dir)),
+                    Durability::Memory,
+                )
+            }
+        };
+        Self::open_at(&path, durability, temp_dir)
+    }
+
+    fn open_at(
+        path: &Path,
+        durability: Durability,
+        temp_dir: Option<Arc<tempfile::TempDir>>,
+    ) -> Result<Engine> {
+        let db = Database::builder(path).open()?;
+        let catalog = db.keyspace("catalog", KeyspaceCreateOptions::default)?;
+        let items = db.keyspace("items", KeyspaceCreateOptions::default)?;
+
+        let mut tables = BTreeMap::new();
+        let mut max_id = 0u32;
+        for guard in catalog.prefix([CATALOG_TABLE_PREFIX]) {
+            let (_, value) = guard.into_inner()?;
+            let def = TableDef::decode(&value)?;
+            max_id = max_id.max(def.id);
+            tables.insert(def.name.clone(), Table::new(def));
+        }
+        let next_id = match catalog.get(CATALOG_NEXT_ID)? {
+            Some(v) if v.len() == 4 => u32::from_be_bytes([v[0], v[1], v[2], v[3]]),
+            Some(_) => return Err(DecodeError("table id counter").into()),
+            None => 1,
+        };
+        // The counter is written with every table record, so it is always
+        // past every id in the catalog; anything else is corruption.
+        assert!(
+            next_id > max_id,
+            "table id counter {next_id} not past id {max_id}"
+        );
+
+        let shared = Arc::new(Shared {
+            commit: commit::GroupCommit::new(db.clone(), durability),
+            db,
+            catalog,
+            items,
+            tables: RwLock::new(tables),
+            next_table_id: Mutex::new(next_id),
+            item_locks: (0..ITEM_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+        });
+
+        // Counters are recounted from a snapshot taken before any request is
+        // served; writes after it add their deltas on top.
+        let snapshot = shared.db.snapshot();
+        let existing: Vec<Arc<Table>> = shared.read_tables().values().cloned().collect();
+        // Background threads hold weak handles so that dropping the last
+        // `Engine` closes the database.
+        let recount_shared = Arc::downgrade(&shared);
+        std::thread::Builder::new()
+            .name("tarn-recount".into())
+            .spawn(move || {
+                for table in existing {
+                    let Some(shared) = recount_shared.upgrade() else {
+                        return;
+                    };
+                    shared.recount(&snapshot, &table);
+                }
+            })
+            .map_err(|e| Error::Storage(e.into()))?;
+
+        let (drops, drop_rx) = mpsc::channel::<Arc<Table>>();
+        let drop_shared = Arc::downgrade(&shared);
+        std::thread::Builder::new()
+            .name("tarn-table-drop".into())
+            .spawn(move || {
+                for table in drop_rx {
+                    let Some(shared) = drop_shared.upgrade() else {
+                        return;
+                    };
+                    if let Err(e) = shared.drop_table_data(&table) {
+                        tracing::error!(error = %e, "dropping a deleted table failed");
+                    }
+                }
+            })
+            .map_err(|e| Error::Storage(e.into()))?;
+
+        let engine = Engine {
+            shared,
+            drops,
+            _temp_dir: temp_dir,
+        };
+        for table in engine.shared.read_tables().values() {
+            if table.read().status == TableStatus::Deleting {
+                let _ = engine.drops.send(Arc::clone(table));
+            }
+        }
+        Ok(engine)
+    }
+
+    // ---- tables ----
+
+    /// Creates a table. It is usable as soon as this returns.
+    pub fn create_table(&self, req: CreateTable) -> Result<TableInfo> {
+        let s = &self.shared;
+        let mut tables = s.tables.write().unwrap_or_else(PoisonError::into_inner);
+        if tables.contains_key(&req.name) {
+            return Err(Error::TableExists(req.name));
+        }
+        let mut next_id = lock(&s.next_table_id);
+        let id = *next_id;
+        let now = now_ms();
+        let (read_units, write_units) = req.throughput.unwrap_or((0, 0));
+        let def = TableDef {
+            id,
+            name: req.name.clone(),
+            status: TableStatus::Active,
+            created_ms: now,
+            key_schema: req.key_schema,
+            attribute_definitions: req.attribute_definitions,
+            billing_mode: req.billing_mode,
+            throughput: Throughput {
+                read_units,
+                write_units,
+                ..Default::default()
+            },
+            pay_per_request_since_ms: (req.billing_mode == BillingMode::PayPerRequest)
+                .then_some(now),
+        };
+        let new_next = id.checked_add(1).ok_or_else(|| {
+            Error::Validation("Subscriber limit exceeded: table ids exhausted".into())
+        })?;
+        let mut batch = s.db.batch();
+        batch.insert(&s.catalog, catalog_key(&def.name), def.encode());
+        batch.insert(&s.catalog, CATALOG_NEXT_ID, new_next.to_be_bytes());
+        s.commit.commit(batch)?;
+        *next_id = new_next;
+        let table = Table::new(def);
+        let info = table.info();
+        tables.insert(req.name, table);
+        Ok(info)
+    }
+
+    /// Describes a table, including one that is being deleted.
+    pub fn describe_table(&self, name: &str) -> Result<TableInfo> {
+        Ok(self.shared.table(name)?.info())
+    }
+
+    /// Lists table names in order, starting after `exclusive_start`, at most
+    /// `limit` of them. The second value is the last name returned when more
+    /// tables follow it.
+    pub fn list_tables(
+        &self,
+        exclusive_start: Option<&str>,
+        limit: usize,
+    ) -> (Vec<String>, Option<String>) {
+        let tables = self.shared.read_tables();
+        let mut names = Vec::with_capacity(limit.min(tables.len()));
+        let range = match exclusive_start {
+            Some(start) => tables
+                .range::<str, _>((std::ops::Bound::Excluded(start), std::ops::Bound::Unbounded)),
+            None => tables.range::<str, _>(..),
+        };
+        let mut more = false;
+        for (name, _) in range {
+            if names.len() == limit {
+                more = true;
+                break;
+            }
+            names.push(name.clone());
+        }
+        let last = if more { names.last().cloned() } else { None };
+        (names, last)
+    }
+
+    /// Deletes a table: marks it `DELETING` durably and drops its items in
+    /// the background. Returns the table as it was marked.
+    pub fn delete_table(&self, name: &str) -> Result<TableInfo> {
+        let s = &self.shared;
+        let table = s.table(name)?;
+        {
+            // The write lock waits for in-flight item writes, so none lands
+            // in the table after it is marked.
+            let mut def = table.write();
+            if def.status == TableStatus::Deleting {
+                return Err(Error::TableBeingDeleted(name.to_owned()));
+            }
+            let mut marked = def.clone();
+            marked.status = TableStatus::Deleting;
+            let mut batch = s.db.batch();
+            batch.insert(&s.catalog, catalog_key(name), marked.encode());
+            s.commit.commit(batch)?;
+            *def = marked;
+        }
+        let info = table.info();
+        // The receiver lives as long as the engine; if the thread died the
+        // record stays DELETING and the drop resumes at the next start.
+        let _ = self.drops.send(table);
+        Ok(info)
+    }
+
+    /// Changes billing mode and provisioned throughput.
+    pub fn update_table(&self, name: &str, update: UpdateTable) -> Result<TableInfo> {
+        let s = &self.shared;
+        let table = s.table(name)?;
+        {
+            let mut def = table.write();
+            if def.status == TableStatus::Deleting {
+                return Err(Error::TableBeingDeleted(name.to_owned()));
+            }
+            let mut new = def.clone();
+            apply_update(&mut new, &update, now_ms())?;
+            let mut batch = s.db.batch();
+            batch.insert(&s.catalog, catalog_key(name), new.encode());
+            s.commit.commit(batch)?;
+            *def = new;
+        }
+        Ok(table.info())
+    }
+
+    // ---- items ----
+
+    /// Stores `item`, replacing any item with the same key. Returns the old
+    /// item when `return_old` is set.
+    pub fn put_item(&self, table: &str, item: Item, return_old: bool) -> Result<Option<Item>> {
+        let s = &self.shared;
+        let table = s.table(table)?;
+        let def = table.read();
+        if def.status != TableStatus::Active {
+            return Err(Error::TableNotFound(def.name.clone()));
+        }
+        let key = item_storage_key(&def, &item)?;
+        if size::item_size(&item) > size::ITEM_SIZE_BYTES_MAX {
+            return Err(Error::Validation(
+                "Item size has exceeded the maximum allowed size".into(),
+            ));
+        }
+        let mut value = Vec::with_capacity(128);
+        codec::encode_item(&item, &mut value);
+        let ticket;
+        let old = {
+            let _guard = lock(s.item_lock(&key));
+            let old = s
+                .items
+                .get(&key)?
+                .map(|v| codec::decode_item(&v))
+                .transpose()?;
+            let mut batch = s.db.batch();
+            batch.insert(&s.items, key, value);
+            batch.commit()?;
+            ticket = s.commit.ticket();
+            old
+        };
+        drop(def);
+        table.account(old.as_ref(), Some(&item));
+        s.commit.wait(ticket)?;
+        Ok(if return_old { old } else { None })
+    }
+
+    /// Reads one item by its full primary key.
+    pub fn get_item(&self, table: &str, key: &Item) -> Result<Option<Item>> {
+        let s = &self.shared;
+        let table = s.table(table)?;
+        let def = table.read();
+        if def.status != TableStatus::Active {
+            return Err(Error::TableNotFound(def.name.clone()));
+        }
+        let key = key_storage_key(&def, key)?;
+        drop(def);
+        Ok(s.items
+            .get(&key)?
+            .map(|v| codec::decode_item(&v))
+            .transpose()?)
+    }
+
+    /// Deletes one item by its full primary key. Returns the old item when
+    /// `return_old` is set.
+    pub fn delete_item(&self, table: &str, key: &Item, return_old: bool) -> Result<Option<Item>> {
+        let s = &self.shared;
+        let table = s.table(table)?;
+        let def = table.read();
+        if def.status != TableStatus::Active {
+            return Err(Error::TableNotFound(def.name.clone()));
+        }
+        let key = key_storage_key(&def, key)?;
+        let mut ticket = None;
+        let old = {
+            let _guard = lock(s.item_lock(&key));
+            let old = s
+                .items
+                .get(&key)?
+                .map(|v| codec::decode_item(&v))
+                .transpose()?;
+            // Deleting nothing writes nothing.
+            if old.is_some() {
+                let mut batch = s.db.batch();
+                batch.remove(&s.items, key);
+                batch.commit()?;
+                ticket = Some(s.commit.ticket());
+            }
+            old
+        };
+        drop(def);
+        if let Some(ticket) = ticket {
+            table.account(old.as_ref(), None);
+            s.commit.wait(ticket)?;
+        }
+        Ok(if return_old { old } else { None })
+    }
+}
+
+impl Shared {
+    fn read_tables(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Table>>> {
+        self.tables.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn table(&self, name: &str) -> Result<Arc<Table>> {
+        self.read_tables()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::TableNotFound(name.to_owned()))
+    }
+
+    fn item_lock(&self, key: &[u8]) -> &Mutex<()> {
+        // Bytes 4..12 are the partition hash; mix in the tail so that items
+        // of one partition spread over stripes too.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in key {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        &self.item_locks[(h as usize) % ITEM_LOCK_STRIPES]
+    }
+
+    fn recount(&self, snapshot: &fjall::Snapshot, table: &Table) {
+        let id = table.read().id;
+        let (mut count, mut bytes) = (0i64, 0i64);
+        for guard in snapshot.prefix(&self.items, keys::table_prefix(id)) {
+            let Ok(value) = guard.value() else { continue };
+            count += 1;
+            if let Ok(item) = codec::decode_item(&value) {
+                bytes += size::item_size(&item) as i64;
+            }
+        }
+        table.item_count.fetch_add(count, Ordering::Relaxed);
+        table.size_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Deletes every item of a `DELETING` table in bounded batches, then the
+    /// table record, which frees the name.
+    fn drop_table_data(&self, table: &Arc<Table>) -> Result<()> {
+        let (id, name) = {
+            let def = table.read();
+            (def.id, def.name.clone())
+        };
+        // No write can reach the table any more (it is DELETING), so a
+        // snapshot sees every key there will ever be.
+        let snapshot = self.db.snapshot();
+        let mut batch = self.db.batch();
+        let mut dropped = 0u64;
+        for guard in snapshot.prefix(&self.items, keys::table_prefix(id)) {
+            batch.remove(&self.items, guard.key()?);
+            if batch.len() >= DROP_BATCH_KEYS_MAX {
+                dropped += batch.len() as u64;
+                std::mem::replace(&mut batch, self.db.batch()).commit()?;
+            }
+        }
+        dropped += batch.len() as u64;
+        batch.commit()?;
+        let mut tables = self.tables.write().unwrap_or_else(PoisonError::into_inner);
+        let mut batch = self.db.batch();
+        batch.remove(&self.catalog, catalog_key(&name));
+        self.commit.commit(batch)?;
+        if tables.get(&name).is_some_and(|t| Arc::ptr_eq(t, table)) {
+            tables.remove(&name);
+        }
+        tracing::debug!(table = %name, id, dropped, "dropped deleted table");
+        Ok(())
+    }
+}
+
+fn apply_update(def: &mut TableDef, update: &UpdateTable, now: u64) -> Result<()> {
+    let mode = update.billing_mode.unwrap_or(def.billing_mode);
+    if mode == BillingMode::PayPerRequest {
+        if update.throughput.is_some() {
+            return Err(Error::Validation(
+                "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST".into(),
+            ));
+        }
+        if def.billing_mode != BillingMode::PayPerRequest {
+            def.billing_mode = BillingMode::PayPerRequest;
+            def.pay_per_request_since_ms = Some(now);
+            def.throughput.read_units = 0;
+            def.throughput.write_units = 0;
+        }
+        return Ok(());
+    }
+    let switching = def.billing_mode != BillingMode::Provisioned;
+    let Some((read, write)) = update.throughput else {
+        if switching {
+            return Err(Error::Validation(
+                "One or more parameter values were invalid: ProvisionedThroughput must be specified when BillingMode is PROVISIONED".into(),
+            ));
+        }
+        return Ok(());
+    };
+    let t = &mut def.throughput;
+    if !switching && read == t.read_units && write == t.write_units {
+        return Err(Error::Validation(format!(
+            "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: {}. Requested ReadCapacityUnits: {read}. Current WriteCapacityUnits provisioned for the table: {}. Requested WriteCapacityUnits: {write}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
+            t.read_units, t.write_units
+        )));
+    }
+    if !switching {
+        if read > t.read_units || write > t.write_units {
+            t.last_increase_ms = now;
+        }
+        if read < t.read_units || write < t.write_units {
+            t.last_decrease_ms = now;
+            t.decreases_today += 1;
+        }
+    }
+    t.read_units = read;
+    t.write_units = write;
+    def.billing_mode = BillingMode::Provisioned;
+    Ok(())
+}
+
+/// Checks one key attribute of an item or key against the schema, and
+/// returns the size DynamoDB counts for it.
+fn check_key_value(attr: &KeyAttr, value: &AttributeValue, in_item: bool) -> Result<usize> {
+    let Some(ty) = value.scalar_type().filter(|t| *t == attr.ty) else {
+        return Err(Error::Validation(if in_item {
+            format!(
+                "One or more parameter values were invalid: Type mismatch for key {} expected: {} actual: {}",
+                attr.name,
+                attr.ty.as_str(),
+                value.type_name()
+            )
+        } else {
+            "The provided key element does not match the schema".into()
+        }));
+    };
+    let size = key::value_size(value).unwrap_or(0);
+    if size == 0 && ty != tarn_expr::ScalarType::N {
+        let kind = if ty == tarn_expr::ScalarType::S {
+            "string"
+        } else {
+            "binary"
+        };
+        // PutItem and GetItem word this differently in DynamoDB.
+        let prefix = if in_item {
+            "One or more parameter values are not valid."
+        } else {
+            "One or more parameter values were invalid:"
+        };
+        return Err(Error::Validation(format!(
+            "{prefix} The AttributeValue for a key attribute cannot contain an empty {kind} value. Key: {}",
+            attr.name
+        )));
+    }
+    Ok(size)
+}
+
+fn check_key_sizes(hash: usize, range: usize) -> Result<()> {
+    if hash > HASH_KEY_BYTES_MAX {
+        return Err(Error::Validation(
+            "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes".into(),
+        ));
+    }
+    if range > RANGE_KEY_BYTES_MAX {
+        return Err(Error::Validation(
+            "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The storage key of a whole item, validating its key attributes.
+fn item_storage_key(def: &TableDef, item: &Item) -> Result<Vec<u8>> {
+    let ks = &def.key_schema;
+    let get = |attr: &KeyAttr| {
+        item.get(&attr.name).ok_or_else(|| {
+            Error::Validation(format!(
+                "One or more parameter values were invalid: Missing the key {} in the item",
+                attr.name
+            ))
+        })
+    };
+    let pk = get(&ks.hash)?;
+    let hash_size = check_key_value(&ks.hash, pk, true)?;
+    let (sk, range_size) = match &ks.range {
+        Some(r) => {
+            let sk = get(r)?;
+            (Some(sk), check_key_value(r, sk, true)?)
+        }
+        None => (None, 0),
+    };
+    check_key_sizes(hash_size, range_size)?;
+    Ok(keys::item_key(def.id, pk, sk))
+}
+
+/// The storage key named by a `Key` parameter, which must hold exactly the
+/// key attributes.
+fn key_storage_key(def: &TableDef, key: &Item) -> Result<Vec<u8>> {
+    let ks = &def.key_schema;
+    let mismatch =
+        || Error::Validation("The provided key element does not match the schema".into());
+    let expected = 1 + usize::from(ks.range.is_some());
+    if key.len() != expected {
+        return Err(mismatch());
+    }
+    let pk = key.get(&ks.hash.name).ok_or_else(mismatch)?;
+    let hash_size = check_key_value(&ks.hash, pk, false)?;
+    let (sk, range_size) = match &ks.range {
+        Some(r) => {
+            let sk = key.get(&r.name).ok_or_else(mismatch)?;
+            (Some(sk), check_key_value(r, sk, false)?)
+        }
+        None => (None, 0),
+    };
+    check_key_sizes(hash_size, range_size)?;
+    Ok(keys::item_key(def.id, pk, sk))
+}
+
+#[cfg(test)]
+mod tests;

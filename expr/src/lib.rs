@@ -1,0 +1,19 @@
+//! The DynamoDB item model and (later) its expression languages.
+//!
+//! This crate is pure: no I/O, no wire formats, no async. It defines
+//! [`AttributeValue`] with DynamoDB's ten types, the exact decimal [`Number`],
+//! item size as DynamoDB charges it ([`size`]), and the order-preserving,
+//! self-delimiting encodings of key attributes ([`key`]) that the storage
+//! engine uses to lay items out in its LSM tree.
+//!
+//! Validation that depends only on a value (empty sets, duplicate set
+//! members, number syntax) lives here so that every wire protocol and every
+//! storage path agrees on it.
+
+pub mod key;
+pub mod number;
+pub mod size;
+mod value;
+
+pub use number::{Number, NumberError};
+pub use value::{AttributeValue, Item, ScalarType, SetKind, ValueError};
