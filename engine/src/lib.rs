@@ -428,9 +428,15 @@ impl Engine {
 
     // ---- items ----
 
-    /// Stores `item`, replacing any item with the same key. Returns the old
-    /// item when `return_old` is set.
-    pub fn put_item(&self, table: &str, item: Item, return_old: bool) -> Result<Option<Item>> {
+    /// Stores `item`, replacing any item with the same key. Returns the
+    /// replaced item, if any.
+    pub fn put_item(&self, table: &str, item: Item) -> Result<Option<Item>> {
+        // DynamoDB checks the size before it looks the table up.
+        if size::item_size(&item) > size::ITEM_SIZE_BYTES_MAX {
+            return Err(Error::Validation(
+                "Item size has exceeded the maximum allowed size".into(),
+            ));
+        }
         let s = &self.shared;
         let table = s.table(table)?;
         let def = table.read();
@@ -462,7 +468,7 @@ impl Engine {
         drop(def);
         table.account(old.as_ref(), Some(&item));
         s.commit.wait(ticket)?;
-        Ok(if return_old { old } else { None })
+        Ok(old)
     }
 
     /// Reads one item by its full primary key.
@@ -481,9 +487,9 @@ impl Engine {
             .transpose()?)
     }
 
-    /// Deletes one item by its full primary key. Returns the old item when
-    /// `return_old` is set.
-    pub fn delete_item(&self, table: &str, key: &Item, return_old: bool) -> Result<Option<Item>> {
+    /// Deletes one item by its full primary key. Returns the deleted item, if
+    /// there was one.
+    pub fn delete_item(&self, table: &str, key: &Item) -> Result<Option<Item>> {
         let s = &self.shared;
         let table = s.table(table)?;
         let def = table.read();
@@ -513,7 +519,7 @@ impl Engine {
             table.account(old.as_ref(), None);
             s.commit.wait(ticket)?;
         }
-        Ok(if return_old { old } else { None })
+        Ok(old)
     }
 }
 

@@ -59,14 +59,14 @@ fn items_survive_reopen() {
     {
         let e = open(dir.path());
         e.create_table(music("Music")).expect("create");
-        assert_eq!(e.put_item("Music", a.clone(), true).expect("put"), None);
+        assert_eq!(e.put_item("Music", a.clone()).expect("put"), None);
     }
     let e = open(dir.path());
     assert_eq!(
         e.get_item("Music", &key_of(&a)).expect("get"),
         Some(a.clone())
     );
-    let old = e.delete_item("Music", &key_of(&a), true).expect("delete");
+    let old = e.delete_item("Music", &key_of(&a)).expect("delete");
     assert_eq!(old, Some(a.clone()));
     assert_eq!(e.get_item("Music", &key_of(&a)).expect("get"), None);
 }
@@ -78,8 +78,8 @@ fn put_returns_the_replaced_item_and_counts() {
     e.create_table(music("Music")).expect("create");
     let a = song("Acme", 1999, "one");
     let b = song("Acme", 1999, "two");
-    e.put_item("Music", a.clone(), false).expect("put");
-    assert_eq!(e.put_item("Music", b, true).expect("put"), Some(a));
+    e.put_item("Music", a.clone()).expect("put");
+    assert_eq!(e.put_item("Music", b).expect("put"), Some(a));
     let info = e.describe_table("Music").expect("describe");
     assert_eq!(info.item_count, 1);
     assert_eq!(
@@ -94,8 +94,7 @@ fn deleted_table_ids_are_never_reused_and_data_is_dropped() {
     let e = open(dir.path());
     let first = e.create_table(music("Music")).expect("create").def.id;
     for year in 0..2500 {
-        e.put_item("Music", song("Acme", year, "x"), false)
-            .expect("put");
+        e.put_item("Music", song("Acme", year, "x")).expect("put");
     }
     e.delete_table("Music").expect("delete");
     assert!(matches!(
@@ -136,14 +135,14 @@ fn key_validation_uses_dynamodb_messages() {
     e.create_table(music("Music")).expect("create");
     let mut missing = song("Acme", 1, "x");
     missing.remove("Year");
-    let err = e.put_item("Music", missing, false).unwrap_err().to_string();
+    let err = e.put_item("Music", missing).unwrap_err().to_string();
     assert_eq!(
         err,
         "One or more parameter values were invalid: Missing the key Year in the item"
     );
     let mut wrong = song("Acme", 1, "x");
     wrong.insert("Year".into(), AttributeValue::S("1".into()));
-    let err = e.put_item("Music", wrong, false).unwrap_err().to_string();
+    let err = e.put_item("Music", wrong).unwrap_err().to_string();
     assert_eq!(
         err,
         "One or more parameter values were invalid: Type mismatch for key Year expected: N actual: S"
@@ -154,13 +153,13 @@ fn key_validation_uses_dynamodb_messages() {
         .to_string();
     assert_eq!(err, "The provided key element does not match the schema");
     let empty = song("", 1, "x");
-    let err = e.put_item("Music", empty, false).unwrap_err().to_string();
+    let err = e.put_item("Music", empty).unwrap_err().to_string();
     assert!(
         err.ends_with("cannot contain an empty string value. Key: Artist"),
         "{err}"
     );
     let big = song(&"x".repeat(2049), 1, "x");
-    let err = e.put_item("Music", big, false).unwrap_err().to_string();
+    let err = e.put_item("Music", big).unwrap_err().to_string();
     assert!(err.contains("Size of hashkey has exceeded"), "{err}");
 }
 
@@ -174,7 +173,7 @@ fn concurrent_writers_share_syncs_and_all_land() {
             let e = e.clone();
             scope.spawn(move || {
                 for i in 0..50 {
-                    e.put_item("Music", song(&format!("w{t}"), i, "x"), false)
+                    e.put_item("Music", song(&format!("w{t}"), i, "x"))
                         .expect("put");
                 }
             });

@@ -1,1 +1,139 @@
-fn main() {}
+//! `tarn`: a local DynamoDB on one port.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use tarn_engine::{Durability, Engine, Options};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DurabilityArg {
+    /// fsync the journal before acknowledging a write (group-committed).
+    Sync,
+    /// Hand the journal to the OS before acknowledging; survives a process
+    /// crash, not a power loss.
+    Buffered,
+}
+
+/// A DynamoDB-compatible database: one binary, one port, durable storage.
+#[derive(Debug, Parser)]
+#[command(name = "tarn", version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on (0 picks a free one; the log says which).
+    #[arg(long, default_value_t = 8000)]
+    port: u16,
+    /// Data directory.
+    #[arg(long, default_value = "./tarn-data")]
+    data_dir: PathBuf,
+    /// When writes are acknowledged.
+    #[arg(long, value_enum, default_value = "sync")]
+    durability: DurabilityArg,
+    /// Keep data in a throw-away directory, deleted at exit.
+    #[arg(long)]
+    in_memory: bool,
+    /// Log level: error, warn, info, debug or trace (or a tracing filter).
+    #[arg(long, default_value = "info")]
+    log_level: String,
+    /// Region named in ARNs.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Account id named in ARNs.
+    #[arg(long, default_value = "000000000000")]
+    account_id: String,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let addr: SocketAddr = format!("{}:{}", args.host, args.port)
+        .parse()
+        .map_err(|e| format!("invalid --host/--port: {e}"))?;
+    let options = Options {
+        data_dir: (!args.in_memory).then(|| args.data_dir.clone()),
+        durability: match args.durability {
+            DurabilityArg::Sync => Durability::Sync,
+            DurabilityArg::Buffered => Durability::Buffered,
+        },
+    };
+    let engine = Engine::open(options).map_err(|e| {
+        format!(
+            "cannot open data directory {}: {e}",
+            args.data_dir.display()
+        )
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let storage = if args.in_memory {
+            "in memory".to_owned()
+        } else {
+            format!("in {}", args.data_dir.display())
+        };
+        tracing::info!(
+            "tarn listening on http://{local} (data {storage}, durability {:?})",
+            options_label(&args)
+        );
+        let app = tarn_server::App::new(engine, args.region.clone(), args.account_id.clone());
+        axum::serve(listener, tarn_server::router(app))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| format!("server failed: {e}"))?;
+        tracing::info!("tarn stopped");
+        Ok(())
+    })
+}
+
+fn options_label(args: &Args) -> &'static str {
+    match (args.in_memory, args.durability) {
+        (true, _) => "memory",
+        (false, DurabilityArg::Sync) => "sync",
+        (false, DurabilityArg::Buffered) => "buffered",
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

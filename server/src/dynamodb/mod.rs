@@ -1,0 +1,154 @@
+//! The DynamoDB protocol (`awsJson1_0`, target prefix `DynamoDB_20120810`).
+
+mod items;
+mod tables;
+pub mod wire;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::App;
+
+/// The target prefix of DynamoDB operations.
+pub const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+
+/// Runs one operation named by the part of `X-Amz-Target` after the prefix.
+pub async fn dispatch(app: &App, op: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    match op {
+        "CreateTable" => tables::create_table(app, parse(body)?).await,
+        "DescribeTable" => tables::describe_table(app, parse(body)?).await,
+        "ListTables" => tables::list_tables(app, parse(body)?).await,
+        "DeleteTable" => tables::delete_table(app, parse(body)?).await,
+        "UpdateTable" => tables::update_table(app, parse(body)?).await,
+        "PutItem" => items::put_item(app, parse(body)?).await,
+        "GetItem" => items::get_item(app, parse(body)?).await,
+        "DeleteItem" => items::delete_item(app, parse(body)?).await,
+        _ => Err(ApiError::bare(ErrorCode::UnknownOperation)),
+    }
+}
+
+/// True for operation names this protocol serves.
+pub fn is_known(op: &str) -> bool {
+    matches!(
+        op,
+        "CreateTable"
+            | "DescribeTable"
+            | "ListTables"
+            | "DeleteTable"
+            | "UpdateTable"
+            | "PutItem"
+            | "GetItem"
+            | "DeleteItem"
+    )
+}
+
+/// Decodes a request body, turning serde's complaints into DynamoDB's
+/// SerializationException texts.
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(serialization_error)
+}
+
+/// Maps a serde_json error to the SerializationException DynamoDB gives for
+/// the same input (its messages come from its Java JSON reader).
+pub fn serialization_error(e: serde_json::Error) -> ApiError {
+    if !e.is_data() {
+        return ApiError::bare(ErrorCode::Serialization);
+    }
+    let text = e.to_string();
+    let text = match text.rfind(" at line ") {
+        Some(i) => &text[..i],
+        None => &text,
+    };
+    let Some(rest) = text.strip_prefix("invalid type: ") else {
+        return ApiError::new(ErrorCode::Serialization, text);
+    };
+    let (got, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+    let target = if expected.contains("string") {
+        Some("String")
+    } else if expected.contains("boolean") {
+        Some("Boolean")
+    } else if expected.starts_with('i') || expected.starts_with('u') {
+        Some("Long")
+    } else {
+        None
+    };
+    let structure =
+        expected.contains("struct") || expected.contains("object") || expected.contains("map");
+    let message = if got.starts_with("map") {
+        "Start of structure or map found where not expected".to_owned()
+    } else if got.starts_with("sequence") {
+        match target {
+            Some(t) => format!("Unrecognized collection type class java.lang.{t}"),
+            None if expected.contains("AttributeValue") => {
+                "Unrecognized collection type class com.amazonaws.dynamodb.v20120810.AttributeValue"
+                    .to_owned()
+            }
+            None => "Unrecognized collection type java.util.Map<java.lang.String, com.amazonaws.dynamodb.v20120810.AttributeValue>".to_owned(),
+        }
+    } else {
+        let token = if got.starts_with("integer") {
+            "NUMBER_VALUE"
+        } else if got.starts_with("floating") {
+            "DECIMAL_VALUE"
+        } else if got.starts_with("boolean `true`") {
+            "TRUE_VALUE"
+        } else if got.starts_with("boolean") {
+            "FALSE_VALUE"
+        } else {
+            "STRING_VALUE"
+        };
+        match target {
+            Some("Boolean") if token == "STRING_VALUE" => {
+                "Unexpected token received from parser".to_owned()
+            }
+            Some(t) => format!("{token} cannot be converted to {t}"),
+            None if expected.contains("AttributeValue") => {
+                "Unexpected value type in payload".to_owned()
+            }
+            None if structure => "Unexpected field type".to_owned(),
+            None => "Unexpected field type".to_owned(),
+        }
+    };
+    ApiError::new(ErrorCode::Serialization, message)
+}
+
+/// Runs engine work on the blocking pool: writes wait for a journal sync.
+async fn blocking<T, F>(app: &App, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&tarn_engine::Engine) -> Result<T, tarn_engine::Error> + Send + 'static,
+{
+    let engine = app.engine.clone();
+    match tokio::task::spawn_blocking(move || f(&engine)).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(e) => {
+            tracing::error!(error = %e, "engine task failed");
+            Err(ApiError::new(
+                ErrorCode::InternalServerError,
+                "Internal server error",
+            ))
+        }
+    }
+}
+
+/// Data-plane operations name no table in their not-found message.
+fn data_plane(e: ApiError) -> ApiError {
+    if e.code == ErrorCode::ResourceNotFound {
+        ApiError::new(ErrorCode::ResourceNotFound, "Requested resource not found")
+    } else {
+        e
+    }
+}
+
+/// Renders a response body.
+fn reply<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(value).map_err(|e| {
+        tracing::error!(error = %e, "response serialization failed");
+        ApiError::new(ErrorCode::InternalServerError, "Internal server error")
+    })
+}
+
+/// A parameter Tarn does not implement yet: refused, never ignored.
+fn unsupported(name: &str) -> ApiError {
+    ApiError::validation(format!("Tarn does not support the {name} parameter yet"))
+}

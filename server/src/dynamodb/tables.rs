@@ -1,0 +1,618 @@
+//! CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable.
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use tarn_engine::{BillingMode, KeyAttr, KeySchema, TableInfo, TableStatus};
+use tarn_expr::ScalarType;
+
+use super::{blocking, reply, unsupported};
+use crate::error::{ApiError, Constraints};
+use crate::App;
+
+/// Largest capacity DynamoDB accepts for a table.
+const CAPACITY_UNITS_MAX: i64 = 1_000_000_000_000;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeySchemaElement {
+    attribute_name: Option<String>,
+    key_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttributeDefinition {
+    attribute_name: Option<String>,
+    attribute_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProvisionedThroughput {
+    read_capacity_units: Option<i64>,
+    write_capacity_units: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct CreateTableInput {
+    table_name: Option<String>,
+    key_schema: Option<Vec<KeySchemaElement>>,
+    attribute_definitions: Option<Vec<AttributeDefinition>>,
+    billing_mode: Option<String>,
+    provisioned_throughput: Option<ProvisionedThroughput>,
+    local_secondary_indexes: Option<IgnoredAny>,
+    global_secondary_indexes: Option<IgnoredAny>,
+    stream_specification: Option<StreamSpecification>,
+    #[serde(rename = "SSESpecification")]
+    sse_specification: Option<SseSpecification>,
+    tags: Option<Vec<IgnoredAny>>,
+    table_class: Option<String>,
+    deletion_protection_enabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StreamSpecification {
+    stream_enabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SseSpecification {
+    enabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct TableNameInput {
+    table_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ListTablesInput {
+    exclusive_start_table_name: Option<String>,
+    limit: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UpdateTableInput {
+    table_name: Option<String>,
+    billing_mode: Option<String>,
+    provisioned_throughput: Option<ProvisionedThroughput>,
+    attribute_definitions: Option<IgnoredAny>,
+    global_secondary_index_updates: Option<IgnoredAny>,
+    stream_specification: Option<IgnoredAny>,
+    #[serde(rename = "SSESpecification")]
+    sse_specification: Option<IgnoredAny>,
+    replica_updates: Option<IgnoredAny>,
+    table_class: Option<IgnoredAny>,
+    deletion_protection_enabled: Option<IgnoredAny>,
+    on_demand_throughput: Option<IgnoredAny>,
+    warm_throughput: Option<IgnoredAny>,
+}
+
+/// The control-plane table name rules: a missing name and a bad length have
+/// messages of their own that win over every other violation.
+fn control_table_name(name: Option<&str>) -> Result<&str, ApiError> {
+    let Some(name) = name else {
+        return Err(ApiError::validation(
+            "The parameter 'TableName' is required but was not present in the request",
+        ));
+    };
+    if name.len() < 3 || name.len() > 255 {
+        return Err(ApiError::validation(
+            "TableName must be at least 3 characters long and at most 255 characters long",
+        ));
+    }
+    Ok(name)
+}
+
+fn scalar(ty: &str) -> ScalarType {
+    // Only called after the enum constraint has passed.
+    ScalarType::parse(ty).unwrap_or(ScalarType::S)
+}
+
+/// Checks throughput values: constraint violations go into `c`; the
+/// out-of-bounds check runs after constraints pass.
+fn check_throughput(c: &mut Constraints, pt: &ProvisionedThroughput, path: &str) {
+    for (value, member) in [
+        (pt.read_capacity_units, "readCapacityUnits"),
+        (pt.write_capacity_units, "writeCapacityUnits"),
+    ] {
+        let p = format!("{path}.{member}");
+        match value {
+            None => c.null(&p),
+            Some(v) if v < 1 => {
+                c.violated(&v, &p, "Member must have value greater than or equal to 1")
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+fn throughput_bounds(pt: &ProvisionedThroughput) -> Result<(u64, u64), ApiError> {
+    let read = pt.read_capacity_units.unwrap_or(1);
+    let write = pt.write_capacity_units.unwrap_or(1);
+    if read > CAPACITY_UNITS_MAX {
+        return Err(ApiError::validation(format!(
+            "Given value {read} for ReadCapacityUnits is out of bounds"
+        )));
+    }
+    if write > CAPACITY_UNITS_MAX {
+        return Err(ApiError::validation(format!(
+            "Given value {write} for WriteCapacityUnits is out of bounds"
+        )));
+    }
+    Ok((read as u64, write as u64))
+}
+
+fn billing_mode(s: &str) -> BillingMode {
+    if s == "PAY_PER_REQUEST" {
+        BillingMode::PayPerRequest
+    } else {
+        BillingMode::Provisioned
+    }
+}
+
+const PPR_WITH_THROUGHPUT: &str = "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST";
+
+fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable, ApiError> {
+    let name = control_table_name(input.table_name.as_deref())?;
+    let mut c = Constraints::default();
+    if input.attribute_definitions.is_none() {
+        c.null("attributeDefinitions");
+    }
+    c.table_name_pattern(name, "tableName");
+    match &input.key_schema {
+        None => c.null("keySchema"),
+        Some(ks) => {
+            if ks.is_empty() {
+                c.violated(
+                    &"[]",
+                    "keySchema",
+                    "Member must have length greater than or equal to 1",
+                );
+            }
+            if ks.len() > 2 {
+                let rendered = render_key_schema(ks);
+                c.violated(
+                    &rendered,
+                    "keySchema",
+                    "Member must have length less than or equal to 2",
+                );
+            }
+            for (i, el) in ks.iter().enumerate() {
+                let p = format!("keySchema.{}.member", i + 1);
+                if el.attribute_name.is_none() {
+                    c.null(&format!("{p}.attributeName"));
+                }
+                match &el.key_type {
+                    None => c.null(&format!("{p}.keyType")),
+                    Some(k) => c.one_of(k, &format!("{p}.keyType"), "[HASH, RANGE]"),
+                }
+            }
+        }
+    }
+    for (i, def) in input.attribute_definitions.iter().flatten().enumerate() {
+        let p = format!("attributeDefinitions.{}.member", i + 1);
+        if def.attribute_name.is_none() {
+            c.null(&format!("{p}.attributeName"));
+        }
+        match &def.attribute_type {
+            None => c.null(&format!("{p}.attributeType")),
+            Some(t) => c.one_of(t, &format!("{p}.attributeType"), "[B, N, S]"),
+        }
+    }
+    if let Some(mode) = &input.billing_mode {
+        c.one_of(mode, "billingMode", "[PROVISIONED, PAY_PER_REQUEST]");
+    }
+    if let Some(pt) = &input.provisioned_throughput {
+        check_throughput(&mut c, pt, "provisionedThroughput");
+    }
+    c.finish()?;
+
+    // Shapes are valid; now the rules between members.
+    let ks = input.key_schema.as_deref().unwrap_or_default();
+    let defs = input.attribute_definitions.as_deref().unwrap_or_default();
+    let key_name = |el: &KeySchemaElement| el.attribute_name.clone().unwrap_or_default();
+    let is = |el: &KeySchemaElement, t: &str| el.key_type.as_deref() == Some(t);
+    if !is(&ks[0], "HASH") {
+        return Err(ApiError::validation(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ));
+    }
+    if ks.len() == 2 {
+        if key_name(&ks[0]) == key_name(&ks[1]) {
+            return Err(ApiError::validation(
+                "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+            ));
+        }
+        if !is(&ks[1], "RANGE") {
+            return Err(ApiError::validation(
+                "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+            ));
+        }
+    }
+    let def_of = |name: &str| {
+        defs.iter()
+            .find(|d| d.attribute_name.as_deref() == Some(name))
+            .and_then(|d| d.attribute_type.as_deref())
+    };
+    let mut seen = std::collections::HashSet::new();
+    for d in defs {
+        if let Some(n) = &d.attribute_name {
+            if !seen.insert(n.as_str()) {
+                return Err(ApiError::validation(format!(
+                    "Cannot have two attributes with the same name: {n}"
+                )));
+            }
+        }
+    }
+    let undefined = ks.iter().any(|el| def_of(&key_name(el)).is_none());
+    if undefined {
+        if ks.len() == 2 || defs.is_empty() {
+            return Err(ApiError::validation(
+                "Invalid KeySchema: Some index key attribute have no definition",
+            ));
+        }
+        let names: Vec<String> = defs
+            .iter()
+            .filter_map(|d| d.attribute_name.clone())
+            .collect();
+        return Err(ApiError::validation(format!(
+            "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+            key_name(&ks[0]),
+            names.join(", ")
+        )));
+    }
+    if defs.len() != ks.len() {
+        return Err(ApiError::validation(
+            "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+        ));
+    }
+    let mode = billing_mode(input.billing_mode.as_deref().unwrap_or("PROVISIONED"));
+    let throughput = match (mode, &input.provisioned_throughput) {
+        (BillingMode::Provisioned, None) => {
+            return Err(ApiError::validation(
+                "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+            ))
+        }
+        (BillingMode::Provisioned, Some(pt)) => Some(throughput_bounds(pt)?),
+        (BillingMode::PayPerRequest, Some(_)) => return Err(ApiError::validation(PPR_WITH_THROUGHPUT)),
+        (BillingMode::PayPerRequest, None) => None,
+    };
+    if input.local_secondary_indexes.is_some() {
+        return Err(unsupported("LocalSecondaryIndexes"));
+    }
+    if input.global_secondary_indexes.is_some() {
+        return Err(unsupported("GlobalSecondaryIndexes"));
+    }
+    if input
+        .stream_specification
+        .as_ref()
+        .is_some_and(|s| s.stream_enabled == Some(true))
+    {
+        return Err(unsupported("StreamSpecification"));
+    }
+    if input
+        .sse_specification
+        .as_ref()
+        .is_some_and(|s| s.enabled == Some(true))
+    {
+        return Err(unsupported("SSESpecification"));
+    }
+    if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+        return Err(unsupported("Tags"));
+    }
+    if input
+        .table_class
+        .as_deref()
+        .is_some_and(|t| t != "STANDARD")
+    {
+        return Err(unsupported("TableClass"));
+    }
+    if input.deletion_protection_enabled == Some(true) {
+        return Err(unsupported("DeletionProtectionEnabled"));
+    }
+    let key_attr = |el: &KeySchemaElement| {
+        let name = key_name(el);
+        let ty = scalar(def_of(&name).unwrap_or("S"));
+        KeyAttr { name, ty }
+    };
+    Ok(tarn_engine::CreateTable {
+        name: name.to_owned(),
+        key_schema: KeySchema {
+            hash: key_attr(&ks[0]),
+            range: ks.get(1).map(key_attr),
+        },
+        attribute_definitions: defs
+            .iter()
+            .map(|d| KeyAttr {
+                name: d.attribute_name.clone().unwrap_or_default(),
+                ty: scalar(d.attribute_type.as_deref().unwrap_or("S")),
+            })
+            .collect(),
+        billing_mode: mode,
+        throughput,
+    })
+}
+
+/// DynamoDB renders list members as Java's `toString` of its structures.
+fn render_key_schema(ks: &[KeySchemaElement]) -> String {
+    let parts: Vec<String> = ks
+        .iter()
+        .map(|el| {
+            format!(
+                "KeySchemaElement(attributeName={}, keyType={})",
+                el.attribute_name.as_deref().unwrap_or("null"),
+                el.key_type.as_deref().unwrap_or("null")
+            )
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+// ---- responses ----
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttributeDefinitionOut<'a> {
+    attribute_name: &'a str,
+    attribute_type: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeySchemaOut<'a> {
+    attribute_name: &'a str,
+    key_type: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ThroughputOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_increase_date_time: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_decrease_date_time: Option<f64>,
+    number_of_decreases_today: u32,
+    read_capacity_units: u64,
+    write_capacity_units: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct BillingModeSummaryOut {
+    billing_mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_update_to_pay_per_request_date_time: Option<f64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct TableDescription<'a> {
+    attribute_definitions: Vec<AttributeDefinitionOut<'a>>,
+    table_name: &'a str,
+    key_schema: Vec<KeySchemaOut<'a>>,
+    table_status: &'static str,
+    creation_date_time: f64,
+    provisioned_throughput: ThroughputOut,
+    table_size_bytes: u64,
+    item_count: u64,
+    table_arn: String,
+    table_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    billing_mode_summary: Option<BillingModeSummaryOut>,
+    deletion_protection_enabled: bool,
+}
+
+fn seconds(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+fn nonzero_seconds(ms: u64) -> Option<f64> {
+    (ms != 0).then(|| seconds(ms))
+}
+
+impl<'a> TableDescription<'a> {
+    fn new(app: &App, info: &'a TableInfo, status: &'static str) -> Self {
+        let def = &info.def;
+        let mut key_schema = vec![KeySchemaOut {
+            attribute_name: &def.key_schema.hash.name,
+            key_type: "HASH",
+        }];
+        if let Some(r) = &def.key_schema.range {
+            key_schema.push(KeySchemaOut {
+                attribute_name: &r.name,
+                key_type: "RANGE",
+            });
+        }
+        let t = &def.throughput;
+        TableDescription {
+            attribute_definitions: def
+                .attribute_definitions
+                .iter()
+                .map(|a| AttributeDefinitionOut {
+                    attribute_name: &a.name,
+                    attribute_type: a.ty.as_str(),
+                })
+                .collect(),
+            table_name: &def.name,
+            key_schema,
+            table_status: status,
+            creation_date_time: seconds(def.created_ms),
+            provisioned_throughput: ThroughputOut {
+                last_increase_date_time: nonzero_seconds(t.last_increase_ms),
+                last_decrease_date_time: nonzero_seconds(t.last_decrease_ms),
+                number_of_decreases_today: t.decreases_today,
+                read_capacity_units: t.read_units,
+                write_capacity_units: t.write_units,
+            },
+            table_size_bytes: info.size_bytes,
+            item_count: info.item_count,
+            table_arn: app.table_arn(&def.name),
+            table_id: app.table_uuid(def.id, def.created_ms),
+            billing_mode_summary: def
+                .pay_per_request_since_ms
+                .map(|ms| BillingModeSummaryOut {
+                    billing_mode: match def.billing_mode {
+                        BillingMode::PayPerRequest => "PAY_PER_REQUEST",
+                        BillingMode::Provisioned => "PROVISIONED",
+                    },
+                    last_update_to_pay_per_request_date_time: Some(seconds(ms)),
+                }),
+            deletion_protection_enabled: false,
+        }
+    }
+}
+
+fn status_of(info: &TableInfo) -> &'static str {
+    match info.def.status {
+        TableStatus::Active => "ACTIVE",
+        TableStatus::Deleting => "DELETING",
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TableDescriptionReply<'a> {
+    table_description: TableDescription<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TableReply<'a> {
+    table: TableDescription<'a>,
+}
+
+// ---- operations ----
+
+pub(super) async fn create_table(app: &App, input: CreateTableInput) -> Result<Vec<u8>, ApiError> {
+    let req = validate_create(&input)?;
+    let info = blocking(app, move |e| e.create_table(req)).await?;
+    // DynamoDB answers CREATING; Tarn's table is usable at once and is
+    // ACTIVE from the next DescribeTable on.
+    reply(&TableDescriptionReply {
+        table_description: TableDescription::new(app, &info, "CREATING"),
+    })
+}
+
+pub(super) async fn describe_table(app: &App, input: TableNameInput) -> Result<Vec<u8>, ApiError> {
+    let name = control_table_name(input.table_name.as_deref())?.to_owned();
+    let mut c = Constraints::default();
+    c.table_name_pattern(&name, "tableName");
+    c.finish()?;
+    let info = blocking(app, move |e| e.describe_table(&name)).await?;
+    reply(&TableReply {
+        table: TableDescription::new(app, &info, status_of(&info)),
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListTablesReply {
+    table_names: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_evaluated_table_name: Option<String>,
+}
+
+pub(super) async fn list_tables(app: &App, input: ListTablesInput) -> Result<Vec<u8>, ApiError> {
+    let mut c = Constraints::default();
+    if let Some(limit) = input.limit {
+        if limit < 1 {
+            c.violated(
+                &limit,
+                "limit",
+                "Member must have value greater than or equal to 1",
+            );
+        }
+        if limit > 100 {
+            c.violated(
+                &limit,
+                "limit",
+                "Member must have value less than or equal to 100",
+            );
+        }
+    }
+    if let Some(start) = &input.exclusive_start_table_name {
+        c.table_name(start, "exclusiveStartTableName");
+    }
+    c.finish()?;
+    let limit = input.limit.unwrap_or(100) as usize;
+    let (table_names, last_evaluated_table_name) = app
+        .engine
+        .list_tables(input.exclusive_start_table_name.as_deref(), limit);
+    reply(&ListTablesReply {
+        table_names,
+        last_evaluated_table_name,
+    })
+}
+
+pub(super) async fn delete_table(app: &App, input: TableNameInput) -> Result<Vec<u8>, ApiError> {
+    let name = control_table_name(input.table_name.as_deref())?.to_owned();
+    let mut c = Constraints::default();
+    c.table_name_pattern(&name, "tableName");
+    c.finish()?;
+    let info = blocking(app, move |e| e.delete_table(&name)).await?;
+    reply(&TableDescriptionReply {
+        table_description: TableDescription::new(app, &info, "DELETING"),
+    })
+}
+
+pub(super) async fn update_table(app: &App, input: UpdateTableInput) -> Result<Vec<u8>, ApiError> {
+    let name = control_table_name(input.table_name.as_deref())?.to_owned();
+    let mut c = Constraints::default();
+    c.table_name_pattern(&name, "tableName");
+    if let Some(mode) = &input.billing_mode {
+        c.one_of(mode, "billingMode", "[PROVISIONED, PAY_PER_REQUEST]");
+    }
+    if let Some(pt) = &input.provisioned_throughput {
+        check_throughput(&mut c, pt, "provisionedThroughput");
+    }
+    c.finish()?;
+    for (present, member) in [
+        (
+            input.global_secondary_index_updates.is_some(),
+            "GlobalSecondaryIndexUpdates",
+        ),
+        (input.stream_specification.is_some(), "StreamSpecification"),
+        (input.sse_specification.is_some(), "SSESpecification"),
+        (input.replica_updates.is_some(), "ReplicaUpdates"),
+        (input.table_class.is_some(), "TableClass"),
+        (
+            input.deletion_protection_enabled.is_some(),
+            "DeletionProtectionEnabled",
+        ),
+        (input.on_demand_throughput.is_some(), "OnDemandThroughput"),
+        (input.warm_throughput.is_some(), "WarmThroughput"),
+        (
+            input.attribute_definitions.is_some(),
+            "AttributeDefinitions",
+        ),
+    ] {
+        if present {
+            return Err(unsupported(member));
+        }
+    }
+    if input.billing_mode.is_none() && input.provisioned_throughput.is_none() {
+        return Err(ApiError::validation(
+            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+        ));
+    }
+    let throughput = input
+        .provisioned_throughput
+        .as_ref()
+        .map(throughput_bounds)
+        .transpose()?;
+    let update = tarn_engine::UpdateTable {
+        billing_mode: input.billing_mode.as_deref().map(billing_mode),
+        throughput,
+    };
+    let info = blocking(app, move |e| e.update_table(&name, update)).await?;
+    reply(&TableDescriptionReply {
+        table_description: TableDescription::new(app, &info, status_of(&info)),
+    })
+}

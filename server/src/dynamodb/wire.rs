@@ -1,0 +1,258 @@
+//! DynamoDB's JSON shape of attribute values and items.
+//!
+//! Deserialization separates two kinds of failure, as DynamoDB does: a JSON
+//! type error (a number where a string belongs, bad base64) aborts parsing
+//! and becomes a SerializationException, while a well-typed but invalid value
+//! (no type set, two types set, a bad number, an empty set) is carried to
+//! validation as a [`WireValue`] holding an error, and becomes a
+//! ValidationException with DynamoDB's message.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use base64::Engine as _;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use tarn_expr::{AttributeValue, Item, Number, NumberError};
+
+use crate::error::ApiError;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// A value as received: valid, or the ValidationException message it earns.
+#[derive(Debug)]
+pub struct WireValue(pub Result<AttributeValue, String>);
+
+/// An item or key as received.
+#[derive(Debug, Default, Deserialize)]
+#[serde(transparent)]
+pub struct WireItem(pub BTreeMap<String, WireValue>);
+
+impl WireItem {
+    /// The item, or the ValidationException of its first invalid value.
+    pub fn into_item(self) -> Result<Item, ApiError> {
+        let mut item = Item::new();
+        for (name, value) in self.0 {
+            item.insert(name, value.0.map_err(ApiError::validation)?);
+        }
+        Ok(item)
+    }
+}
+
+fn number_message(raw: &str, e: &NumberError) -> String {
+    match e {
+        NumberError::Invalid if raw.is_empty() => {
+            "The parameter cannot be converted to a numeric value".to_owned()
+        }
+        NumberError::Invalid => {
+            format!("The parameter cannot be converted to a numeric value: {raw}")
+        }
+        other => other.to_string(),
+    }
+}
+
+fn parse_number(raw: &str) -> Result<Number, String> {
+    Number::parse(raw).map_err(|e| number_message(raw, &e))
+}
+
+/// A base64 blob; bad base64 is a SerializationException, as in DynamoDB.
+struct Blob(Vec<u8>);
+
+impl<'de> Deserialize<'de> for Blob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.len() % 4 != 0 {
+            return Err(de::Error::custom(format!(
+                "Base64 encoded length is expected a multiple of 4 bytes but found: {}",
+                s.len()
+            )));
+        }
+        B64.decode(s.as_bytes())
+            .map(Blob)
+            .map_err(|_| de::Error::custom("Invalid last non-pad Base64 character dectected"))
+    }
+}
+
+impl<'de> Deserialize<'de> for WireValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = WireValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an AttributeValue object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireValue, A::Error> {
+        let mut found: Option<Result<AttributeValue, String>> = None;
+        let mut count = 0usize;
+        // A number error wins over a "more than one type" error.
+        let mut number_error: Option<String> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            let value: Option<Result<AttributeValue, String>> = match key.as_str() {
+                "S" => map.next_value::<Option<String>>()?.map(|s| Ok(AttributeValue::S(s))),
+                "N" => map.next_value::<Option<String>>()?.map(|s| parse_number(&s).map(AttributeValue::N)),
+                "B" => map.next_value::<Option<Blob>>()?.map(|b| Ok(AttributeValue::B(b.0))),
+                "BOOL" => map.next_value::<Option<bool>>()?.map(|b| Ok(AttributeValue::Bool(b))),
+                "NULL" => map.next_value::<Option<bool>>()?.map(|b| {
+                    if b {
+                        Ok(AttributeValue::Null)
+                    } else {
+                        Err("One or more parameter values were invalid: Null attribute value types must have the value of true".to_owned())
+                    }
+                }),
+                "M" => map.next_value::<Option<WireItem>>()?.map(|m| {
+                    m.0.into_iter()
+                        .map(|(k, v)| v.0.map(|v| (k, v)))
+                        .collect::<Result<BTreeMap<_, _>, _>>()
+                        .map(AttributeValue::M)
+                }),
+                "L" => map.next_value::<Option<Vec<WireValue>>>()?.map(|l| {
+                    l.into_iter().map(|v| v.0).collect::<Result<Vec<_>, _>>().map(AttributeValue::L)
+                }),
+                "SS" => map.next_value::<Option<Vec<String>>>()?.map(|v| Ok(AttributeValue::Ss(v))),
+                "NS" => map.next_value::<Option<Vec<String>>>()?.map(|v| {
+                    v.iter()
+                        .map(|s| parse_number(s))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map(AttributeValue::Ns)
+                }),
+                "BS" => map
+                    .next_value::<Option<Vec<Blob>>>()?
+                    .map(|v| Ok(AttributeValue::Bs(v.into_iter().map(|b| b.0).collect()))),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    None
+                }
+            };
+            let Some(value) = value else { continue };
+            if (key == "N" || key == "NS") && number_error.is_none() {
+                if let Err(e) = &value {
+                    number_error = Some(e.clone());
+                }
+            }
+            count += 1;
+            found = Some(value);
+        }
+        let result = if let Some(e) = number_error {
+            Err(e)
+        } else {
+            match (count, found) {
+                (1, Some(v)) => v.and_then(|v| v.validate().map(|()| v).map_err(|e| e.to_string())),
+                (0, _) | (_, None) => Err(
+                    "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+                        .to_owned(),
+                ),
+                _ => Err("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes".to_owned()),
+            }
+        };
+        Ok(WireValue(result))
+    }
+}
+
+/// Serializes an attribute value in DynamoDB's JSON shape.
+pub struct Av<'a>(pub &'a AttributeValue);
+
+impl Serialize for Av<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        match self.0 {
+            AttributeValue::S(v) => m.serialize_entry("S", v)?,
+            AttributeValue::N(n) => m.serialize_entry("N", &n.to_string())?,
+            AttributeValue::B(b) => m.serialize_entry("B", &B64.encode(b))?,
+            AttributeValue::Bool(b) => m.serialize_entry("BOOL", b)?,
+            AttributeValue::Null => m.serialize_entry("NULL", &true)?,
+            AttributeValue::M(map) => m.serialize_entry("M", &ItemRef(map))?,
+            AttributeValue::L(l) => m.serialize_entry("L", &Seq(l))?,
+            AttributeValue::Ss(v) => m.serialize_entry("SS", v)?,
+            AttributeValue::Ns(v) => {
+                let texts: Vec<String> = v.iter().map(Number::to_string).collect();
+                m.serialize_entry("NS", &texts)?
+            }
+            AttributeValue::Bs(v) => {
+                let texts: Vec<String> = v.iter().map(|b| B64.encode(b)).collect();
+                m.serialize_entry("BS", &texts)?
+            }
+        }
+        m.end()
+    }
+}
+
+struct Seq<'a>(&'a [AttributeValue]);
+
+impl Serialize for Seq<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(Av))
+    }
+}
+
+/// Serializes an item (or map value) in DynamoDB's JSON shape.
+pub struct ItemRef<'a>(pub &'a Item);
+
+impl Serialize for ItemRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, Av(v))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<AttributeValue, String> {
+        serde_json::from_str::<WireValue>(json)
+            .expect("well-typed JSON")
+            .0
+    }
+
+    #[test]
+    fn every_type_round_trips() {
+        // Map members in name order: that is the order Tarn renders them in.
+        let json = r#"{"M":{"b":{"B":"AAE="},"l":{"L":[{"SS":["a","b"]},{"NS":["1","2"]},{"BS":["AA=="]}]},"n":{"N":"1.50"},"s":{"S":"x"},"t":{"BOOL":true},"z":{"NULL":true}}}"#;
+        let v = parse(json).expect("valid");
+        let out = serde_json::to_string(&Av(&v)).expect("serialize");
+        assert_eq!(out, json.replace("1.50", "1.5"));
+    }
+
+    #[test]
+    fn invalid_values_get_dynamodb_messages() {
+        assert_eq!(
+            parse("{}").unwrap_err(),
+            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+        );
+        assert!(parse(r#"{"S":"a","BOOL":true}"#)
+            .unwrap_err()
+            .contains("more than one datatypes"));
+        assert_eq!(
+            parse(r#"{"S":"a","N":"x"}"#).unwrap_err(),
+            "The parameter cannot be converted to a numeric value: x"
+        );
+        assert_eq!(
+            parse(r#"{"N":""}"#).unwrap_err(),
+            "The parameter cannot be converted to a numeric value"
+        );
+        assert!(parse(r#"{"NULL":false}"#)
+            .unwrap_err()
+            .contains("Null attribute value types"));
+        assert!(parse(r#"{"L":[{}]}"#)
+            .unwrap_err()
+            .starts_with("Supplied AttributeValue is empty"));
+        assert!(parse(r#"{"SS":[]}"#)
+            .unwrap_err()
+            .contains("An string set  may not be empty"));
+    }
+
+    #[test]
+    fn bad_base64_is_a_serialization_error() {
+        let e = serde_json::from_str::<WireValue>(r#"{"B":"23456"}"#).unwrap_err();
+        assert!(e
+            .to_string()
+            .starts_with("Base64 encoded length is expected a multiple of 4 bytes but found: 5"));
+    }
+}

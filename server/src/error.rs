@@ -1,0 +1,247 @@
+//! The one place that renders wire errors.
+//!
+//! Every error has exactly one HTTP status and one `__type`. The body is the
+//! compact JSON DynamoDB sends: `{"__type":"…","message":"…"}`, with the
+//! framework exceptions' quirks kept (SerializationException's key is
+//! `Message`, and a body that is not JSON at all gets no message).
+
+use axum::http::StatusCode;
+
+/// The exceptions Tarn can return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The request is syntactically valid JSON but violates a rule.
+    Validation,
+    /// The body is not JSON or a member has the wrong JSON type.
+    Serialization,
+    /// Missing or unknown `X-Amz-Target`.
+    UnknownOperation,
+    /// The table does not exist.
+    ResourceNotFound,
+    /// The table exists, or is busy being created or deleted.
+    ResourceInUse,
+    /// An account limit was reached.
+    LimitExceeded,
+    /// Something failed inside Tarn; the request may not have been applied.
+    InternalServerError,
+}
+
+impl ErrorCode {
+    /// The `__type` of the error body.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            ErrorCode::Validation => "com.amazon.coral.validate#ValidationException",
+            ErrorCode::Serialization => "com.amazon.coral.service#SerializationException",
+            ErrorCode::UnknownOperation => "com.amazon.coral.service#UnknownOperationException",
+            ErrorCode::ResourceNotFound => {
+                "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
+            }
+            ErrorCode::ResourceInUse => "com.amazonaws.dynamodb.v20120810#ResourceInUseException",
+            ErrorCode::LimitExceeded => "com.amazonaws.dynamodb.v20120810#LimitExceededException",
+            ErrorCode::InternalServerError => {
+                "com.amazonaws.dynamodb.v20120810#InternalServerError"
+            }
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// An error on its way to the client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    /// Which exception.
+    pub code: ErrorCode,
+    /// The message, if the exception carries one.
+    pub message: Option<String>,
+}
+
+impl ApiError {
+    /// An error with a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: Some(message.into()),
+        }
+    }
+
+    /// An error without a message.
+    pub fn bare(code: ErrorCode) -> Self {
+        ApiError {
+            code,
+            message: None,
+        }
+    }
+
+    /// A ValidationException.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Validation, message)
+    }
+
+    /// Renders the body.
+    pub fn body(&self) -> Vec<u8> {
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            #[serde(rename = "__type")]
+            type_name: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            message: Option<&'a str>,
+            #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+            capital_message: Option<&'a str>,
+        }
+        let msg = self.message.as_deref();
+        let serialization = self.code == ErrorCode::Serialization;
+        let body = Body {
+            type_name: self.code.type_name(),
+            message: if serialization { None } else { msg },
+            capital_message: if serialization { msg } else { None },
+        };
+        // Serializing two strings into a Vec cannot fail.
+        serde_json::to_vec(&body).unwrap_or_default()
+    }
+}
+
+impl From<tarn_engine::Error> for ApiError {
+    fn from(e: tarn_engine::Error) -> Self {
+        use tarn_engine::Error as E;
+        match e {
+            E::TableNotFound(_) => ApiError::new(ErrorCode::ResourceNotFound, e.to_string()),
+            E::TableExists(_) | E::TableBeingDeleted(_) => {
+                ApiError::new(ErrorCode::ResourceInUse, e.to_string())
+            }
+            E::Validation(m) => ApiError::validation(m),
+            other => {
+                tracing::error!(error = %other, "internal error");
+                ApiError::new(ErrorCode::InternalServerError, "Internal server error")
+            }
+        }
+    }
+}
+
+/// Collects constraint violations and renders them as DynamoDB does:
+/// `N validation error(s) detected: …; …`, at most ten of them.
+#[derive(Default)]
+pub struct Constraints(Vec<String>);
+
+/// How many violations DynamoDB lists at most.
+const VIOLATIONS_LISTED_MAX: usize = 10;
+
+impl Constraints {
+    /// Records that a required member is missing.
+    pub fn null(&mut self, path: &str) {
+        self.0.push(format!(
+            "Value null at '{path}' failed to satisfy constraint: Member must not be null"
+        ));
+    }
+
+    /// Records a violation by a present value.
+    pub fn violated(&mut self, value: &dyn std::fmt::Display, path: &str, constraint: &str) {
+        self.0.push(format!(
+            "Value '{value}' at '{path}' failed to satisfy constraint: {constraint}"
+        ));
+    }
+
+    /// Checks a table name member against DynamoDB's pattern only.
+    pub fn table_name_pattern(&mut self, name: &str, path: &str) {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+        {
+            self.violated(
+                &name,
+                path,
+                "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+            );
+        }
+    }
+
+    /// Checks a table name member against DynamoDB's pattern and length.
+    pub fn table_name(&mut self, name: &str, path: &str) {
+        self.table_name_pattern(name, path);
+        if name.len() < 3 {
+            self.violated(
+                &name,
+                path,
+                "Member must have length greater than or equal to 3",
+            );
+        }
+        if name.len() > 255 {
+            self.violated(
+                &name,
+                path,
+                "Member must have length less than or equal to 255",
+            );
+        }
+    }
+
+    /// Checks that a member is one of an enum's values.
+    pub fn one_of(&mut self, value: &str, path: &str, allowed: &str) {
+        let set = allowed.trim_start_matches('[').trim_end_matches(']');
+        if !set.split(", ").any(|v| v == value) {
+            self.violated(
+                &value,
+                path,
+                &format!("Member must satisfy enum value set: {allowed}"),
+            );
+        }
+    }
+
+    /// The ValidationException for what was collected, if anything.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let n = self.0.len().min(VIOLATIONS_LISTED_MAX);
+        let plural = if n == 1 { "" } else { "s" };
+        Err(ApiError::validation(format!(
+            "{n} validation error{plural} detected: {}",
+            self.0[..n].join("; ")
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialization_errors_use_capital_message_key() {
+        let e = ApiError::new(
+            ErrorCode::Serialization,
+            "NUMBER_VALUE cannot be converted to String",
+        );
+        assert_eq!(
+            String::from_utf8(e.body()).expect("utf-8"),
+            r#"{"__type":"com.amazon.coral.service#SerializationException","Message":"NUMBER_VALUE cannot be converted to String"}"#
+        );
+        let bare = ApiError::bare(ErrorCode::UnknownOperation);
+        assert_eq!(
+            String::from_utf8(bare.body()).expect("utf-8"),
+            r#"{"__type":"com.amazon.coral.service#UnknownOperationException"}"#
+        );
+    }
+
+    #[test]
+    fn constraint_violations_are_counted_and_joined() {
+        let mut c = Constraints::default();
+        c.null("tableName");
+        c.violated(
+            &0,
+            "limit",
+            "Member must have value greater than or equal to 1",
+        );
+        let e = c.finish().unwrap_err();
+        assert_eq!(
+            e.message.as_deref(),
+            Some("2 validation errors detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null; Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1")
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! Handler-level tests through the router, without a socket.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use tower::ServiceExt;
+
+use super::*;
+
+fn app() -> Arc<App> {
+    let engine = tarn_engine::Engine::open(tarn_engine::Options {
+        data_dir: None,
+        durability: tarn_engine::Durability::Memory,
+    })
+    .expect("engine");
+    App::new(engine, "us-east-1".into(), "000000000000".into())
+}
+
+async fn call(
+    app: &Arc<App>,
+    target: Option<&str>,
+    body: &str,
+) -> (StatusCode, String, axum::http::HeaderMap) {
+    let mut req = Request::post("/").header("content-type", "application/x-amz-json-1.0");
+    if let Some(t) = target {
+        req = req.header("x-amz-target", t);
+    }
+    let resp = router(app.clone())
+        .oneshot(req.body(Body::from(body.to_owned())).expect("request"))
+        .await
+        .expect("response");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (
+        status,
+        String::from_utf8(bytes.to_vec()).expect("utf-8"),
+        headers,
+    )
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_bare_serialization_exception() {
+    let app = app();
+    for target in [Some("DynamoDB_20120810.ListTables"), Some("nope"), None] {
+        let (status, body, headers) = call(&app, target, "{not json").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            r#"{"__type":"com.amazon.coral.service#SerializationException"}"#
+        );
+        let crc = headers
+            .get("x-amz-crc32")
+            .expect("crc header")
+            .to_str()
+            .expect("ascii");
+        assert_eq!(crc, crc32fast::hash(body.as_bytes()).to_string());
+        let id = headers
+            .get("x-amzn-requestid")
+            .expect("request id")
+            .to_str()
+            .expect("ascii");
+        assert_eq!(id.len(), 52);
+        assert!(id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()));
+    }
+}
+
+#[tokio::test]
+async fn unknown_operations_are_rejected() {
+    let app = app();
+    for target in [None, Some("whatever"), Some("DynamoDB_20120810.ListTable")] {
+        let (status, body, _) = call(&app, target, "{}").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            r#"{"__type":"com.amazon.coral.service#UnknownOperationException"}"#
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_member_types_get_java_style_messages() {
+    let app = app();
+    let (status, body, _) = call(
+        &app,
+        Some("DynamoDB_20120810.DescribeTable"),
+        r#"{"TableName":5}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        r#"{"__type":"com.amazon.coral.service#SerializationException","Message":"NUMBER_VALUE cannot be converted to String"}"#
+    );
+    let (_, body, _) = call(
+        &app,
+        Some("DynamoDB_20120810.ListTables"),
+        r#"{"Limit":"x"}"#,
+    )
+    .await;
+    assert!(
+        body.contains("STRING_VALUE cannot be converted to Long"),
+        "{body}"
+    );
+    let (_, body, _) = call(
+        &app,
+        Some("DynamoDB_20120810.DescribeTable"),
+        r#"{"TableName":{}}"#,
+    )
+    .await;
+    assert!(
+        body.contains("Start of structure or map found where not expected"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn table_name_rules_differ_by_plane() {
+    let app = app();
+    let (_, body, _) = call(
+        &app,
+        Some("DynamoDB_20120810.DescribeTable"),
+        r#"{"TableName":"a;"}"#,
+    )
+    .await;
+    assert!(
+        body.contains(
+            "TableName must be at least 3 characters long and at most 255 characters long"
+        ),
+        "{body}"
+    );
+    let (_, body, _) = call(&app, Some("DynamoDB_20120810.DescribeTable"), "{}").await;
+    assert!(
+        body.contains("The parameter 'TableName' is required but was not present in the request"),
+        "{body}"
+    );
+    let (_, body, _) = call(
+        &app,
+        Some("DynamoDB_20120810.GetItem"),
+        r#"{"TableName":"a;"}"#,
+    )
+    .await;
+    assert!(body.contains("3 validation errors detected"), "{body}");
+    assert!(
+        body.contains("Value null at 'key' failed to satisfy constraint: Member must not be null"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn health_check_answers_get() {
+    let app = app();
+    let resp = router(app)
+        .oneshot(Request::get("/").body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    assert_eq!(&bytes[..], b"healthy: dynamodb.us-east-1.amazonaws.com ");
+}
+
+#[tokio::test]
+async fn item_round_trip_through_the_router() {
+    let app = app();
+    let create = r#"{"TableName":"tbl","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}"#;
+    let (status, body, _) = call(&app, Some("DynamoDB_20120810.CreateTable"), create).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let put = r#"{"TableName":"tbl","Item":{"pk":{"S":"a"},"n":{"N":"1.50"}},"ReturnConsumedCapacity":"TOTAL"}"#;
+    let (status, body, _) = call(&app, Some("DynamoDB_20120810.PutItem"), put).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        r#"{"ConsumedCapacity":{"TableName":"tbl","CapacityUnits":1.0}}"#
+    );
+    let get = r#"{"TableName":"tbl","Key":{"pk":{"S":"a"}}}"#;
+    let (_, body, _) = call(&app, Some("DynamoDB_20120810.GetItem"), get).await;
+    assert_eq!(body, r#"{"Item":{"n":{"N":"1.5"},"pk":{"S":"a"}}}"#);
+    let (_, body, _) = call(
+        &app,
+        Some("DynamoDB_20120810.PutItem"),
+        r#"{"TableName":"tbl","Item":{"pk":{"S":"a"}},"ReturnValues":"ALL_NEW"}"#,
+    )
+    .await;
+    assert!(
+        body.contains("ReturnValues can only be ALL_OLD or NONE"),
+        "{body}"
+    );
+    let (_, body, _) = call(
+        &app,
+        Some("DynamoDB_20120810.GetItem"),
+        r#"{"TableName":"tbl","Key":{"pk":{"S":"a"}},"ProjectionExpression":"n"}"#,
+    )
+    .await;
+    assert!(
+        body.contains("ValidationException") && body.contains("ProjectionExpression"),
+        "{body}"
+    );
+    let (_, body, _) = call(
+        &app,
+        Some("DynamoDB_20120810.GetItem"),
+        r#"{"TableName":"nope","Key":{"pk":{"S":"a"}}}"#,
+    )
+    .await;
+    assert_eq!(
+        body,
+        r#"{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"}"#
+    );
+}
