@@ -224,7 +224,12 @@ impl Engine {
         durability: Durability,
         temp_dir: Option<Arc<tempfile::TempDir>>,
     ) -> Result<Engine> {
-        let db = Database::builder(path).open()?;
+        // Batches stay in the journal's buffer until the group-commit leader
+        // flushes (and, under `sync`, fsyncs) them for the whole group:
+        // fjall's default would write(2) every batch on its own.
+        let db = Database::builder(path)
+            .manual_journal_persist(true)
+            .open()?;
         let catalog = db.keyspace("catalog", KeyspaceCreateOptions::default)?;
         let items = db.keyspace("items", KeyspaceCreateOptions::default)?;
 
