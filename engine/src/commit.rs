@@ -1,11 +1,19 @@
-//! Group commit: many writers, one journal sync.
+//! Group commit: many writers, one journal flush and sync.
 //!
-//! A writer commits its batch to the journal (in memory), takes a ticket, and
+//! A writer commits its batch to the journal's buffer, takes a ticket, and
 //! waits until a sync has covered that ticket. The first waiter that finds no
-//! sync running becomes the leader: it notes the newest ticket issued, syncs
-//! the journal once, and wakes everyone whose ticket that sync covered.
-//! Tickets are taken after the batch is in the journal, so a sync that starts
-//! after ticket `t` was issued covers batch `t`.
+//! sync running becomes the leader: it lets the writers that were already
+//! committing when it took over finish (so they join this sync instead of
+//! starting the next one), notes the newest ticket issued, flushes and syncs
+//! the journal once, and wakes everyone whose ticket that covered.
+//!
+//! Tickets are taken after the batch is in the journal buffer, so a sync that
+//! starts after ticket `t` was issued covers batch `t`. The leader waits only
+//! for writers that started before it took over, so a steady stream of new
+//! writers cannot starve it.
+//!
+//! fjall holds its journal lock while it syncs, so writers that arrive during
+//! a sync queue inside `commit` and form the next group.
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
@@ -24,19 +32,38 @@ pub enum Durability {
     Memory,
 }
 
+/// Counters of the group commit, for tests and metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Batches committed to the journal.
+    pub commits: u64,
+    /// Journal syncs that made them durable.
+    pub syncs: u64,
+}
+
 #[derive(Default)]
 struct State {
+    /// Writers that entered `commit_batch`.
+    started: u64,
+    /// Tickets issued: batches in the journal buffer.
     issued: u64,
+    /// Writers whose commit failed (no ticket).
+    aborted: u64,
+    /// Every ticket up to this one is durable.
     synced: u64,
     syncing: bool,
     failed: bool,
+    syncs: u64,
 }
 
 pub(crate) struct GroupCommit {
     db: Database,
     mode: Option<PersistMode>,
     state: Mutex<State>,
-    wake: Condvar,
+    /// Followers wait here for a sync to cover them.
+    synced: Condvar,
+    /// The leader waits here for writers already committing.
+    joined: Condvar,
 }
 
 impl GroupCommit {
@@ -50,21 +77,39 @@ impl GroupCommit {
             db,
             mode,
             state: Mutex::new(State::default()),
-            wake: Condvar::new(),
+            synced: Condvar::new(),
+            joined: Condvar::new(),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // The state is a few counters updated atomically under the lock; a
-        // panic elsewhere cannot leave it half-written.
+        // The state is a few counters updated under the lock; a panic
+        // elsewhere cannot leave it half-written.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes a ticket for a batch that is already in the journal.
-    pub(crate) fn ticket(&self) -> u64 {
+    /// Commits `batch` to the journal buffer (visible to readers at once) and
+    /// returns the ticket to [`wait`](Self::wait) on for durability. Callers
+    /// may hold item locks across this, but should release them before
+    /// waiting.
+    pub(crate) fn commit_batch(&self, batch: fjall::OwnedWriteBatch) -> Result<u64, Error> {
+        self.lock().started += 1;
+        let result = batch.commit();
         let mut s = self.lock();
-        s.issued += 1;
-        s.issued
+        let ticket = match result {
+            Ok(()) => {
+                s.issued += 1;
+                Ok(s.issued)
+            }
+            Err(e) => {
+                s.aborted += 1;
+                Err(e.into())
+            }
+        };
+        if s.syncing {
+            self.joined.notify_one();
+        }
+        ticket
     }
 
     /// Blocks until the batch behind `ticket` is durable.
@@ -81,10 +126,17 @@ impl GroupCommit {
                 return Ok(());
             }
             if s.syncing {
-                s = self.wake.wait(s).unwrap_or_else(PoisonError::into_inner);
+                s = self.synced.wait(s).unwrap_or_else(PoisonError::into_inner);
                 continue;
             }
             s.syncing = true;
+            s.syncs += 1;
+            // Writers that started before this point are microseconds from
+            // their ticket; let them into this sync.
+            let joining = s.started;
+            while s.issued + s.aborted < joining {
+                s = self.joined.wait(s).unwrap_or_else(PoisonError::into_inner);
+            }
             let target = s.issued;
             drop(s);
             let result = self.db.persist(mode);
@@ -99,14 +151,21 @@ impl GroupCommit {
                     s.failed = true;
                 }
             }
-            self.wake.notify_all();
+            self.synced.notify_all();
+        }
+    }
+
+    pub(crate) fn stats(&self) -> CommitStats {
+        let s = self.lock();
+        CommitStats {
+            commits: s.issued,
+            syncs: s.syncs,
         }
     }
 
     /// Commits `batch` and waits for it to be durable.
     pub(crate) fn commit(&self, batch: fjall::OwnedWriteBatch) -> Result<(), Error> {
-        batch.commit()?;
-        let t = self.ticket();
-        self.wait(t)
+        let ticket = self.commit_batch(batch)?;
+        self.wait(ticket)
     }
 }

@@ -34,7 +34,7 @@ use tarn_expr::{key, size, AttributeValue, Item};
 
 pub use catalog::{BillingMode, KeyAttr, KeySchema, TableDef, TableStatus, Throughput};
 pub use codec::DecodeError;
-pub use commit::Durability;
+pub use commit::{CommitStats, Durability};
 
 /// Number of striped item locks. A power of two, large enough that unrelated
 /// items rarely share one.
@@ -311,6 +311,11 @@ impl Engine {
         Ok(engine)
     }
 
+    /// Group-commit counters since the engine was opened.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.shared.commit.stats()
+    }
+
     // ---- tables ----
 
     /// Creates a table. It is usable as soon as this returns.
@@ -466,8 +471,7 @@ impl Engine {
                 .transpose()?;
             let mut batch = s.db.batch();
             batch.insert(&s.items, key, value);
-            batch.commit()?;
-            ticket = s.commit.ticket();
+            ticket = s.commit.commit_batch(batch)?;
             old
         };
         drop(def);
@@ -514,8 +518,7 @@ impl Engine {
             if old.is_some() {
                 let mut batch = s.db.batch();
                 batch.remove(&s.items, key);
-                batch.commit()?;
-                ticket = Some(s.commit.ticket());
+                ticket = Some(s.commit.commit_batch(batch)?);
             }
             old
         };

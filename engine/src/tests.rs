@@ -180,6 +180,11 @@ fn concurrent_writers_share_syncs_and_all_land() {
         }
     });
     assert_eq!(e.describe_table("Music").expect("describe").item_count, 400);
+    // 401 commits (the table and 400 items); without group commit every one
+    // would sync on its own.
+    let stats = e.commit_stats();
+    assert_eq!(stats.commits, 401);
+    assert!(stats.syncs < stats.commits, "no sync was shared: {stats:?}");
     drop(e);
     let e = open(dir.path());
     for t in 0..8 {

@@ -168,7 +168,7 @@ impl AttributeValue {
         match self {
             AttributeValue::Ss(v) => check_set(SetKind::String, v, |s| s.clone()),
             AttributeValue::Ns(v) => check_set(SetKind::Number, v, |n| n.to_string()),
-            AttributeValue::Bs(v) => check_set(SetKind::Binary, v, render_binary),
+            AttributeValue::Bs(v) => check_set(SetKind::Binary, v, |b| render_binary(b)),
             AttributeValue::M(m) => {
                 if depth > NESTING_DEPTH_MAX {
                     return Err(ValueError::TooDeep);
@@ -186,11 +186,10 @@ impl AttributeValue {
     }
 }
 
-/// DynamoDB renders binary set members in base64 in its duplicate message;
-/// this crate has no base64, so they are rendered as hex, which is at least
-/// stable and readable.
-fn render_binary(b: &Vec<u8>) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+/// DynamoDB renders binary set members in base64 in its duplicate message.
+fn render_binary(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
 }
 
 fn check_set<T: PartialEq>(
@@ -253,6 +252,11 @@ mod tests {
         assert_eq!(
             e,
             "One or more parameter values were invalid: Input collection [a, a] contains duplicates."
+        );
+        let bs = AttributeValue::Bs(vec![b"b".to_vec(), b"b".to_vec()]);
+        assert_eq!(
+            bs.validate().unwrap_err().to_string(),
+            "One or more parameter values were invalid: Input collection [Yg==, Yg==]of type BS contains duplicates."
         );
         let ns = AttributeValue::Ns(vec![
             Number::from_i64(1),

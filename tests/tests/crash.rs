@@ -149,9 +149,12 @@ async fn acknowledged_writes_survive_sigkill() {
     let mut checked = 0u64;
     let mut expected = 0u64;
     for (w, a) in acked.iter().enumerate() {
-        let a = a.lock().expect("lock");
-        expected += a.items.len() as u64 + u64::from(a.head.is_some());
-        for &i in &a.items {
+        let (items, head) = {
+            let a = a.lock().expect("lock");
+            (a.items.clone(), a.head)
+        };
+        expected += items.len() as u64 + u64::from(head.is_some());
+        for &i in &items {
             let got = client
                 .get_item()
                 .table_name("crash")
@@ -167,7 +170,7 @@ async fn acknowledged_writes_survive_sigkill() {
             assert_eq!(item.get("body"), Some(&AttributeValue::S(payload(w, i))));
             checked += 1;
         }
-        if let Some(head) = a.head {
+        if let Some(head) = head {
             let got = client
                 .get_item()
                 .table_name("crash")
