@@ -48,8 +48,8 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(log_filter(&args.log_level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter("info")));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -61,6 +61,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A bare level applies to Tarn's own crates; dependencies (fjall,
+/// lsm-tree, hyper) log at `warn` at most, since their info lines are noise
+/// to a user. Anything else is a full `tracing` filter, used as given.
+fn log_filter(level: &str) -> String {
+    let bare = ["error", "warn", "info", "debug", "trace"];
+    if !bare.contains(&level) {
+        return level.to_owned();
+    }
+    let deps = if level == "error" { "error" } else { "warn" };
+    format!("{deps},tarn={level},tarn_server={level},tarn_engine={level},tarn_streams={level}")
 }
 
 fn run(args: Args) -> Result<(), String> {
@@ -95,7 +107,7 @@ fn run(args: Args) -> Result<(), String> {
             format!("in {}", args.data_dir.display())
         };
         tracing::info!(
-            "tarn listening on http://{local} (data {storage}, durability {:?})",
+            "tarn listening on http://{local} (data {storage}, durability {})",
             options_label(&args)
         );
         let app = tarn_server::App::new(engine, args.region.clone(), args.account_id.clone());
