@@ -102,7 +102,7 @@ async fn wrong_member_types_get_java_style_messages() {
     )
     .await;
     assert!(
-        body.contains("STRING_VALUE cannot be converted to Long"),
+        body.contains("STRING_VALUE cannot be converted to Integer"),
         "{body}"
     );
     let (_, body, _) = call(

@@ -67,6 +67,8 @@ pub fn serialization_error(e: serde_json::Error) -> ApiError {
         Some("String")
     } else if expected.contains("boolean") {
         Some("Boolean")
+    } else if expected.starts_with("i32") || expected.starts_with("u32") {
+        Some("Integer")
     } else if expected.starts_with('i') || expected.starts_with('u') {
         Some("Long")
     } else {

@@ -73,7 +73,7 @@ pub(super) struct TableNameInput {
 #[serde(rename_all = "PascalCase")]
 pub(super) struct ListTablesInput {
     exclusive_start_table_name: Option<String>,
-    limit: Option<i64>,
+    limit: Option<i32>,
 }
 
 #[derive(Deserialize)]
@@ -214,6 +214,41 @@ fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable,
     }
     c.finish()?;
 
+    // Refuse what Tarn cannot do yet before judging the rest: index key
+    // attributes would otherwise look like unused definitions.
+    if input.local_secondary_indexes.is_some() {
+        return Err(unsupported("LocalSecondaryIndexes"));
+    }
+    if input.global_secondary_indexes.is_some() {
+        return Err(unsupported("GlobalSecondaryIndexes"));
+    }
+    if input
+        .stream_specification
+        .as_ref()
+        .is_some_and(|s| s.stream_enabled == Some(true))
+    {
+        return Err(unsupported("StreamSpecification"));
+    }
+    if input
+        .sse_specification
+        .as_ref()
+        .is_some_and(|s| s.enabled == Some(true))
+    {
+        return Err(unsupported("SSESpecification"));
+    }
+    if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+        return Err(unsupported("Tags"));
+    }
+    if input
+        .table_class
+        .as_deref()
+        .is_some_and(|t| t != "STANDARD")
+    {
+        return Err(unsupported("TableClass"));
+    }
+    if input.deletion_protection_enabled == Some(true) {
+        return Err(unsupported("DeletionProtectionEnabled"));
+    }
     // Shapes are valid; now the rules between members.
     let ks = input.key_schema.as_deref().unwrap_or_default();
     let defs = input.attribute_definitions.as_deref().unwrap_or_default();
@@ -226,9 +261,13 @@ fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable,
     }
     if ks.len() == 2 {
         if key_name(&ks[0]) == key_name(&ks[1]) {
-            return Err(ApiError::validation(
-                "Both the Hash Key and the Range Key element in the KeySchema have the same name",
-            ));
+            // With fewer than two definitions DynamoDB reports the missing
+            // one first.
+            return Err(ApiError::validation(if defs.len() < 2 {
+                "Invalid KeySchema: Some index key attribute have no definition"
+            } else {
+                "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+            }));
         }
         if !is(&ks[1], "RANGE") {
             return Err(ApiError::validation(
@@ -284,39 +323,6 @@ fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable,
         (BillingMode::PayPerRequest, Some(_)) => return Err(ApiError::validation(PPR_WITH_THROUGHPUT)),
         (BillingMode::PayPerRequest, None) => None,
     };
-    if input.local_secondary_indexes.is_some() {
-        return Err(unsupported("LocalSecondaryIndexes"));
-    }
-    if input.global_secondary_indexes.is_some() {
-        return Err(unsupported("GlobalSecondaryIndexes"));
-    }
-    if input
-        .stream_specification
-        .as_ref()
-        .is_some_and(|s| s.stream_enabled == Some(true))
-    {
-        return Err(unsupported("StreamSpecification"));
-    }
-    if input
-        .sse_specification
-        .as_ref()
-        .is_some_and(|s| s.enabled == Some(true))
-    {
-        return Err(unsupported("SSESpecification"));
-    }
-    if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
-        return Err(unsupported("Tags"));
-    }
-    if input
-        .table_class
-        .as_deref()
-        .is_some_and(|t| t != "STANDARD")
-    {
-        return Err(unsupported("TableClass"));
-    }
-    if input.deletion_protection_enabled == Some(true) {
-        return Err(unsupported("DeletionProtectionEnabled"));
-    }
     let key_attr = |el: &KeySchemaElement| {
         let name = key_name(el);
         let ty = scalar(def_of(&name).unwrap_or("S"));

@@ -1,0 +1,1563 @@
+//! End-to-end tests of the item operations (PutItem, GetItem, DeleteItem)
+//! against the real `tarn` binary, driven by the official AWS SDK, and of the
+//! wire protocol itself through raw HTTP requests for inputs the SDK cannot
+//! express. Error cases assert the exception name and DynamoDB's exact
+//! message (see `/work/notes/dynamo-errors.md`).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnConsumedCapacity, ReturnValue,
+    ScalarAttributeType,
+};
+use aws_sdk_dynamodb::Client;
+use tarn_tests::{service_error, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+type Item = HashMap<String, AttributeValue>;
+
+const ITEM_SIZE_BYTES_MAX: usize = 409_600;
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+fn n(v: &str) -> AttributeValue {
+    AttributeValue::N(v.to_owned())
+}
+
+fn b(v: &[u8]) -> AttributeValue {
+    AttributeValue::B(Blob::new(v.to_vec()))
+}
+
+fn item(pairs: &[(&str, AttributeValue)]) -> Item {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+fn validation(message: &str) -> (String, String) {
+    ("ValidationException".to_owned(), message.to_owned())
+}
+
+/// Creates a PAY_PER_REQUEST table with the given hash and optional range
+/// key.
+async fn create_table(
+    client: &Client,
+    name: &str,
+    hash: (&str, ScalarAttributeType),
+    range: Option<(&str, ScalarAttributeType)>,
+) {
+    let el = |name: &str, key_type| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
+            .expect("key schema element")
+    };
+    let def = |name: &str, ty: ScalarAttributeType| {
+        aws_sdk_dynamodb::types::AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ty)
+            .build()
+            .expect("attribute definition")
+    };
+    let mut req = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(el(hash.0, KeyType::Hash))
+        .attribute_definitions(def(hash.0, hash.1));
+    if let Some((r, ty)) = range {
+        req = req
+            .key_schema(el(r, KeyType::Range))
+            .attribute_definitions(def(r, ty));
+    }
+    req.send().await.expect("create table");
+}
+
+/// A table keyed by the string `pk`.
+async fn hash_table(client: &Client, name: &str) {
+    create_table(client, name, ("pk", ScalarAttributeType::S), None).await;
+}
+
+/// A table keyed by the string `pk` and the number `sk`.
+async fn range_table(client: &Client, name: &str) {
+    create_table(
+        client,
+        name,
+        ("pk", ScalarAttributeType::S),
+        Some(("sk", ScalarAttributeType::N)),
+    )
+    .await;
+}
+
+async fn put(client: &Client, table: &str, item: Item) {
+    client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .expect("put item");
+}
+
+async fn get(client: &Client, table: &str, key: Item) -> Option<Item> {
+    client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get item")
+        .item
+}
+
+async fn put_error(client: &Client, table: &str, item: Item) -> (String, String) {
+    service_error(
+        client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .send()
+            .await,
+    )
+}
+
+async fn get_error(client: &Client, table: &str, key: Item) -> (String, String) {
+    service_error(
+        client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key))
+            .send()
+            .await,
+    )
+}
+
+async fn delete_error(client: &Client, table: &str, key: Item) -> (String, String) {
+    service_error(
+        client
+            .delete_item()
+            .table_name(table)
+            .set_key(Some(key))
+            .send()
+            .await,
+    )
+}
+
+/// Sorts set members (whose order DynamoDB does not keep) everywhere in a
+/// value, so that values compare as DynamoDB defines them.
+fn canonical(v: &AttributeValue) -> AttributeValue {
+    match v {
+        AttributeValue::Ss(x) => {
+            let mut x = x.clone();
+            x.sort();
+            AttributeValue::Ss(x)
+        }
+        AttributeValue::Ns(x) => {
+            let mut x = x.clone();
+            x.sort();
+            AttributeValue::Ns(x)
+        }
+        AttributeValue::Bs(x) => {
+            let mut x = x.clone();
+            x.sort_by(|a, b| a.as_ref().cmp(b.as_ref()));
+            AttributeValue::Bs(x)
+        }
+        AttributeValue::M(m) => {
+            AttributeValue::M(m.iter().map(|(k, v)| (k.clone(), canonical(v))).collect())
+        }
+        AttributeValue::L(l) => AttributeValue::L(l.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
+fn canonical_item(item: &Item) -> Item {
+    item.iter()
+        .map(|(k, v)| (k.clone(), canonical(v)))
+        .collect()
+}
+
+// ---- raw HTTP ----
+
+/// A response as it came off the wire.
+struct RawResponse {
+    status: u16,
+    /// Header names lower-cased.
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl RawResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Checks the headers every DynamoDB response carries.
+    fn assert_standard_headers(&self) {
+        let id = self.header("x-amzn-requestid").expect("x-amzn-RequestId");
+        assert_eq!(id.len(), 52, "request id {id:?}");
+        assert!(
+            id.bytes()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()),
+            "request id {id:?}"
+        );
+        let crc = self.header("x-amz-crc32").expect("x-amz-crc32");
+        assert_eq!(
+            crc,
+            crc32(self.body.as_bytes()).to_string(),
+            "crc of {:?}",
+            self.body
+        );
+    }
+}
+
+/// Bitwise CRC32 (IEEE, reflected polynomial 0xEDB88320), as DynamoDB's
+/// `x-amz-crc32` header uses.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+        }
+    }
+    !crc
+}
+
+/// POSTs `body` to the server with `X-Amz-Target: <target>` (none if
+/// `target` is `None`) over a fresh HTTP/1.1 connection.
+async fn post_raw(server: &Server, target: Option<&str>, body: &str) -> RawResponse {
+    let addr = server
+        .endpoint
+        .strip_prefix("http://")
+        .expect("http endpoint");
+    let mut request = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    if let Some(t) = target {
+        request.push_str(&format!("X-Amz-Target: {t}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("write request");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.expect("read response");
+        raw
+    };
+    let raw = tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .expect("response within 10 s");
+    let text = String::from_utf8(raw).expect("utf-8 response");
+    let (head, body) = text.split_once("\r\n\r\n").expect("header end");
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().expect("status line");
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let headers: Vec<(String, String)> = lines
+        .map(|l| {
+            let (k, v) = l.split_once(':').expect("header line");
+            (k.trim().to_ascii_lowercase(), v.trim().to_owned())
+        })
+        .collect();
+    let response = RawResponse {
+        status,
+        headers,
+        body: body.to_owned(),
+    };
+    assert_eq!(
+        response.header("content-length"),
+        Some(response.body.len().to_string().as_str()),
+        "content-length of {:?}",
+        response.body
+    );
+    response
+}
+
+async fn raw_op(server: &Server, op: &str, body: &str) -> RawResponse {
+    let r = post_raw(server, Some(&format!("DynamoDB_20120810.{op}")), body).await;
+    r.assert_standard_headers();
+    r
+}
+
+fn validation_body(message: &str) -> String {
+    format!(r#"{{"__type":"com.amazon.coral.validate#ValidationException","message":"{message}"}}"#)
+}
+
+// ---- round trips ----
+
+#[tokio::test]
+async fn put_get_round_trips_every_attribute_type() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "types").await;
+    let all_bytes: Vec<u8> = (0..=255).collect();
+    let nested = AttributeValue::M(item(&[
+        ("str", s("inner")),
+        ("num", n("-12.25")),
+        ("bin", b(&[0, 0, 1])),
+        ("flag", AttributeValue::Bool(false)),
+        ("none", AttributeValue::Null(true)),
+        (
+            "list",
+            AttributeValue::L(vec![
+                s("x"),
+                n("1"),
+                AttributeValue::L(vec![]),
+                AttributeValue::M(HashMap::new()),
+                AttributeValue::M(item(&[(
+                    "deep",
+                    AttributeValue::L(vec![AttributeValue::Ss(vec!["q".into(), "r".into()])]),
+                )])),
+            ]),
+        ),
+        ("strings", AttributeValue::Ss(vec!["b".into(), "a".into()])),
+    ]));
+    let stored = item(&[
+        ("pk", s("all")),
+        ("s", s("héllo, wörld ✓")),
+        ("n", n("42")),
+        ("b", b(&all_bytes)),
+        ("t", AttributeValue::Bool(true)),
+        ("f", AttributeValue::Bool(false)),
+        ("z", AttributeValue::Null(true)),
+        ("m", nested),
+        (
+            "l",
+            AttributeValue::L(vec![s("a"), n("2"), AttributeValue::Bool(true)]),
+        ),
+        (
+            "ss",
+            AttributeValue::Ss(vec!["zeta".into(), "alpha".into(), "".into()]),
+        ),
+        (
+            "ns",
+            AttributeValue::Ns(vec!["3".into(), "-1".into(), "0.5".into()]),
+        ),
+        (
+            "bs",
+            AttributeValue::Bs(vec![
+                Blob::new(vec![1u8, 2]),
+                Blob::new(vec![255u8]),
+                Blob::new(vec![0u8]),
+            ]),
+        ),
+        ("empty_list", AttributeValue::L(vec![])),
+        ("empty_map", AttributeValue::M(HashMap::new())),
+    ]);
+    put(&client, "types", stored.clone()).await;
+    let got = get(&client, "types", item(&[("pk", s("all"))]))
+        .await
+        .expect("item");
+    assert_eq!(canonical_item(&got), canonical_item(&stored));
+    // Binary comes back byte for byte.
+    assert_eq!(got.get("b"), Some(&b(&all_bytes)));
+}
+
+#[tokio::test]
+async fn numbers_come_back_canonical() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "numbers").await;
+    let cases = [
+        ("1.50", "1.5"),
+        ("1e2", "100"),
+        ("-0", "0"),
+        ("0.000", "0"),
+        ("007", "7"),
+        ("-1.0E-3", "-0.001"),
+        (
+            "12345678901234567890123456789012345678",
+            "12345678901234567890123456789012345678",
+        ),
+        ("5E+3", "5000"),
+    ];
+    let mut stored = item(&[("pk", s("n"))]);
+    for (i, (input, _)) in cases.iter().enumerate() {
+        stored.insert(format!("n{i}"), n(input));
+    }
+    stored.insert(
+        "set".into(),
+        AttributeValue::Ns(vec!["1.50".into(), "1e2".into()]),
+    );
+    stored.insert("doc".into(), AttributeValue::M(item(&[("x", n("2.000"))])));
+    put(&client, "numbers", stored).await;
+    let got = get(&client, "numbers", item(&[("pk", s("n"))]))
+        .await
+        .expect("item");
+    for (i, (input, want)) in cases.iter().enumerate() {
+        assert_eq!(
+            got.get(&format!("n{i}")),
+            Some(&n(want)),
+            "{input} should come back as {want}"
+        );
+    }
+    assert_eq!(
+        got.get("set").map(canonical),
+        Some(AttributeValue::Ns(vec!["1.5".into(), "100".into()]))
+    );
+    assert_eq!(
+        got.get("doc"),
+        Some(&AttributeValue::M(item(&[("x", n("2"))])))
+    );
+}
+
+#[tokio::test]
+async fn hash_and_range_keys_of_types_s_n_and_b_work() {
+    let server = Server::start();
+    let client = server.client();
+    use ScalarAttributeType as T;
+    let layouts = [
+        ("keys-s", (T::S, None)),
+        ("keys-n", (T::N, None)),
+        ("keys-b", (T::B, None)),
+        ("keys-sn", (T::S, Some(T::N))),
+        ("keys-nb", (T::N, Some(T::B))),
+        ("keys-bs", (T::B, Some(T::S))),
+    ];
+    let sample = |ty: &T, i: u8| match ty {
+        T::S => s(&format!("v{i}")),
+        T::N => n(&format!("{i}.5")),
+        _ => b(&[0, i, 255]),
+    };
+    for (name, (hash, range)) in &layouts {
+        create_table(
+            &client,
+            name,
+            ("h", hash.clone()),
+            range.clone().map(|r| ("r", r)),
+        )
+        .await;
+        for i in 0..3u8 {
+            let mut key = item(&[("h", sample(hash, i))]);
+            if let Some(r) = range {
+                key.insert("r".into(), sample(r, i + 1));
+            }
+            let mut full = key.clone();
+            full.insert("payload".into(), n(&i.to_string()));
+            put(&client, name, full.clone()).await;
+            assert_eq!(get(&client, name, key).await, Some(full), "{name} #{i}");
+        }
+    }
+
+    // Number keys compare numerically: 1.00 and 1 name the same item.
+    put(
+        &client,
+        "keys-n",
+        item(&[("h", n("1.00")), ("v", s("first"))]),
+    )
+    .await;
+    put(
+        &client,
+        "keys-n",
+        item(&[("h", n("1")), ("v", s("second"))]),
+    )
+    .await;
+    let got = get(&client, "keys-n", item(&[("h", n("1e0"))])).await;
+    assert_eq!(got, Some(item(&[("h", n("1")), ("v", s("second"))])));
+
+    // Same hash, different range: distinct items.
+    let a = item(&[("h", s("same")), ("r", n("1"))]);
+    let b2 = item(&[("h", s("same")), ("r", n("2"))]);
+    put(&client, "keys-sn", a.clone()).await;
+    put(&client, "keys-sn", b2.clone()).await;
+    assert_eq!(get(&client, "keys-sn", a.clone()).await, Some(a));
+    assert_eq!(get(&client, "keys-sn", b2.clone()).await, Some(b2));
+}
+
+// ---- ReturnValues, missing items, projections ----
+
+#[tokio::test]
+async fn put_item_all_old_returns_the_replaced_item_only() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "replace").await;
+    let first = item(&[("pk", s("k")), ("v", n("1")), ("gone", s("soon"))]);
+    let out = client
+        .put_item()
+        .table_name("replace")
+        .set_item(Some(first.clone()))
+        .return_values(ReturnValue::AllOld)
+        .send()
+        .await
+        .expect("first put");
+    assert_eq!(out.attributes, None, "nothing was replaced");
+    let second = item(&[("pk", s("k")), ("v", n("2"))]);
+    let out = client
+        .put_item()
+        .table_name("replace")
+        .set_item(Some(second.clone()))
+        .return_values(ReturnValue::AllOld)
+        .send()
+        .await
+        .expect("second put");
+    assert_eq!(out.attributes, Some(first));
+    // NONE (and the default) return nothing.
+    let out = client
+        .put_item()
+        .table_name("replace")
+        .set_item(Some(second.clone()))
+        .return_values(ReturnValue::None)
+        .send()
+        .await
+        .expect("third put");
+    assert_eq!(out.attributes, None);
+    assert_eq!(
+        get(&client, "replace", item(&[("pk", s("k"))])).await,
+        Some(second)
+    );
+}
+
+#[tokio::test]
+async fn put_and_delete_item_refuse_return_values_other_than_all_old_or_none() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "retvals").await;
+    let only = validation("ReturnValues can only be ALL_OLD or NONE");
+    for rv in [
+        ReturnValue::AllNew,
+        ReturnValue::UpdatedNew,
+        ReturnValue::UpdatedOld,
+    ] {
+        let err = service_error(
+            client
+                .put_item()
+                .table_name("retvals")
+                .item("pk", s("k"))
+                .return_values(rv.clone())
+                .send()
+                .await,
+        );
+        assert_eq!(err, only, "PutItem {rv:?}");
+        let err = service_error(
+            client
+                .delete_item()
+                .table_name("retvals")
+                .key("pk", s("k"))
+                .return_values(rv.clone())
+                .send()
+                .await,
+        );
+        assert_eq!(err, only, "DeleteItem {rv:?}");
+    }
+    assert_eq!(
+        service_error(
+            client
+                .put_item()
+                .table_name("retvals")
+                .item("pk", s("k"))
+                .return_values(ReturnValue::from("hi"))
+                .send()
+                .await
+        ),
+        validation(
+            "1 validation error detected: Value 'hi' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
+        )
+    );
+    // None of the refused puts wrote anything.
+    assert_eq!(get(&client, "retvals", item(&[("pk", s("k"))])).await, None);
+}
+
+#[tokio::test]
+async fn delete_item_all_old_returns_the_deleted_item() {
+    let server = Server::start();
+    let client = server.client();
+    range_table(&client, "deletes").await;
+    let stored = item(&[("pk", s("a")), ("sk", n("1")), ("v", s("x"))]);
+    put(&client, "deletes", stored.clone()).await;
+    let key = item(&[("pk", s("a")), ("sk", n("1"))]);
+    let out = client
+        .delete_item()
+        .table_name("deletes")
+        .set_key(Some(key.clone()))
+        .return_values(ReturnValue::AllOld)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(out.attributes, Some(stored));
+    assert_eq!(get(&client, "deletes", key.clone()).await, None);
+
+    // Deleting a missing item succeeds and returns nothing.
+    let out = client
+        .delete_item()
+        .table_name("deletes")
+        .set_key(Some(key))
+        .return_values(ReturnValue::AllOld)
+        .send()
+        .await
+        .expect("delete of a missing item");
+    assert_eq!(out.attributes, None);
+    let out = client
+        .delete_item()
+        .table_name("deletes")
+        .key("pk", s("never"))
+        .key("sk", n("0"))
+        .send()
+        .await
+        .expect("delete of a never-written item");
+    assert_eq!(out.attributes, None);
+}
+
+#[tokio::test]
+async fn get_item_of_a_missing_item_returns_no_item_consistent_or_not() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "sparse").await;
+    put(&client, "sparse", item(&[("pk", s("here")), ("v", n("1"))])).await;
+    for consistent in [false, true] {
+        let out = client
+            .get_item()
+            .table_name("sparse")
+            .key("pk", s("absent"))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(out.item, None);
+        let out = client
+            .get_item()
+            .table_name("sparse")
+            .key("pk", s("here"))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(out.item, Some(item(&[("pk", s("here")), ("v", n("1"))])));
+    }
+}
+
+#[tokio::test]
+async fn get_item_attributes_to_get_returns_only_those_attributes() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "project").await;
+    put(
+        &client,
+        "project",
+        item(&[
+            ("pk", s("k")),
+            ("a", n("1")),
+            ("b", s("two")),
+            ("c", AttributeValue::Bool(true)),
+        ]),
+    )
+    .await;
+    let out = client
+        .get_item()
+        .table_name("project")
+        .key("pk", s("k"))
+        .attributes_to_get("a")
+        .attributes_to_get("c")
+        .attributes_to_get("missing")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        out.item,
+        Some(item(&[("a", n("1")), ("c", AttributeValue::Bool(true))]))
+    );
+}
+
+#[tokio::test]
+async fn return_consumed_capacity_total_reports_units_per_operation() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "capacity").await;
+    let units = |c: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>| {
+        let c = c.expect("ConsumedCapacity");
+        assert_eq!(c.table_name(), Some("capacity"));
+        c.capacity_units().expect("CapacityUnits")
+    };
+
+    let out = client
+        .put_item()
+        .table_name("capacity")
+        .item("pk", s("small"))
+        .item("v", n("1"))
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(units(out.consumed_capacity()), 1.0);
+
+    // 2 + 3 ("pk" "big") + 4 + 4991 ("data" and its value) = 5000 bytes.
+    let big = item(&[("pk", s("big")), ("data", s(&"x".repeat(4991)))]);
+    let out = client
+        .put_item()
+        .table_name("capacity")
+        .set_item(Some(big))
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .expect("put big");
+    assert_eq!(units(out.consumed_capacity()), 5.0);
+
+    let out = client
+        .get_item()
+        .table_name("capacity")
+        .key("pk", s("small"))
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .expect("eventually consistent get");
+    assert_eq!(units(out.consumed_capacity()), 0.5);
+    let out = client
+        .get_item()
+        .table_name("capacity")
+        .key("pk", s("small"))
+        .consistent_read(true)
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .expect("consistent get");
+    assert_eq!(units(out.consumed_capacity()), 1.0);
+
+    let out = client
+        .delete_item()
+        .table_name("capacity")
+        .key("pk", s("small"))
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(units(out.consumed_capacity()), 1.0);
+
+    // Without the parameter there is no ConsumedCapacity.
+    let out = client
+        .get_item()
+        .table_name("capacity")
+        .key("pk", s("big"))
+        .send()
+        .await
+        .expect("get");
+    assert!(out.consumed_capacity().is_none());
+}
+
+// ---- errors: table and key ----
+
+#[tokio::test]
+async fn item_operations_on_a_missing_table_are_resource_not_found() {
+    let server = Server::start();
+    let client = server.client();
+    let not_found = (
+        "ResourceNotFoundException".to_owned(),
+        "Requested resource not found".to_owned(),
+    );
+    assert_eq!(
+        put_error(&client, "no-table", item(&[("pk", s("k"))])).await,
+        not_found
+    );
+    assert_eq!(
+        get_error(&client, "no-table", item(&[("pk", s("k"))])).await,
+        not_found
+    );
+    assert_eq!(
+        delete_error(&client, "no-table", item(&[("pk", s("k"))])).await,
+        not_found
+    );
+}
+
+#[tokio::test]
+async fn item_operations_check_the_table_name_with_ordinary_constraints() {
+    let server = Server::start();
+    let client = server.client();
+    let (code, message) = put_error(&client, "a;", item(&[("pk", s("k"))])).await;
+    assert_eq!(code, "ValidationException");
+    assert!(
+        message.starts_with("2 validation errors detected: "),
+        "{message}"
+    );
+    for part in [
+        "Value 'a;' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+        "Value 'a;' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3",
+    ] {
+        assert!(message.contains(part), "{message} lacks {part}");
+    }
+    let long = "a".repeat(256);
+    assert_eq!(
+        get_error(&client, &long, item(&[("pk", s("k"))])).await,
+        validation(&format!(
+            "1 validation error detected: Value '{long}' at 'tableName' failed to satisfy constraint: Member must have length less than or equal to 255"
+        ))
+    );
+}
+
+#[tokio::test]
+async fn put_item_without_a_key_attribute_is_rejected() {
+    let server = Server::start();
+    let client = server.client();
+    range_table(&client, "need-keys").await;
+    assert_eq!(
+        put_error(&client, "need-keys", item(&[("sk", n("1")), ("v", s("x"))])).await,
+        validation("One or more parameter values were invalid: Missing the key pk in the item")
+    );
+    assert_eq!(
+        put_error(&client, "need-keys", item(&[("pk", s("a")), ("v", s("x"))])).await,
+        validation("One or more parameter values were invalid: Missing the key sk in the item")
+    );
+}
+
+#[tokio::test]
+async fn put_item_with_a_key_of_the_wrong_type_is_rejected() {
+    let server = Server::start();
+    let client = server.client();
+    range_table(&client, "typed-keys").await;
+    assert_eq!(
+        put_error(&client, "typed-keys", item(&[("pk", n("1")), ("sk", n("1"))])).await,
+        validation(
+            "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N"
+        )
+    );
+    assert_eq!(
+        put_error(&client, "typed-keys", item(&[("pk", s("a")), ("sk", s("1"))])).await,
+        validation(
+            "One or more parameter values were invalid: Type mismatch for key sk expected: N actual: S"
+        )
+    );
+    assert_eq!(
+        put_error(
+            &client,
+            "typed-keys",
+            item(&[("pk", AttributeValue::Ss(vec!["a".into()])), ("sk", n("1"))])
+        )
+        .await,
+        validation(
+            "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: SS"
+        )
+    );
+    assert_eq!(
+        put_error(
+            &client,
+            "typed-keys",
+            item(&[("pk", AttributeValue::Bool(true)), ("sk", n("1"))])
+        )
+        .await,
+        validation(
+            "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: BOOL"
+        )
+    );
+}
+
+#[tokio::test]
+async fn empty_string_and_binary_keys_are_rejected_with_each_operations_wording() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "empty-s").await;
+    create_table(&client, "empty-b", ("bk", ScalarAttributeType::B), None).await;
+    assert_eq!(
+        put_error(&client, "empty-s", item(&[("pk", s(""))])).await,
+        validation(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk"
+        )
+    );
+    assert_eq!(
+        put_error(&client, "empty-b", item(&[("bk", b(b""))])).await,
+        validation(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: bk"
+        )
+    );
+    let get_s = validation(
+        "One or more parameter values were invalid: The AttributeValue for a key attribute cannot contain an empty string value. Key: pk",
+    );
+    let get_b = validation(
+        "One or more parameter values were invalid: The AttributeValue for a key attribute cannot contain an empty binary value. Key: bk",
+    );
+    assert_eq!(
+        get_error(&client, "empty-s", item(&[("pk", s(""))])).await,
+        get_s
+    );
+    assert_eq!(
+        get_error(&client, "empty-b", item(&[("bk", b(b""))])).await,
+        get_b
+    );
+    assert_eq!(
+        delete_error(&client, "empty-s", item(&[("pk", s(""))])).await,
+        get_s
+    );
+    assert_eq!(
+        delete_error(&client, "empty-b", item(&[("bk", b(b""))])).await,
+        get_b
+    );
+}
+
+#[tokio::test]
+async fn get_and_delete_keys_that_do_not_match_the_schema_are_rejected() {
+    let server = Server::start();
+    let client = server.client();
+    range_table(&client, "schema").await;
+    put(&client, "schema", item(&[("pk", s("a")), ("sk", n("1"))])).await;
+    let mismatch = validation("The provided key element does not match the schema");
+    let bad_keys = [
+        // An extra attribute.
+        item(&[("pk", s("a")), ("sk", n("1")), ("x", s("y"))]),
+        // The range key missing.
+        item(&[("pk", s("a"))]),
+        // The hash key missing.
+        item(&[("sk", n("1"))]),
+        // A wrong type.
+        item(&[("pk", s("a")), ("sk", s("1"))]),
+        item(&[("pk", n("1")), ("sk", n("1"))]),
+        // The right count under the wrong name.
+        item(&[("pk", s("a")), ("other", n("1"))]),
+    ];
+    for key in bad_keys {
+        assert_eq!(
+            get_error(&client, "schema", key.clone()).await,
+            mismatch,
+            "GetItem {key:?}"
+        );
+        assert_eq!(
+            delete_error(&client, "schema", key.clone()).await,
+            mismatch,
+            "DeleteItem {key:?}"
+        );
+    }
+    // The item is still there.
+    assert!(
+        get(&client, "schema", item(&[("pk", s("a")), ("sk", n("1"))]))
+            .await
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn key_sizes_are_limited_to_2048_hash_and_1024_range_bytes() {
+    let server = Server::start();
+    let client = server.client();
+    create_table(
+        &client,
+        "key-sizes",
+        ("pk", ScalarAttributeType::S),
+        Some(("sk", ScalarAttributeType::B)),
+    )
+    .await;
+    let hash_too_big = validation(
+        "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes",
+    );
+    let range_too_big = validation(
+        "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
+    );
+    // At the limits: accepted. Sizes are UTF-8 bytes and decoded bytes.
+    let max_hash = "é".repeat(1024);
+    assert_eq!(max_hash.len(), 2048);
+    let at_limits = item(&[("pk", s(&max_hash)), ("sk", b(&[7u8; 1024]))]);
+    put(&client, "key-sizes", at_limits.clone()).await;
+    assert_eq!(
+        get(&client, "key-sizes", at_limits.clone()).await,
+        Some(at_limits)
+    );
+    // One byte over.
+    let over_hash = format!("{max_hash}x");
+    assert_eq!(
+        put_error(
+            &client,
+            "key-sizes",
+            item(&[("pk", s(&over_hash)), ("sk", b(&[1]))])
+        )
+        .await,
+        hash_too_big
+    );
+    assert_eq!(
+        get_error(
+            &client,
+            "key-sizes",
+            item(&[("pk", s(&over_hash)), ("sk", b(&[1]))])
+        )
+        .await,
+        hash_too_big
+    );
+    assert_eq!(
+        put_error(
+            &client,
+            "key-sizes",
+            item(&[("pk", s("a")), ("sk", b(&[7u8; 1025]))])
+        )
+        .await,
+        range_too_big
+    );
+    assert_eq!(
+        get_error(
+            &client,
+            "key-sizes",
+            item(&[("pk", s("a")), ("sk", b(&[7u8; 1025]))])
+        )
+        .await,
+        range_too_big
+    );
+}
+
+#[tokio::test]
+async fn items_up_to_exactly_400_kb_are_accepted_and_larger_ones_rejected() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "big-items").await;
+    // Size = name bytes + value bytes: "pk" (2) + "k" (1) + "data" (4) + fill.
+    let fill = ITEM_SIZE_BYTES_MAX - 2 - 1 - 4;
+    let exact = item(&[("pk", s("k")), ("data", s(&"x".repeat(fill)))]);
+    put(&client, "big-items", exact.clone()).await;
+    assert_eq!(
+        get(&client, "big-items", item(&[("pk", s("k"))])).await,
+        Some(exact)
+    );
+    let t = client
+        .describe_table()
+        .table_name("big-items")
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        t.table().and_then(|t| t.table_size_bytes()),
+        Some(ITEM_SIZE_BYTES_MAX as i64)
+    );
+
+    let too_big = validation("Item size has exceeded the maximum allowed size");
+    let over = item(&[("pk", s("j")), ("data", s(&"x".repeat(fill + 1)))]);
+    assert_eq!(put_error(&client, "big-items", over).await, too_big);
+    // The same byte count reached through a longer attribute name.
+    let over = item(&[("pk", s("j")), ("data2", s(&"x".repeat(fill)))]);
+    assert_eq!(put_error(&client, "big-items", over.clone()).await, too_big);
+    // DynamoDB checks the size before it looks the table up.
+    assert_eq!(put_error(&client, "no-such-table", over).await, too_big);
+    assert_eq!(
+        get(&client, "big-items", item(&[("pk", s("j"))])).await,
+        None
+    );
+}
+
+// ---- errors: attribute values ----
+
+#[tokio::test]
+async fn invalid_numbers_are_rejected() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "bad-numbers").await;
+    let cases = [
+        (
+            "abc",
+            "The parameter cannot be converted to a numeric value: abc",
+        ),
+        ("", "The parameter cannot be converted to a numeric value"),
+        (
+            "1234567890123456789012345678901234567890",
+            "Attempting to store more than 38 significant digits in a Number",
+        ),
+        (
+            "1e126",
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
+        (
+            "-1e126",
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
+        (
+            "1e-131",
+            "Number underflow. Attempting to store a number with magnitude smaller than supported range",
+        ),
+        (
+            "-1e-131",
+            "Number underflow. Attempting to store a number with magnitude smaller than supported range",
+        ),
+    ];
+    for (input, message) in cases {
+        assert_eq!(
+            put_error(
+                &client,
+                "bad-numbers",
+                item(&[("pk", s("k")), ("n", n(input))])
+            )
+            .await,
+            validation(message),
+            "N {input:?}"
+        );
+    }
+    // Inside a number set and a document too.
+    assert_eq!(
+        put_error(
+            &client,
+            "bad-numbers",
+            item(&[
+                ("pk", s("k")),
+                ("ns", AttributeValue::Ns(vec!["1".into(), "b".into()]))
+            ])
+        )
+        .await,
+        validation("The parameter cannot be converted to a numeric value: b")
+    );
+    assert_eq!(
+        put_error(
+            &client,
+            "bad-numbers",
+            item(&[
+                ("pk", s("k")),
+                ("m", AttributeValue::M(item(&[("x", n("1e126"))])))
+            ])
+        )
+        .await,
+        validation(
+            "Number overflow. Attempting to store a number with magnitude larger than supported range"
+        )
+    );
+    // The extremes of the range are fine.
+    put(
+        &client,
+        "bad-numbers",
+        item(&[
+            ("pk", s("edge")),
+            ("hi", n("9.9999999999999999999999999999999999999E+125")),
+            ("lo", n("1E-130")),
+        ]),
+    )
+    .await;
+    assert!(get(&client, "bad-numbers", item(&[("pk", s("edge"))]))
+        .await
+        .is_some());
+    assert_eq!(
+        get(&client, "bad-numbers", item(&[("pk", s("k"))])).await,
+        None
+    );
+}
+
+#[tokio::test]
+async fn empty_sets_are_rejected() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "empty-sets").await;
+    let cases = [
+        (
+            AttributeValue::Ss(vec![]),
+            "One or more parameter values were invalid: An string set  may not be empty",
+        ),
+        (
+            AttributeValue::Ns(vec![]),
+            "One or more parameter values were invalid: An number set  may not be empty",
+        ),
+        (
+            AttributeValue::Bs(vec![]),
+            "One or more parameter values were invalid: Binary sets should not be empty",
+        ),
+    ];
+    for (value, message) in cases {
+        assert_eq!(
+            put_error(
+                &client,
+                "empty-sets",
+                item(&[("pk", s("k")), ("set", value.clone())])
+            )
+            .await,
+            validation(message),
+            "{value:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn string_and_number_sets_with_duplicates_are_rejected() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "dup-sets").await;
+    assert_eq!(
+        put_error(
+            &client,
+            "dup-sets",
+            item(&[
+                ("pk", s("k")),
+                ("ss", AttributeValue::Ss(vec!["a".into(), "a".into()]))
+            ])
+        )
+        .await,
+        validation(
+            "One or more parameter values were invalid: Input collection [a, a] contains duplicates."
+        )
+    );
+    assert_eq!(
+        put_error(
+            &client,
+            "dup-sets",
+            item(&[
+                ("pk", s("k")),
+                ("ns", AttributeValue::Ns(vec!["1".into(), "1".into()]))
+            ])
+        )
+        .await,
+        validation("Input collection contains duplicates")
+    );
+}
+
+/// DynamoDB names binary set members in base64 in this message, with no
+/// space before "of" (dynalite's AWS-verified putItem tests).
+#[tokio::test]
+async fn binary_sets_with_duplicates_are_rejected_naming_members_in_base64() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "dup-bs").await;
+    assert_eq!(
+        put_error(
+            &client,
+            "dup-bs",
+            item(&[
+                ("pk", s("k")),
+                (
+                    "bs",
+                    AttributeValue::Bs(vec![Blob::new(b"b".to_vec()), Blob::new(b"b".to_vec())])
+                )
+            ])
+        )
+        .await,
+        validation(
+            "One or more parameter values were invalid: Input collection [Yg==, Yg==]of type BS contains duplicates."
+        )
+    );
+}
+
+#[tokio::test]
+async fn null_false_is_rejected() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "nulls").await;
+    let message = validation(
+        "One or more parameter values were invalid: Null attribute value types must have the value of true",
+    );
+    assert_eq!(
+        put_error(
+            &client,
+            "nulls",
+            item(&[("pk", s("k")), ("z", AttributeValue::Null(false))])
+        )
+        .await,
+        message
+    );
+    assert_eq!(
+        put_error(
+            &client,
+            "nulls",
+            item(&[
+                ("pk", s("k")),
+                ("l", AttributeValue::L(vec![AttributeValue::Null(false)]))
+            ])
+        )
+        .await,
+        message
+    );
+}
+
+#[tokio::test]
+async fn empty_and_multi_type_attribute_values_are_rejected() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "raw-values").await;
+    let empty =
+        "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes";
+    let two = "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes";
+    let cases = [
+        (r#"{"pk":{"S":"k"},"v":{}}"#, empty),
+        (r#"{"pk":{"S":"k"},"v":{"X":"unknown member"}}"#, empty),
+        (r#"{"pk":{"S":"k"},"v":{"M":{"a":{}}}}"#, empty),
+        (r#"{"pk":{"S":"k"},"v":{"L":[{}]}}"#, empty),
+        (r#"{"pk":{"S":"k"},"v":{"S":"a","N":"1"}}"#, two),
+        (r#"{"pk":{"S":"k"},"v":{"S":"a","BOOL":true}}"#, two),
+        (r#"{"pk":{"S":"k"},"v":{"NULL":false}}"#, "One or more parameter values were invalid: Null attribute value types must have the value of true"),
+        // The number check runs before the two-types check.
+        (r#"{"pk":{"S":"k"},"v":{"S":"a","N":"x"}}"#, "The parameter cannot be converted to a numeric value: x"),
+    ];
+    for (item_json, message) in cases {
+        let body = format!(r#"{{"TableName":"raw-values","Item":{item_json}}}"#);
+        let r = raw_op(&server, "PutItem", &body).await;
+        assert_eq!(r.status, 400, "{item_json}");
+        assert_eq!(r.body, validation_body(message), "{item_json}");
+    }
+    // In a GetItem key too.
+    let r = raw_op(
+        &server,
+        "GetItem",
+        r#"{"TableName":"raw-values","Key":{"pk":{}}}"#,
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body, validation_body(empty));
+    assert_eq!(
+        get(&client, "raw-values", item(&[("pk", s("k"))])).await,
+        None
+    );
+}
+
+#[tokio::test]
+async fn empty_strings_and_binaries_outside_keys_are_allowed() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "empties").await;
+    let stored = item(&[
+        ("pk", s("k")),
+        ("s", s("")),
+        ("b", b(b"")),
+        ("ss", AttributeValue::Ss(vec!["".into()])),
+        ("m", AttributeValue::M(item(&[("inner", s(""))]))),
+        ("l", AttributeValue::L(vec![s(""), b(b"")])),
+    ]);
+    put(&client, "empties", stored.clone()).await;
+    assert_eq!(
+        get(&client, "empties", item(&[("pk", s("k"))])).await,
+        Some(stored)
+    );
+}
+
+#[tokio::test]
+async fn unsupported_expression_parameters_are_refused_not_ignored() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "exprs").await;
+    let err = service_error(
+        client
+            .put_item()
+            .table_name("exprs")
+            .item("pk", s("k"))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await,
+    );
+    assert_eq!(
+        err,
+        validation("Tarn does not support the ConditionExpression parameter yet")
+    );
+    let err = service_error(
+        client
+            .delete_item()
+            .table_name("exprs")
+            .key("pk", s("k"))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await,
+    );
+    assert_eq!(
+        err,
+        validation("Tarn does not support the ConditionExpression parameter yet")
+    );
+    let err = service_error(
+        client
+            .get_item()
+            .table_name("exprs")
+            .key("pk", s("k"))
+            .projection_expression("pk")
+            .send()
+            .await,
+    );
+    assert_eq!(
+        err,
+        validation("Tarn does not support the ProjectionExpression parameter yet")
+    );
+    // The refused put wrote nothing.
+    assert_eq!(get(&client, "exprs", item(&[("pk", s("k"))])).await, None);
+}
+
+// ---- the wire protocol ----
+
+#[tokio::test]
+async fn malformed_json_is_a_bare_serialization_exception() {
+    let server = Server::start();
+    let bare = r#"{"__type":"com.amazon.coral.service#SerializationException"}"#;
+    // The CRC function agrees with the value DynamoDB sends for this body.
+    assert_eq!(crc32(bare.as_bytes()), 3_948_637_019);
+    for body in ["{", "not json", r#"{"TableName":"abc""#, ""] {
+        let r = raw_op(&server, "DescribeTable", body).await;
+        assert_eq!(r.status, 400, "{body:?}");
+        assert_eq!(r.body, bare, "{body:?}");
+        assert_eq!(r.header("x-amz-crc32"), Some("3948637019"));
+    }
+    // JSON is parsed before the target is looked at.
+    let r = post_raw(&server, Some("DynamoDB_20120810.NoSuchThing"), "{").await;
+    r.assert_standard_headers();
+    assert_eq!((r.status, r.body.as_str()), (400, bare));
+}
+
+#[tokio::test]
+async fn unknown_or_missing_targets_are_unknown_operation() {
+    let server = Server::start();
+    let unknown = r#"{"__type":"com.amazon.coral.service#UnknownOperationException"}"#;
+    for target in [
+        Some("DynamoDB_20120810.ListTable"),
+        Some("DynamoDB_20120810.NoSuchThing"),
+        Some("whatever"),
+        None,
+    ] {
+        let r = post_raw(&server, target, "{}").await;
+        r.assert_standard_headers();
+        assert_eq!(r.status, 400, "{target:?}");
+        assert_eq!(r.body, unknown, "{target:?}");
+    }
+}
+
+#[tokio::test]
+async fn members_of_the_wrong_json_type_are_serialization_exceptions() {
+    let server = Server::start();
+    let cases = [
+        (
+            "DescribeTable",
+            r#"{"TableName":5}"#,
+            "NUMBER_VALUE cannot be converted to String",
+        ),
+        (
+            "DescribeTable",
+            r#"{"TableName":true}"#,
+            "TRUE_VALUE cannot be converted to String",
+        ),
+        (
+            "GetItem",
+            r#"{"TableName":"abc","Key":{"pk":{"S":"a"}},"ConsistentRead":5}"#,
+            "NUMBER_VALUE cannot be converted to Boolean",
+        ),
+        (
+            "PutItem",
+            r#"{"TableName":"abc","Item":{"pk":{"B":"23456"}}}"#,
+            "Base64 encoded length is expected a multiple of 4 bytes but found: 5",
+        ),
+    ];
+    for (op, body, message) in cases {
+        let r = raw_op(&server, op, body).await;
+        assert_eq!(r.status, 400, "{op} {body}");
+        assert_eq!(
+            r.body,
+            format!(
+                r#"{{"__type":"com.amazon.coral.service#SerializationException","Message":"{message}"}}"#
+            ),
+            "{op} {body}"
+        );
+    }
+}
+
+/// ListTables' `Limit` is an Integer in DynamoDB's model (capacity units
+/// are Longs), so a string there is `STRING_VALUE cannot be converted to
+/// Integer` (dynalite's AWS-verified listTables tests).
+#[tokio::test]
+async fn a_string_list_tables_limit_is_not_convertible_to_integer() {
+    let server = Server::start();
+    let r = raw_op(&server, "ListTables", r#"{"Limit":"5"}"#).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        r#"{"__type":"com.amazon.coral.service#SerializationException","Message":"STRING_VALUE cannot be converted to Integer"}"#
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_body_crc() {
+    let server = Server::start();
+    // Success, validation error, not found: all carry the headers.
+    let r = raw_op(
+        &server,
+        "CreateTable",
+        r#"{"TableName":"wire","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("application/x-amz-json-1.0"));
+    let first_id = r.header("x-amzn-requestid").map(str::to_owned);
+    let r = raw_op(
+        &server,
+        "PutItem",
+        r#"{"TableName":"wire","Item":{"pk":{"S":"k"},"v":{"N":"1.50"}}}"#,
+    )
+    .await;
+    assert_eq!((r.status, r.body.as_str()), (200, "{}"));
+    let r = raw_op(
+        &server,
+        "GetItem",
+        r#"{"TableName":"wire","Key":{"pk":{"S":"k"}}}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    // Attribute order within the item is not part of the contract.
+    let pk_first = r#"{"Item":{"pk":{"S":"k"},"v":{"N":"1.5"}}}"#;
+    let v_first = r#"{"Item":{"v":{"N":"1.5"},"pk":{"S":"k"}}}"#;
+    assert!(r.body == pk_first || r.body == v_first, "{}", r.body);
+    assert_ne!(r.header("x-amzn-requestid").map(str::to_owned), first_id);
+    let r = raw_op(&server, "DescribeTable", r#"{"TableName":"nope"}"#).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        r#"{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found: Table: nope not found"}"#
+    );
+    let r = raw_op(&server, "DescribeTable", "{}").await;
+    assert_eq!(
+        r.body,
+        validation_body("The parameter 'TableName' is required but was not present in the request")
+    );
+    let r = raw_op(&server, "GetItem", "{}").await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body.starts_with(
+            r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"2 validation errors detected: "#
+        ),
+        "{}",
+        r.body
+    );
+}
+
+// ---- concurrency ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_puts_to_distinct_keys_all_land_and_are_counted() {
+    const TASKS: usize = 8;
+    const PUTS_PER_TASK: usize = 50;
+    let server = Server::start();
+    let client = server.client();
+    range_table(&client, "busy").await;
+    let mut handles = Vec::new();
+    for t in 0..TASKS {
+        let client = client.clone();
+        handles.push(tokio::spawn(async move {
+            for i in 0..PUTS_PER_TASK {
+                client
+                    .put_item()
+                    .table_name("busy")
+                    .item("pk", s(&format!("task{t}")))
+                    .item("sk", n(&i.to_string()))
+                    .item("v", s(&format!("{t}/{i}")))
+                    .send()
+                    .await
+                    .expect("concurrent put");
+            }
+        }));
+    }
+    for h in handles {
+        h.await.expect("task");
+    }
+    for t in 0..TASKS {
+        for i in 0..PUTS_PER_TASK {
+            let got = get(
+                &client,
+                "busy",
+                item(&[("pk", s(&format!("task{t}"))), ("sk", n(&i.to_string()))]),
+            )
+            .await
+            .unwrap_or_else(|| panic!("item {t}/{i} missing"));
+            assert_eq!(got.get("v"), Some(&s(&format!("{t}/{i}"))));
+        }
+    }
+    let out = client
+        .describe_table()
+        .table_name("busy")
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        out.table().and_then(|t| t.item_count()),
+        Some((TASKS * PUTS_PER_TASK) as i64)
+    );
+}
