@@ -38,7 +38,7 @@ fn puts(c: &mut Criterion) {
                     i += 1;
                     item(i)
                 },
-                |it| engine.put_item("bench", it).expect("put"),
+                |it| engine.put_item("bench", it, None).expect("put"),
                 BatchSize::SmallInput,
             )
         });
@@ -58,7 +58,7 @@ fn puts(c: &mut Criterion) {
                     s.spawn(move || {
                         for _ in 0..iters {
                             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            engine.put_item("bench", item(i)).expect("put");
+                            engine.put_item("bench", item(i), None).expect("put");
                         }
                     });
                 }
@@ -73,7 +73,7 @@ fn gets(c: &mut Criterion) {
     const ITEMS: u64 = 100_000;
     let (engine, _dir) = open(Durability::Buffered);
     for i in 0..ITEMS {
-        engine.put_item("bench", item(i)).expect("put");
+        engine.put_item("bench", item(i), None).expect("put");
     }
     let mut g = c.benchmark_group("get");
     g.throughput(Throughput::Elements(1));

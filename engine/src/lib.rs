@@ -30,7 +30,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, Readable};
-use tarn_expr::{key, size, AttributeValue, Item};
+use tarn_expr::ast::{Condition, Update};
+use tarn_expr::{eval, key, resolve, size, AttributeValue, Item};
 
 pub use catalog::{BillingMode, KeyAttr, KeySchema, TableDef, TableStatus, Throughput};
 pub use codec::DecodeError;
@@ -62,6 +63,10 @@ pub enum Error {
     /// A control-plane operation on a table that is being deleted.
     #[error("Attempt to change a resource which is still in use: Table is being deleted: {0}")]
     TableBeingDeleted(String),
+    /// The write's condition did not hold; carries the old item, if any,
+    /// for `ReturnValuesOnConditionCheckFailure`.
+    #[error("The conditional request failed")]
+    ConditionalCheckFailed(Option<Item>),
     /// A request that DynamoDB answers with ValidationException.
     #[error("{0}")]
     Validation(String),
@@ -438,96 +443,173 @@ impl Engine {
 
     // ---- items ----
 
-    /// Stores `item`, replacing any item with the same key. Returns the
-    /// replaced item, if any.
-    pub fn put_item(&self, table: &str, item: Item) -> Result<Option<Item>> {
+    /// Stores `item`, replacing any item with the same key, if `condition`
+    /// (resolved) holds for the old item. Returns the replaced item, if any.
+    pub fn put_item(
+        &self,
+        table: &str,
+        item: Item,
+        condition: Option<&Condition>,
+    ) -> Result<Option<Item>> {
         // DynamoDB checks the size before it looks the table up.
         if size::item_size(&item) > size::ITEM_SIZE_BYTES_MAX {
             return Err(Error::Validation(
                 "Item size has exceeded the maximum allowed size".into(),
             ));
         }
-        let s = &self.shared;
-        let table = s.table(table)?;
-        let def = table.read();
-        if def.status != TableStatus::Active {
-            return Err(Error::TableNotFound(def.name.clone()));
-        }
-        let key = item_storage_key(&def, &item)?;
-        if size::item_size(&item) > size::ITEM_SIZE_BYTES_MAX {
-            return Err(Error::Validation(
-                "Item size has exceeded the maximum allowed size".into(),
-            ));
-        }
-        let mut value = Vec::with_capacity(128);
-        codec::encode_item(&item, &mut value);
-        let ticket;
-        let old = {
-            let _guard = lock(s.item_lock(&key));
-            let old = s
-                .items
-                .get(&key)?
-                .map(|v| codec::decode_item(&v))
-                .transpose()?;
-            let mut batch = s.db.batch();
-            batch.insert(&s.items, key, value);
-            ticket = s.commit.commit_batch(batch)?;
-            old
-        };
-        drop(def);
-        table.account(old.as_ref(), Some(&item));
-        s.commit.wait(ticket)?;
+        let key_of = |def: &TableDef| item_storage_key(def, &item);
+        let (old, _) = self.write_item(table, key_of, |old| {
+            check_condition(condition, old)?;
+            Ok(Some(item.clone()))
+        })?;
         Ok(old)
     }
 
     /// Reads one item by its full primary key.
     pub fn get_item(&self, table: &str, key: &Item) -> Result<Option<Item>> {
-        let s = &self.shared;
-        let table = s.table(table)?;
-        let def = table.read();
-        if def.status != TableStatus::Active {
-            return Err(Error::TableNotFound(def.name.clone()));
-        }
-        let key = key_storage_key(&def, key)?;
-        drop(def);
-        Ok(s.items
-            .get(&key)?
+        let storage_key = self.with_active_table(table, |def| key_storage_key(def, key))?;
+        Ok(self
+            .shared
+            .items
+            .get(&storage_key)?
             .map(|v| codec::decode_item(&v))
             .transpose()?)
     }
 
-    /// Deletes one item by its full primary key. Returns the deleted item, if
-    /// there was one.
-    pub fn delete_item(&self, table: &str, key: &Item) -> Result<Option<Item>> {
-        let s = &self.shared;
-        let table = s.table(table)?;
+    /// Deletes one item by its full primary key if `condition` holds for it.
+    /// Returns the deleted item, if there was one.
+    pub fn delete_item(
+        &self,
+        table: &str,
+        key: &Item,
+        condition: Option<&Condition>,
+    ) -> Result<Option<Item>> {
+        let key_of = |def: &TableDef| key_storage_key(def, key);
+        let (old, _) = self.write_item(table, key_of, |old| {
+            check_condition(condition, old)?;
+            Ok(None)
+        })?;
+        Ok(old)
+    }
+
+    /// Applies `update` (resolved) to the item with `key`, creating it if it
+    /// does not exist, if `condition` holds for the old item. Returns the old
+    /// and the new item.
+    pub fn update_item(
+        &self,
+        table: &str,
+        key: &Item,
+        update: Option<&Update>,
+        condition: Option<&Condition>,
+    ) -> Result<(Option<Item>, Item)> {
+        let key_of = |def: &TableDef| {
+            let storage_key = key_storage_key(def, key)?;
+            if let Some(update) = update {
+                let ks = &def.key_schema;
+                let mut names = vec![ks.hash.name.as_str()];
+                names.extend(ks.range.as_ref().map(|r| r.name.as_str()));
+                resolve::check_update_keys(update, &names)
+                    .map_err(|e| Error::Validation(e.message))?;
+            }
+            Ok(storage_key)
+        };
+        let (old, new) = self.write_item(table, key_of, |old| {
+            check_condition(condition, old)?;
+            let mut new = old.cloned().unwrap_or_else(|| key.clone());
+            if let Some(update) = update {
+                eval::apply_update(update, &mut new).map_err(|e| Error::Validation(e.message))?;
+            }
+            for value in new.values() {
+                value
+                    .validate()
+                    .map_err(|e| Error::Validation(e.to_string()))?;
+            }
+            if size::item_size(&new) > size::ITEM_SIZE_BYTES_MAX {
+                return Err(Error::Validation(
+                    "Item size to update has exceeded the maximum allowed size".into(),
+                ));
+            }
+            Ok(Some(new))
+        })?;
+        // `write_item` returns the new item it was given.
+        let new = new.ok_or_else(|| Error::Validation("update produced no item".into()))?;
+        Ok((old, new))
+    }
+
+    /// Runs `f` on the definition of an active table.
+    fn with_active_table<T>(
+        &self,
+        table: &str,
+        f: impl FnOnce(&TableDef) -> Result<T>,
+    ) -> Result<T> {
+        let table = self.shared.table(table)?;
         let def = table.read();
         if def.status != TableStatus::Active {
             return Err(Error::TableNotFound(def.name.clone()));
         }
-        let key = key_storage_key(&def, key)?;
-        let mut ticket = None;
-        let old = {
+        f(&def)
+    }
+
+    /// The one write path for single items. It computes the storage key
+    /// with `key_of` under the same table guard as the write. Under the
+    /// item's lock it reads
+    /// the old item, lets `decide` compute the new one (`None` deletes) or
+    /// refuse, and commits; it waits for durability after releasing the
+    /// lock. Returns the old and new items. Deleting an absent item writes
+    /// nothing.
+    fn write_item(
+        &self,
+        table: &str,
+        key_of: impl FnOnce(&TableDef) -> Result<Vec<u8>>,
+        decide: impl FnOnce(Option<&Item>) -> Result<Option<Item>>,
+    ) -> Result<(Option<Item>, Option<Item>)> {
+        let s = &self.shared;
+        let table = s.table(table)?;
+        // Held across the commit: DeleteTable's write lock waits for it, so
+        // no write lands in a table once it is DELETING.
+        let def = table.read();
+        if def.status != TableStatus::Active {
+            return Err(Error::TableNotFound(def.name.clone()));
+        }
+        let key = key_of(&def)?;
+        let (old, new, ticket) = {
             let _guard = lock(s.item_lock(&key));
             let old = s
                 .items
                 .get(&key)?
                 .map(|v| codec::decode_item(&v))
                 .transpose()?;
-            // Deleting nothing writes nothing.
-            if old.is_some() {
-                let mut batch = s.db.batch();
-                batch.remove(&s.items, key);
-                ticket = Some(s.commit.commit_batch(batch)?);
+            let new = decide(old.as_ref())?;
+            let mut batch = s.db.batch();
+            match &new {
+                Some(item) => {
+                    let mut value = Vec::with_capacity(128);
+                    codec::encode_item(item, &mut value);
+                    batch.insert(&s.items, key, value);
+                }
+                None if old.is_some() => batch.remove(&s.items, key),
+                None => return Ok((None, None)),
             }
-            old
+            let ticket = s.commit.commit_batch(batch)?;
+            (old, new, ticket)
         };
         drop(def);
-        if let Some(ticket) = ticket {
-            table.account(old.as_ref(), None);
-            s.commit.wait(ticket)?;
-        }
-        Ok(old)
+        table.account(old.as_ref(), new.as_ref());
+        s.commit.wait(ticket)?;
+        Ok((old, new))
+    }
+}
+
+/// Refuses a write whose condition does not hold for the old item.
+fn check_condition(condition: Option<&Condition>, old: Option<&Item>) -> Result<()> {
+    let Some(condition) = condition else {
+        return Ok(());
+    };
+    let empty = Item::new();
+    if eval::eval_condition(condition, old.unwrap_or(&empty)) {
+        Ok(())
+    } else {
+        Err(Error::ConditionalCheckFailed(old.cloned()))
     }
 }
 

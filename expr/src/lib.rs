@@ -1,4 +1,4 @@
-//! The DynamoDB item model and (later) its expression languages.
+//! The DynamoDB item model and its expression languages.
 //!
 //! This crate is pure: no I/O, no wire formats, no async. It defines
 //! [`AttributeValue`] with DynamoDB's ten types, the exact decimal [`Number`],
@@ -10,10 +10,18 @@
 //! members, number syntax) lives here so that every wire protocol and every
 //! storage path agrees on it.
 
+pub mod ast;
+mod error;
+pub mod eval;
 pub mod key;
 pub mod number;
+pub mod parse;
+mod print;
+pub mod reserved;
+pub mod resolve;
 pub mod size;
 mod value;
 
+pub use error::{ExprError, ExprKind};
 pub use number::{Number, NumberError};
 pub use value::{AttributeValue, Item, ScalarType, SetKind, ValueError};

@@ -203,7 +203,7 @@ pub(super) async fn put_item(app: &App, input: PutItemInput) -> Result<Vec<u8>, 
         .return_consumed_capacity
         .is_some()
         .then(|| item.clone());
-    let old = blocking(app, move |e| e.put_item(&name, item))
+    let old = blocking(app, move |e| e.put_item(&name, item, None))
         .await
         .map_err(data_plane)?;
     let units = write_units(old.as_ref(), new_units_item.as_ref());
@@ -232,7 +232,7 @@ pub(super) async fn delete_item(app: &App, input: DeleteItemInput) -> Result<Vec
     let want_old = input.common.wants_old()?;
     let table = input.table_name.unwrap_or_default();
     let name = table.clone();
-    let old = blocking(app, move |e| e.delete_item(&name, &key))
+    let old = blocking(app, move |e| e.delete_item(&name, &key, None))
         .await
         .map_err(data_plane)?;
     let units = write_units(old.as_ref(), None);

@@ -1,0 +1,442 @@
+//! Resolution of placeholders and the checks DynamoDB makes before it
+//! evaluates anything.
+//!
+//! A [`Resolver`] is made per request from its `ExpressionAttributeNames`
+//! and `ExpressionAttributeValues`; each expression of the request is
+//! resolved through it in place, and [`Resolver::finish`] then reports
+//! placeholders that no expression used, as DynamoDB does.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ast::{
+    Condition, Name, Operand, Path, PathElement, Projection, SetOperand, SetValue, Update,
+    UpdateAction, ValueRef,
+};
+use crate::{reserved, AttributeValue, ExprError, ExprKind};
+
+/// Type names `attribute_type` accepts.
+const TYPE_NAMES: [&str; 10] = ["S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M"];
+
+/// Resolves the expressions of one request.
+pub struct Resolver<'a> {
+    names: Option<&'a BTreeMap<String, String>>,
+    values: Option<&'a BTreeMap<String, AttributeValue>>,
+    used_names: BTreeSet<String>,
+    used_values: BTreeSet<String>,
+}
+
+/// How DynamoDB spells a type in operand-type messages.
+pub fn type_word(v: &AttributeValue) -> &'static str {
+    match v {
+        AttributeValue::S(_) => "STRING",
+        AttributeValue::N(_) => "NUMBER",
+        AttributeValue::B(_) => "BINARY",
+        AttributeValue::Bool(_) => "BOOLEAN",
+        AttributeValue::Null => "NULL",
+        AttributeValue::M(_) => "MAP",
+        AttributeValue::L(_) => "LIST",
+        AttributeValue::Ss(_) => "SS",
+        AttributeValue::Ns(_) => "NS",
+        AttributeValue::Bs(_) => "BS",
+    }
+}
+
+/// Renders a path as DynamoDB does in its messages: `[a, b, [2]]`.
+pub fn render_path(p: &Path) -> String {
+    let parts: Vec<String> = p
+        .elements
+        .iter()
+        .map(|e| match e {
+            PathElement::Attr(n) => n.as_str().to_owned(),
+            PathElement::Index(i) => format!("[{i}]"),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+impl<'a> Resolver<'a> {
+    /// A resolver over the request's placeholder maps.
+    pub fn new(
+        names: Option<&'a BTreeMap<String, String>>,
+        values: Option<&'a BTreeMap<String, AttributeValue>>,
+    ) -> Self {
+        Resolver {
+            names,
+            values,
+            used_names: BTreeSet::new(),
+            used_values: BTreeSet::new(),
+        }
+    }
+
+    fn name(&mut self, kind: ExprKind, name: &mut Name) -> Result<(), ExprError> {
+        match name {
+            Name::Literal(s) => {
+                if reserved::is_reserved(s) {
+                    return Err(ExprError::invalid(
+                        kind,
+                        format!("Attribute name is a reserved keyword; reserved keyword: {s}"),
+                    ));
+                }
+                *name = Name::Resolved(std::mem::take(s));
+            }
+            Name::Placeholder(p) => {
+                let Some(actual) = self.names.and_then(|m| m.get(p.as_str())) else {
+                    return Err(ExprError::invalid(
+                        kind,
+                        format!("An expression attribute name used in the document path is not defined; attribute name: {p}"),
+                    ));
+                };
+                self.used_names.insert(p.clone());
+                *name = Name::Resolved(actual.clone());
+            }
+            Name::Resolved(_) => {}
+        }
+        Ok(())
+    }
+
+    fn path(&mut self, kind: ExprKind, path: &mut Path) -> Result<(), ExprError> {
+        for el in &mut path.elements {
+            if let PathElement::Attr(n) = el {
+                self.name(kind, n)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, kind: ExprKind, v: &mut ValueRef) -> Result<(), ExprError> {
+        if let ValueRef::Placeholder(p) = v {
+            let Some(actual) = self.values.and_then(|m| m.get(p.as_str())) else {
+                return Err(ExprError::invalid(
+                    kind,
+                    format!("An expression attribute value used in expression is not defined; attribute value: {p}"),
+                ));
+            };
+            self.used_values.insert(p.clone());
+            *v = ValueRef::Resolved(actual.clone());
+        }
+        Ok(())
+    }
+
+    fn operand(&mut self, kind: ExprKind, op: &mut Operand) -> Result<(), ExprError> {
+        match op {
+            Operand::Path(p) | Operand::Size(p) => self.path(kind, p),
+            Operand::Value(v) => self.value(kind, v),
+        }
+    }
+
+    /// Resolves a condition (ConditionExpression, FilterExpression or
+    /// KeyConditionExpression) and checks its constant operands.
+    pub fn condition(&mut self, kind: ExprKind, c: &mut Condition) -> Result<(), ExprError> {
+        match c {
+            Condition::Compare { left, right, .. } => {
+                self.operand(kind, left)?;
+                self.operand(kind, right)
+            }
+            Condition::Between { value, low, high } => {
+                self.operand(kind, value)?;
+                self.operand(kind, low)?;
+                self.operand(kind, high)?;
+                check_between(kind, low, high)
+            }
+            Condition::In { value, list } => {
+                self.operand(kind, value)?;
+                list.iter_mut().try_for_each(|o| self.operand(kind, o))
+            }
+            Condition::And(a, b) | Condition::Or(a, b) => {
+                self.condition(kind, a)?;
+                self.condition(kind, b)
+            }
+            Condition::Not(a) => self.condition(kind, a),
+            Condition::AttributeExists(p) | Condition::AttributeNotExists(p) => self.path(kind, p),
+            Condition::AttributeType(p, t) => {
+                self.path(kind, p)?;
+                self.operand(kind, t)?;
+                check_type_operand(kind, t)
+            }
+            Condition::BeginsWith(a, b) => {
+                self.operand(kind, a)?;
+                self.operand(kind, b)?;
+                check_operand_types(kind, "begins_with", &[a, b], &["S", "B"])
+            }
+            Condition::Contains(a, b) => {
+                self.operand(kind, a)?;
+                self.operand(kind, b)
+            }
+        }
+    }
+
+    fn set_operand(&mut self, op: &mut SetOperand) -> Result<(), ExprError> {
+        let kind = ExprKind::Update;
+        match op {
+            SetOperand::Path(p) => self.path(kind, p),
+            SetOperand::Value(v) => self.value(kind, v),
+            SetOperand::IfNotExists(p, fallback) => {
+                self.path(kind, p)?;
+                self.set_operand(fallback)
+            }
+            SetOperand::ListAppend(a, b) => {
+                self.set_operand(a)?;
+                self.set_operand(b)?;
+                for o in [&**a, &**b] {
+                    if let SetOperand::Value(ValueRef::Resolved(v)) = o {
+                        if !matches!(v, AttributeValue::L(_)) {
+                            return Err(incorrect_operand(kind, "list_append", v.type_name()));
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Resolves an update expression and checks its constant operands and
+    /// paths.
+    pub fn update(&mut self, u: &mut Update) -> Result<(), ExprError> {
+        let kind = ExprKind::Update;
+        for action in &mut u.actions {
+            match action {
+                UpdateAction::Set(p, v) => {
+                    self.path(kind, p)?;
+                    let (operands, arith): (Vec<&mut SetOperand>, Option<&str>) = match v {
+                        SetValue::Operand(o) => (vec![o], None),
+                        SetValue::Plus(a, b) => (vec![a, b], Some("+")),
+                        SetValue::Minus(a, b) => (vec![a, b], Some("-")),
+                    };
+                    for o in operands {
+                        self.set_operand(o)?;
+                        if let (Some(op), SetOperand::Value(ValueRef::Resolved(v))) = (arith, &*o) {
+                            if !matches!(v, AttributeValue::N(_)) {
+                                return Err(incorrect_operand(kind, op, v.type_name()));
+                            }
+                        }
+                    }
+                }
+                UpdateAction::Remove(p) => self.path(kind, p)?,
+                UpdateAction::Add(p, v) => {
+                    self.path(kind, p)?;
+                    self.value(kind, v)?;
+                    if let ValueRef::Resolved(val) = v {
+                        if !matches!(
+                            val,
+                            AttributeValue::N(_)
+                                | AttributeValue::Ss(_)
+                                | AttributeValue::Ns(_)
+                                | AttributeValue::Bs(_)
+                        ) {
+                            return Err(ExprError::invalid(
+                                kind,
+                                format!("Incorrect operand type for operator or function; operator: ADD, operand type: {}", type_word(val)),
+                            ));
+                        }
+                    }
+                }
+                UpdateAction::Delete(p, v) => {
+                    self.path(kind, p)?;
+                    self.value(kind, v)?;
+                    if let ValueRef::Resolved(val) = v {
+                        if !matches!(
+                            val,
+                            AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_)
+                        ) {
+                            return Err(ExprError::invalid(
+                                kind,
+                                format!("Incorrect operand type for operator or function; operator: DELETE, operand type: {}", type_word(val)),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let paths: Vec<&Path> = u
+            .actions
+            .iter()
+            .map(|a| match a {
+                UpdateAction::Set(p, _)
+                | UpdateAction::Remove(p)
+                | UpdateAction::Add(p, _)
+                | UpdateAction::Delete(p, _) => p,
+            })
+            .collect();
+        check_paths(kind, &paths)
+    }
+
+    /// Resolves a projection and checks that its paths do not overlap.
+    pub fn projection(&mut self, p: &mut Projection) -> Result<(), ExprError> {
+        let kind = ExprKind::Projection;
+        for path in &mut p.paths {
+            self.path(kind, path)?;
+        }
+        let paths: Vec<&Path> = p.paths.iter().collect();
+        check_paths(kind, &paths)
+    }
+
+    /// Reports placeholders the request defined but no expression used.
+    pub fn finish(self) -> Result<(), ExprError> {
+        let unused = |defined: Vec<&String>, used: &BTreeSet<String>| -> Vec<String> {
+            defined
+                .into_iter()
+                .filter(|k| !used.contains(*k))
+                .cloned()
+                .collect()
+        };
+        if let Some(names) = self.names {
+            let u = unused(names.keys().collect(), &self.used_names);
+            if !u.is_empty() {
+                return Err(ExprError::other(format!(
+                    "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}",
+                    u.join(", ")
+                )));
+            }
+        }
+        if let Some(values) = self.values {
+            let u = unused(values.keys().collect(), &self.used_values);
+            if !u.is_empty() {
+                return Err(ExprError::other(format!(
+                    "Value provided in ExpressionAttributeValues unused in expressions: keys: {{{}}}",
+                    u.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn incorrect_operand(kind: ExprKind, function: &str, type_name: &str) -> ExprError {
+    ExprError::invalid(
+        kind,
+        format!("Incorrect operand type for operator or function; operator or function: {function}, operand type: {type_name}"),
+    )
+}
+
+fn constant(o: &Operand) -> Option<&AttributeValue> {
+    match o {
+        Operand::Value(ValueRef::Resolved(v)) => Some(v),
+        _ => None,
+    }
+}
+
+fn check_operand_types(
+    kind: ExprKind,
+    function: &str,
+    ops: &[&Operand],
+    allowed: &[&str],
+) -> Result<(), ExprError> {
+    for o in ops {
+        if let Some(v) = constant(o) {
+            if !allowed.contains(&v.type_name()) {
+                return Err(incorrect_operand(kind, function, v.type_name()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_type_operand(kind: ExprKind, t: &Operand) -> Result<(), ExprError> {
+    let Some(v) = constant(t) else { return Ok(()) };
+    let AttributeValue::S(name) = v else {
+        return Err(incorrect_operand(kind, "attribute_type", v.type_name()));
+    };
+    if !TYPE_NAMES.contains(&name.as_str()) {
+        return Err(ExprError::invalid(
+            kind,
+            format!("Invalid attribute type name found in type function; type: {name}, valid types: {{B,NULL,SS,BOOL,L,BS,N,NS,S,M}}"),
+        ));
+    }
+    Ok(())
+}
+
+/// DynamoDB renders values in messages as `AttributeValue: {N:5}`.
+fn render_value(v: &AttributeValue) -> String {
+    let inner = match v {
+        AttributeValue::S(s) => s.clone(),
+        AttributeValue::N(n) => n.to_string(),
+        other => format!("{other:?}"),
+    };
+    format!("AttributeValue: {{{}:{inner}}}", v.type_name())
+}
+
+fn check_between(kind: ExprKind, low: &Operand, high: &Operand) -> Result<(), ExprError> {
+    if let (Some(lo), Some(hi)) = (constant(low), constant(high)) {
+        if crate::eval::scalar_cmp(lo, hi) == Some(std::cmp::Ordering::Greater) {
+            return Err(ExprError::invalid(
+                kind,
+                format!(
+                    "The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: {}, upper bound operand: {}",
+                    render_value(lo),
+                    render_value(hi)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Two paths overlap when one is a prefix of the other (or they are equal);
+/// they conflict when they agree up to a step where one indexes a list and
+/// the other names a map entry.
+fn check_paths(kind: ExprKind, paths: &[&Path]) -> Result<(), ExprError> {
+    for (i, a) in paths.iter().enumerate() {
+        for b in &paths[..i] {
+            let mut conflict = false;
+            let mut diverged = false;
+            for (x, y) in b.elements.iter().zip(&a.elements) {
+                match (x, y) {
+                    (PathElement::Attr(m), PathElement::Attr(n)) if m.as_str() == n.as_str() => {}
+                    (PathElement::Index(m), PathElement::Index(n)) if m == n => {}
+                    (PathElement::Attr(_), PathElement::Attr(_))
+                    | (PathElement::Index(_), PathElement::Index(_)) => {
+                        diverged = true;
+                        break;
+                    }
+                    _ => {
+                        conflict = true;
+                        break;
+                    }
+                }
+            }
+            if conflict {
+                return Err(ExprError::invalid(
+                    kind,
+                    format!(
+                        "Two document paths conflict with each other; must remove or rewrite one of these paths; path one: {}, path two: {}",
+                        render_path(b),
+                        render_path(a)
+                    ),
+                ));
+            }
+            if !diverged {
+                return Err(ExprError::invalid(
+                    kind,
+                    format!(
+                        "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: {}, path two: {}",
+                        render_path(b),
+                        render_path(a)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rejects an update that writes a key attribute.
+pub fn check_update_keys(update: &Update, key_names: &[&str]) -> Result<(), ExprError> {
+    for action in &update.actions {
+        let (UpdateAction::Set(p, _)
+        | UpdateAction::Remove(p)
+        | UpdateAction::Add(p, _)
+        | UpdateAction::Delete(p, _)) = action;
+        if let Some(PathElement::Attr(n)) = p.elements.first() {
+            if key_names.contains(&n.as_str()) {
+                return Err(ExprError::invalid(
+                    ExprKind::Update,
+                    format!(
+                        "Cannot update attribute {}. This attribute is part of the key",
+                        n.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
