@@ -494,14 +494,16 @@ impl Engine {
 
     /// Applies `update` (resolved) to the item with `key`, creating it if it
     /// does not exist, if `condition` holds for the old item. Returns the old
-    /// and the new item.
+    /// and the new item. As in DynamoDB, an update of a missing item that
+    /// adds nothing but the key (REMOVE or DELETE only) creates nothing; no
+    /// update at all (or an empty one) creates the key-only item.
     pub fn update_item(
         &self,
         table: &str,
         key: &Item,
         update: Option<&Update>,
         condition: Option<&Condition>,
-    ) -> Result<(Option<Item>, Item)> {
+    ) -> Result<(Option<Item>, Option<Item>)> {
         let key_of = |def: &TableDef| {
             let storage_key = key_storage_key(def, key)?;
             if let Some(update) = update {
@@ -517,7 +519,8 @@ impl Engine {
             check_condition(condition, old)?;
             let mut new = old.cloned().unwrap_or_else(|| key.clone());
             if let Some(update) = update {
-                eval::apply_update(update, &mut new).map_err(|e| Error::Validation(e.message))?;
+                eval::apply_update(update, &mut new, old.is_some())
+                    .map_err(|e| Error::Validation(e.message))?;
             }
             for value in new.values() {
                 value
@@ -529,10 +532,12 @@ impl Engine {
                     "Item size to update has exceeded the maximum allowed size".into(),
                 ));
             }
+            let acted = update.is_some_and(|u| !u.actions.is_empty());
+            if old.is_none() && acted && new == *key {
+                return Ok(None);
+            }
             Ok(Some(new))
         })?;
-        // `write_item` returns the new item it was given.
-        let new = new.ok_or_else(|| Error::Validation("update produced no item".into()))?;
         Ok((old, new))
     }
 

@@ -398,7 +398,7 @@ mod conditional {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "Invalid UpdateExpression: Cannot update attribute Year. This attribute is part of the key"
+            "One or more parameter values were invalid: Cannot update attribute Year. This attribute is part of the key"
         );
         assert_eq!(e.describe_table("Music").expect("describe").item_count, 0);
     }
@@ -410,7 +410,23 @@ mod conditional {
         e.create_table(music("Music")).expect("create");
         let key = key_of(&song("Acme", 1, "x"));
         let (old, new) = e.update_item("Music", &key, None, None).expect("update");
-        assert_eq!((old, new), (None, key.clone()));
+        assert_eq!((old, new), (None, Some(key.clone())));
         assert_eq!(e.get_item("Music", &key).expect("get"), Some(key));
+    }
+
+    #[test]
+    fn remove_only_update_of_a_missing_item_creates_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = open(dir.path());
+        e.create_table(music("Music")).expect("create");
+        let key = key_of(&song("Acme", 1, "x"));
+        let update = Update {
+            actions: vec![UpdateAction::Remove(path("plays"))],
+        };
+        let (old, new) = e
+            .update_item("Music", &key, Some(&update), None)
+            .expect("update");
+        assert_eq!((old, new), (None, None));
+        assert_eq!(e.get_item("Music", &key).expect("get"), None);
     }
 }

@@ -296,7 +296,8 @@ pub fn project(item: &Item, projection: &Projection) -> Item {
 
 const MISSING_OPERAND: &str =
     "The provided expression refers to an attribute that does not exist in the item";
-const BAD_OPERAND_TYPE: &str = "An operand in the update expression has an incorrect data type";
+/// The run-time operand type error of update expressions.
+pub const BAD_OPERAND_TYPE: &str = "An operand in the update expression has an incorrect data type";
 const BAD_PATH: &str = "The document path provided in the update expression is invalid for update";
 
 fn update_error(detail: &str) -> ExprError {
@@ -325,6 +326,17 @@ fn set_operand(item: &Item, op: &SetOperand) -> Result<AttributeValue, ExprError
     }
 }
 
+/// DynamoDB reports an arithmetic result that needs more than 38 digits as
+/// an overflow, not as the too-many-digits error a stored number gets.
+fn arithmetic_error(e: crate::NumberError) -> ExprError {
+    match e {
+        crate::NumberError::TooManyDigits => {
+            ExprError::other(crate::NumberError::Overflow.to_string())
+        }
+        other => ExprError::other(other.to_string()),
+    }
+}
+
 fn set_value(item: &Item, v: &SetValue) -> Result<AttributeValue, ExprError> {
     let arith = |a: &SetOperand, b: &SetOperand, plus: bool| -> Result<AttributeValue, ExprError> {
         match (set_operand(item, a)?, set_operand(item, b)?) {
@@ -334,8 +346,7 @@ fn set_value(item: &Item, v: &SetValue) -> Result<AttributeValue, ExprError> {
                 } else {
                     x.checked_sub(&y)
                 };
-                r.map(AttributeValue::N)
-                    .map_err(|e| ExprError::other(e.to_string()))
+                r.map(AttributeValue::N).map_err(arithmetic_error)
             }
             _ => Err(update_error(BAD_OPERAND_TYPE)),
         }
@@ -411,7 +422,9 @@ fn get_mut_at<'a>(item: &'a mut Item, path: &Path) -> Option<&'a mut AttributeVa
     }
 }
 
-fn remove_at(item: &mut Item, path: &Path) {
+/// Removes the value at `path`. A missing final element is no error; a
+/// parent that is missing or of the wrong shape is, when `strict`.
+fn remove_at(item: &mut Item, path: &Path, strict: bool) -> Result<(), ExprError> {
     match parent_mut(item, path) {
         Ok(Parent::Item(item, PathElement::Attr(n))) => {
             item.remove(name_of(&n));
@@ -424,8 +437,12 @@ fn remove_at(item: &mut Item, path: &Path) {
         {
             l.remove(i as usize);
         }
+        // An index past the end removes nothing.
+        Ok(Parent::Value(AttributeValue::L(_), PathElement::Index(_))) => {}
+        _ if strict => return Err(update_error(BAD_PATH)),
         _ => {}
     }
+    Ok(())
 }
 
 fn add_to(
@@ -435,10 +452,7 @@ fn add_to(
     use AttributeValue as V;
     Ok(match (existing, v) {
         (None, v) => v.clone(),
-        (Some(V::N(a)), V::N(b)) => V::N(
-            a.checked_add(b)
-                .map_err(|e| ExprError::other(e.to_string()))?,
-        ),
+        (Some(V::N(a)), V::N(b)) => V::N(a.checked_add(b).map_err(arithmetic_error)?),
         (Some(V::Ss(a)), V::Ss(b)) => V::Ss(union(a, b)),
         (Some(V::Ns(a)), V::Ns(b)) => V::Ns(union(a, b)),
         (Some(V::Bs(a)), V::Bs(b)) => V::Bs(union(a, b)),
@@ -480,10 +494,12 @@ fn delete_from(
     Ok((!empty).then_some(left))
 }
 
-/// Applies a resolved update to `item` (which is the old item, or an empty
-/// one with just the key for an upsert). Right-hand sides are evaluated
-/// against the item as it was before the update.
-pub fn apply_update(update: &Update, item: &mut Item) -> Result<(), ExprError> {
+/// Applies a resolved update to `item` (the old item, or just the key when
+/// `existed` is false). Right-hand sides are evaluated against the item as
+/// it was before the update. REMOVE under a missing or non-document parent
+/// is an error on an existing item and ignored on a new one, as DynamoDB
+/// does.
+pub fn apply_update(update: &Update, item: &mut Item, existed: bool) -> Result<(), ExprError> {
     let before = item.clone();
     // Evaluate first, against the old item.
     let mut sets = Vec::new();
@@ -492,6 +508,13 @@ pub fn apply_update(update: &Update, item: &mut Item) -> Result<(), ExprError> {
             sets.push((path, set_value(&before, value)?));
         }
     }
+    // Several elements set past the end of one list are appended in order of
+    // their indexes, as DynamoDB documents; a stable sort keeps every other
+    // SET in written order.
+    sets.sort_by_key(|(path, _)| match path.elements.last() {
+        Some(PathElement::Index(i)) => *i,
+        _ => 0,
+    });
     for (path, value) in sets {
         put_at(item, path, value)?;
     }
@@ -512,7 +535,7 @@ pub fn apply_update(update: &Update, item: &mut Item) -> Result<(), ExprError> {
             .then_with(|| index_key(b).cmp(&index_key(a)))
     });
     for path in removes {
-        remove_at(item, path);
+        remove_at(item, path, existed)?;
     }
     for action in &update.actions {
         match action {
@@ -528,7 +551,7 @@ pub fn apply_update(update: &Update, item: &mut Item) -> Result<(), ExprError> {
                 };
                 match delete_from(existing, v)? {
                     Some(left) => *existing = left,
-                    None => remove_at(item, path),
+                    None => remove_at(item, path, false)?,
                 }
             }
             UpdateAction::Set(..) | UpdateAction::Remove(_) => {}

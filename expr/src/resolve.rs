@@ -128,9 +128,10 @@ impl<'a> Resolver<'a> {
     /// KeyConditionExpression) and checks its constant operands.
     pub fn condition(&mut self, kind: ExprKind, c: &mut Condition) -> Result<(), ExprError> {
         match c {
-            Condition::Compare { left, right, .. } => {
+            Condition::Compare { left, op, right } => {
                 self.operand(kind, left)?;
-                self.operand(kind, right)
+                self.operand(kind, right)?;
+                check_distinct(kind, comparator_text(*op), left, right)
             }
             Condition::Between { value, low, high } => {
                 self.operand(kind, value)?;
@@ -156,11 +157,13 @@ impl<'a> Resolver<'a> {
             Condition::BeginsWith(a, b) => {
                 self.operand(kind, a)?;
                 self.operand(kind, b)?;
+                check_distinct(kind, "begins_with", a, b)?;
                 check_operand_types(kind, "begins_with", &[a, b], &["S", "B"])
             }
             Condition::Contains(a, b) => {
                 self.operand(kind, a)?;
-                self.operand(kind, b)
+                self.operand(kind, b)?;
+                check_distinct(kind, "contains", a, b)
             }
         }
     }
@@ -308,6 +311,40 @@ fn incorrect_operand(kind: ExprKind, function: &str, type_name: &str) -> ExprErr
     )
 }
 
+fn comparator_text(op: crate::ast::Comparator) -> &'static str {
+    use crate::ast::Comparator as C;
+    match op {
+        C::Eq => "=",
+        C::Ne => "<>",
+        C::Lt => "<",
+        C::Le => "<=",
+        C::Gt => ">",
+        C::Ge => ">=",
+    }
+}
+
+/// DynamoDB refuses an operator whose first operand is the same path as
+/// another: `a = a` can only ever have one answer.
+fn check_distinct(
+    kind: ExprKind,
+    operator: &str,
+    first: &Operand,
+    other: &Operand,
+) -> Result<(), ExprError> {
+    if let (Operand::Path(a), Operand::Path(b)) = (first, other) {
+        if a == b {
+            return Err(ExprError::invalid(
+                kind,
+                format!(
+                    "The first operand must be distinct from the remaining operands for this operator or function; operator: {operator}, first operand: {}",
+                    render_path(a)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn constant(o: &Operand) -> Option<&AttributeValue> {
     match o {
         Operand::Value(ValueRef::Resolved(v)) => Some(v),
@@ -339,7 +376,7 @@ fn check_type_operand(kind: ExprKind, t: &Operand) -> Result<(), ExprError> {
     if !TYPE_NAMES.contains(&name.as_str()) {
         return Err(ExprError::invalid(
             kind,
-            format!("Invalid attribute type name found in type function; type: {name}, valid types: {{B,NULL,SS,BOOL,L,BS,N,NS,S,M}}"),
+            format!("Invalid attribute type name found; type: {name}, valid types: {{B,NULL,SS,BOOL,L,BS,N,NS,S,M}}"),
         ));
     }
     Ok(())
@@ -357,6 +394,16 @@ fn render_value(v: &AttributeValue) -> String {
 
 fn check_between(kind: ExprKind, low: &Operand, high: &Operand) -> Result<(), ExprError> {
     if let (Some(lo), Some(hi)) = (constant(low), constant(high)) {
+        if lo.type_name() != hi.type_name() {
+            return Err(ExprError::invalid(
+                kind,
+                format!(
+                    "The BETWEEN operator requires same data type for lower and upper bounds; lower bound operand: {}, upper bound operand: {}",
+                    render_value(lo),
+                    render_value(hi)
+                ),
+            ));
+        }
         if crate::eval::scalar_cmp(lo, hi) == Some(std::cmp::Ordering::Greater) {
             return Err(ExprError::invalid(
                 kind,
@@ -375,48 +422,43 @@ fn check_between(kind: ExprKind, low: &Operand, high: &Operand) -> Result<(), Ex
 /// they conflict when they agree up to a step where one indexes a list and
 /// the other names a map entry.
 fn check_paths(kind: ExprKind, paths: &[&Path]) -> Result<(), ExprError> {
-    for (i, a) in paths.iter().enumerate() {
-        for b in &paths[..i] {
-            let mut conflict = false;
-            let mut diverged = false;
-            for (x, y) in b.elements.iter().zip(&a.elements) {
-                match (x, y) {
-                    (PathElement::Attr(m), PathElement::Attr(n)) if m.as_str() == n.as_str() => {}
-                    (PathElement::Index(m), PathElement::Index(n)) if m == n => {}
-                    (PathElement::Attr(_), PathElement::Attr(_))
-                    | (PathElement::Index(_), PathElement::Index(_)) => {
-                        diverged = true;
-                        break;
-                    }
-                    _ => {
-                        conflict = true;
-                        break;
-                    }
+    // Every pair is checked for an overlap before any for a conflict: that
+    // is the order in which DynamoDB reports them.
+    for conflicts in [false, true] {
+        for (i, a) in paths.iter().enumerate() {
+            for b in &paths[..i] {
+                if path_relation(b, a) == Some(conflicts) {
+                    let what = if conflicts { "conflict" } else { "overlap" };
+                    return Err(ExprError::invalid(
+                        kind,
+                        format!(
+                            "Two document paths {what} with each other; must remove or rewrite one of these paths; path one: {}, path two: {}",
+                            render_path(b),
+                            render_path(a)
+                        ),
+                    ));
                 }
-            }
-            if conflict {
-                return Err(ExprError::invalid(
-                    kind,
-                    format!(
-                        "Two document paths conflict with each other; must remove or rewrite one of these paths; path one: {}, path two: {}",
-                        render_path(b),
-                        render_path(a)
-                    ),
-                ));
-            }
-            if !diverged {
-                return Err(ExprError::invalid(
-                    kind,
-                    format!(
-                        "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: {}, path two: {}",
-                        render_path(b),
-                        render_path(a)
-                    ),
-                ));
             }
         }
     }
     Ok(())
+}
+
+/// `Some(false)` when one path is a prefix of the other (they overlap),
+/// `Some(true)` when they agree up to a step where one indexes a list and
+/// the other names a map entry (they conflict), `None` when they diverge
+/// harmlessly.
+fn path_relation(a: &Path, b: &Path) -> Option<bool> {
+    for (x, y) in a.elements.iter().zip(&b.elements) {
+        match (x, y) {
+            (PathElement::Attr(m), PathElement::Attr(n)) if m.as_str() == n.as_str() => {}
+            (PathElement::Index(m), PathElement::Index(n)) if m == n => {}
+            (PathElement::Attr(_), PathElement::Attr(_))
+            | (PathElement::Index(_), PathElement::Index(_)) => return None,
+            _ => return Some(true),
+        }
+    }
+    Some(false)
 }
 
 /// Rejects an update that writes a key attribute.
@@ -428,15 +470,191 @@ pub fn check_update_keys(update: &Update, key_names: &[&str]) -> Result<(), Expr
         | UpdateAction::Delete(p, _)) = action;
         if let Some(PathElement::Attr(n)) = p.elements.first() {
             if key_names.contains(&n.as_str()) {
-                return Err(ExprError::invalid(
-                    ExprKind::Update,
-                    format!(
-                        "Cannot update attribute {}. This attribute is part of the key",
-                        n.as_str()
-                    ),
-                ));
+                return Err(ExprError::other(format!(
+                    "One or more parameter values were invalid: Cannot update attribute {}. This attribute is part of the key",
+                    n.as_str()
+                )));
             }
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{parse_condition, parse_projection, parse_update};
+    use crate::Number;
+
+    fn names(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn values(pairs: &[(&str, AttributeValue)]) -> BTreeMap<String, AttributeValue> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    fn n(v: i64) -> AttributeValue {
+        AttributeValue::N(Number::from_i64(v))
+    }
+
+    fn condition_error(
+        text: &str,
+        ns: &BTreeMap<String, String>,
+        vs: &BTreeMap<String, AttributeValue>,
+    ) -> String {
+        let mut c = parse_condition(text, ExprKind::Condition).expect("parses");
+        let mut r = Resolver::new(Some(ns), Some(vs));
+        match r.condition(ExprKind::Condition, &mut c) {
+            Err(e) => e.message,
+            Ok(()) => r.finish().expect_err("an error").message,
+        }
+    }
+
+    fn update_error(text: &str, vs: &BTreeMap<String, AttributeValue>) -> String {
+        let mut u = parse_update(text).expect("parses");
+        Resolver::new(None, Some(vs))
+            .update(&mut u)
+            .expect_err("an error")
+            .message
+    }
+
+    #[test]
+    fn placeholders_resolve_in_place() {
+        let ns = names(&[("#s", "Status")]);
+        let vs = values(&[(":v", n(1))]);
+        let mut c = parse_condition(
+            "#s = :v AND attribute_exists(doc.x[2])",
+            ExprKind::Condition,
+        )
+        .expect("parses");
+        let mut r = Resolver::new(Some(&ns), Some(&vs));
+        r.condition(ExprKind::Condition, &mut c).expect("resolves");
+        r.finish().expect("all used");
+        let mut item = crate::Item::new();
+        item.insert("Status".into(), n(1));
+        let mut list = vec![n(0), n(0), n(7)];
+        let mut other = BTreeMap::new();
+        other.insert("x".to_owned(), AttributeValue::L(std::mem::take(&mut list)));
+        item.insert("doc".into(), AttributeValue::M(other));
+        assert!(crate::eval::eval_condition(&c, &item));
+    }
+
+    #[test]
+    fn undefined_and_unused_placeholders_are_reported() {
+        let none = BTreeMap::new();
+        let vs = values(&[(":v", n(1))]);
+        assert_eq!(
+            condition_error("#x = :v", &none, &vs),
+            "Invalid ConditionExpression: An expression attribute name used in the document path is not defined; attribute name: #x"
+        );
+        assert_eq!(
+            condition_error("a = :w", &none, &vs),
+            "Invalid ConditionExpression: An expression attribute value used in expression is not defined; attribute value: :w"
+        );
+        let ns = names(&[("#a", "a"), ("#b", "b")]);
+        assert_eq!(
+            condition_error("#a = :v", &ns, &vs),
+            "Value provided in ExpressionAttributeNames unused in expressions: keys: {#b}"
+        );
+        let vs2 = values(&[(":v", n(1)), (":c", n(2))]);
+        assert_eq!(
+            condition_error("a = :v", &BTreeMap::new(), &vs2),
+            "Value provided in ExpressionAttributeValues unused in expressions: keys: {:c}"
+        );
+    }
+
+    #[test]
+    fn reserved_words_need_placeholders() {
+        let vs = values(&[(":v", n(1))]);
+        assert_eq!(
+            condition_error("Status = :v", &BTreeMap::new(), &vs),
+            "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: Status"
+        );
+        assert_eq!(
+            update_error("SET a.name = :v", &vs),
+            "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: name"
+        );
+    }
+
+    #[test]
+    fn constant_operands_are_type_checked() {
+        let vs = values(&[
+            (":s", AttributeValue::S("x".into())),
+            (":n", n(1)),
+            (":t", AttributeValue::S("X".into())),
+        ]);
+        assert_eq!(
+            update_error("ADD a :s", &vs),
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: STRING"
+        );
+        assert_eq!(
+            update_error("DELETE a :n", &vs),
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: DELETE, operand type: NUMBER"
+        );
+        assert_eq!(
+            update_error("SET a = list_append(b, :n)", &vs),
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: list_append, operand type: N"
+        );
+        assert_eq!(
+            update_error("SET a = b + :s", &vs),
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: +, operand type: S"
+        );
+        let none = BTreeMap::new();
+        let vs = values(&[(":t", AttributeValue::S("X".into()))]);
+        assert_eq!(
+            condition_error("attribute_type(a, :t)", &none, &vs),
+            "Invalid ConditionExpression: Invalid attribute type name found; type: X, valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}"
+        );
+        let vs = values(&[(":lo", n(5)), (":hi", n(1))]);
+        assert_eq!(
+            condition_error("a BETWEEN :lo AND :hi", &none, &vs),
+            "Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {N:5}, upper bound operand: AttributeValue: {N:1}"
+        );
+        assert_eq!(
+            condition_error("a = a", &none, &BTreeMap::new()),
+            "Invalid ConditionExpression: The first operand must be distinct from the remaining operands for this operator or function; operator: =, first operand: [a]"
+        );
+    }
+
+    #[test]
+    fn overlapping_and_conflicting_paths_are_refused() {
+        let vs = values(&[(":v", n(1))]);
+        assert_eq!(
+            update_error("SET a = :v REMOVE a", &vs),
+            "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a], path two: [a]"
+        );
+        assert_eq!(
+            update_error("SET a.b = :v REMOVE a.b[2]", &vs),
+            "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a, b], path two: [a, b, [2]]"
+        );
+        assert_eq!(
+            update_error("SET a.b = :v, a[1] = :v", &vs),
+            "Invalid UpdateExpression: Two document paths conflict with each other; must remove or rewrite one of these paths; path one: [a, b], path two: [a, [1]]"
+        );
+        let mut p = parse_projection("a.b, c, a").expect("parses");
+        let err = Resolver::new(None, None).projection(&mut p).unwrap_err();
+        assert!(
+            err.message.contains("path one: [a, b], path two: [a]"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn key_attributes_cannot_be_updated() {
+        let u = parse_update("SET pk.x = :v").expect("parses");
+        assert_eq!(
+            check_update_keys(&u, &["pk", "sk"]).unwrap_err().message,
+            "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key"
+        );
+        let u = parse_update("SET other = :v").expect("parses");
+        assert_eq!(check_update_keys(&u, &["pk", "sk"]), Ok(()));
+    }
 }

@@ -21,6 +21,8 @@ pub enum ErrorCode {
     ResourceNotFound,
     /// The table exists, or is busy being created or deleted.
     ResourceInUse,
+    /// A write's condition did not hold.
+    ConditionalCheckFailed,
     /// An account limit was reached.
     LimitExceeded,
     /// Something failed inside Tarn; the request may not have been applied.
@@ -38,6 +40,9 @@ impl ErrorCode {
                 "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
             }
             ErrorCode::ResourceInUse => "com.amazonaws.dynamodb.v20120810#ResourceInUseException",
+            ErrorCode::ConditionalCheckFailed => {
+                "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"
+            }
             ErrorCode::LimitExceeded => "com.amazonaws.dynamodb.v20120810#LimitExceededException",
             ErrorCode::InternalServerError => {
                 "com.amazonaws.dynamodb.v20120810#InternalServerError"
@@ -55,12 +60,15 @@ impl ErrorCode {
 }
 
 /// An error on its way to the client.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ApiError {
     /// Which exception.
     pub code: ErrorCode,
     /// The message, if the exception carries one.
     pub message: Option<String>,
+    /// The item a failed condition saw, for
+    /// `ReturnValuesOnConditionCheckFailure: ALL_OLD`.
+    pub item: Option<Box<tarn_expr::Item>>,
 }
 
 impl ApiError {
@@ -69,6 +77,7 @@ impl ApiError {
         ApiError {
             code,
             message: Some(message.into()),
+            item: None,
         }
     }
 
@@ -77,6 +86,7 @@ impl ApiError {
         ApiError {
             code,
             message: None,
+            item: None,
         }
     }
 
@@ -95,6 +105,8 @@ impl ApiError {
             message: Option<&'a str>,
             #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
             capital_message: Option<&'a str>,
+            #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
+            item: Option<crate::dynamodb::wire::ItemRef<'a>>,
         }
         let msg = self.message.as_deref();
         let serialization = self.code == ErrorCode::Serialization;
@@ -102,6 +114,7 @@ impl ApiError {
             type_name: self.code.type_name(),
             message: if serialization { None } else { msg },
             capital_message: if serialization { msg } else { None },
+            item: self.item.as_deref().map(crate::dynamodb::wire::ItemRef),
         };
         // Serializing two strings into a Vec cannot fail.
         serde_json::to_vec(&body).unwrap_or_default()

@@ -1318,54 +1318,6 @@ async fn empty_strings_and_binaries_outside_keys_are_allowed() {
     );
 }
 
-#[tokio::test]
-async fn unsupported_expression_parameters_are_refused_not_ignored() {
-    let server = Server::start();
-    let client = server.client();
-    hash_table(&client, "exprs").await;
-    let err = service_error(
-        client
-            .put_item()
-            .table_name("exprs")
-            .item("pk", s("k"))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await,
-    );
-    assert_eq!(
-        err,
-        validation("Tarn does not support the ConditionExpression parameter yet")
-    );
-    let err = service_error(
-        client
-            .delete_item()
-            .table_name("exprs")
-            .key("pk", s("k"))
-            .condition_expression("attribute_exists(pk)")
-            .send()
-            .await,
-    );
-    assert_eq!(
-        err,
-        validation("Tarn does not support the ConditionExpression parameter yet")
-    );
-    let err = service_error(
-        client
-            .get_item()
-            .table_name("exprs")
-            .key("pk", s("k"))
-            .projection_expression("pk")
-            .send()
-            .await,
-    );
-    assert_eq!(
-        err,
-        validation("Tarn does not support the ProjectionExpression parameter yet")
-    );
-    // The refused put wrote nothing.
-    assert_eq!(get(&client, "exprs", item(&[("pk", s("k"))])).await, None);
-}
-
 // ---- the wire protocol ----
 
 #[tokio::test]

@@ -184,13 +184,13 @@ fn updates_apply_against_the_old_item() {
             UpdateAction::Delete(p("m.x"), vref(AttributeValue::Ss(vec!["a".into()]))),
         ],
     };
-    let err = apply_update(&update, &mut it).unwrap_err();
+    let err = apply_update(&update, &mut it, true).unwrap_err();
     assert_eq!(err.message, BAD_OPERAND_TYPE, "DELETE from a number");
     let mut it = item();
     let update = Update {
         actions: update.actions[..7].to_vec(),
     };
-    apply_update(&update, &mut it).expect("update");
+    apply_update(&update, &mut it, true).expect("update");
     assert_eq!(it.get("n"), Some(&n(6)));
     assert_eq!(it.get("copy"), Some(&n(5)));
     // [0,1,2,3] + 9 appended, then old indexes 0 and 2 removed.
@@ -218,7 +218,7 @@ fn deleting_every_member_removes_the_set() {
             vref(AttributeValue::Ss(vec!["a".into(), "b".into(), "z".into()])),
         )],
     };
-    apply_update(&update, &mut it).expect("update");
+    apply_update(&update, &mut it, true).expect("update");
     assert!(!it.contains_key("tags"));
 }
 
@@ -230,6 +230,7 @@ fn update_errors_use_dynamodb_texts() {
                 actions: vec![action],
             },
             &mut item(),
+            true,
         )
         .unwrap_err()
         .message
@@ -274,8 +275,79 @@ fn update_errors_use_dynamodb_texts() {
             actions: vec![UpdateAction::Add(p("big"), vref(big))],
         },
         &mut it,
+        true,
     )
     .unwrap_err();
+    assert!(
+        err.message.starts_with("Number overflow"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn remove_under_a_bad_parent_fails_only_on_an_existing_item() {
+    let update = Update {
+        actions: vec![UpdateAction::Remove(p("s.x"))],
+    };
+    let err = apply_update(&update, &mut item(), true).unwrap_err();
+    assert_eq!(err.message, BAD_PATH);
+    let mut fresh = Item::new();
+    apply_update(&update, &mut fresh, false).expect("ignored on a new item");
+    // A missing last element is never an error.
+    let update = Update {
+        actions: vec![
+            UpdateAction::Remove(p("m.nope")),
+            UpdateAction::Remove(p("l[99]")),
+        ],
+    };
+    apply_update(&update, &mut item(), true).expect("no-op");
+}
+
+#[test]
+fn appends_past_the_end_go_in_index_order() {
+    let mut it = item();
+    let set = |i: u32, v: i64| {
+        UpdateAction::Set(
+            Path {
+                elements: vec![
+                    PathElement::Attr(Name::Resolved("l".into())),
+                    PathElement::Index(i),
+                ],
+            },
+            SetValue::Operand(sval(n(v))),
+        )
+    };
+    let update = Update {
+        actions: vec![set(84, 1), set(37, 2), set(17, 3), set(50, 4)],
+    };
+    apply_update(&update, &mut it, true).expect("update");
+    assert_eq!(
+        it.get("l"),
+        Some(&AttributeValue::L(vec![
+            n(0),
+            n(1),
+            n(2),
+            n(3),
+            n(3),
+            n(2),
+            n(4),
+            n(1)
+        ]))
+    );
+}
+
+#[test]
+fn arithmetic_needing_more_than_38_digits_is_an_overflow() {
+    let mut it = item();
+    let big = AttributeValue::N(Number::parse("1e50").expect("number"));
+    let update = Update {
+        actions: vec![UpdateAction::Set(
+            p("x"),
+            SetValue::Plus(sval(big), sval(n(1))),
+        )],
+    };
+    let err = apply_update(&update, &mut it, true).unwrap_err();
     assert!(
         err.message.starts_with("Number overflow"),
         "{}",

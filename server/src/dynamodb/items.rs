@@ -1,12 +1,16 @@
-//! PutItem, GetItem, DeleteItem.
+//! PutItem, GetItem, DeleteItem, UpdateItem.
 
-use serde::de::IgnoredAny;
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
-use tarn_expr::{size, Item};
+use tarn_expr::ast::{Condition, Projection, Update};
+use tarn_expr::{eval, size, Item};
 
+use super::expressions::{check_mix, Placeholders, Texts};
+use super::legacy::{self, AttributeValueUpdate, ExpectedAttributeValue};
 use super::wire::{ItemRef, WireItem};
-use super::{blocking, data_plane, reply, unsupported};
-use crate::error::{ApiError, Constraints};
+use super::{blocking, data_plane, reply};
+use crate::error::{ApiError, Constraints, ErrorCode};
 use crate::App;
 
 #[derive(Deserialize)]
@@ -14,8 +18,15 @@ use crate::App;
 pub(super) struct PutItemInput {
     table_name: Option<String>,
     item: Option<WireItem>,
-    #[serde(flatten)]
-    common: WriteOptions,
+    return_values: Option<String>,
+    return_consumed_capacity: Option<String>,
+    return_item_collection_metrics: Option<String>,
+    return_values_on_condition_check_failure: Option<String>,
+    condition_expression: Option<String>,
+    expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
+    conditional_operator: Option<String>,
+    expression_attribute_names: Option<BTreeMap<String, String>>,
+    expression_attribute_values: Option<WireItem>,
 }
 
 #[derive(Deserialize)]
@@ -23,23 +34,33 @@ pub(super) struct PutItemInput {
 pub(super) struct DeleteItemInput {
     table_name: Option<String>,
     key: Option<WireItem>,
-    #[serde(flatten)]
-    common: WriteOptions,
-}
-
-/// Members PutItem and DeleteItem share.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct WriteOptions {
     return_values: Option<String>,
     return_consumed_capacity: Option<String>,
     return_item_collection_metrics: Option<String>,
     return_values_on_condition_check_failure: Option<String>,
-    condition_expression: Option<IgnoredAny>,
-    expected: Option<IgnoredAny>,
-    conditional_operator: Option<IgnoredAny>,
-    expression_attribute_names: Option<IgnoredAny>,
-    expression_attribute_values: Option<IgnoredAny>,
+    condition_expression: Option<String>,
+    expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
+    conditional_operator: Option<String>,
+    expression_attribute_names: Option<BTreeMap<String, String>>,
+    expression_attribute_values: Option<WireItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UpdateItemInput {
+    table_name: Option<String>,
+    key: Option<WireItem>,
+    return_values: Option<String>,
+    return_consumed_capacity: Option<String>,
+    return_item_collection_metrics: Option<String>,
+    return_values_on_condition_check_failure: Option<String>,
+    update_expression: Option<String>,
+    attribute_updates: Option<BTreeMap<String, AttributeValueUpdate>>,
+    condition_expression: Option<String>,
+    expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
+    conditional_operator: Option<String>,
+    expression_attribute_names: Option<BTreeMap<String, String>>,
+    expression_attribute_values: Option<WireItem>,
 }
 
 #[derive(Deserialize)]
@@ -49,13 +70,70 @@ pub(super) struct GetItemInput {
     key: Option<WireItem>,
     consistent_read: Option<bool>,
     attributes_to_get: Option<Vec<String>>,
-    projection_expression: Option<IgnoredAny>,
-    expression_attribute_names: Option<IgnoredAny>,
+    projection_expression: Option<String>,
+    expression_attribute_names: Option<BTreeMap<String, String>>,
     return_consumed_capacity: Option<String>,
 }
 
 const RETURN_VALUES: &str = "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]";
 const RETURN_CAPACITY: &str = "[INDEXES, TOTAL, NONE]";
+
+/// The members the three write operations share, borrowed from whichever
+/// input they came in.
+struct WriteParams<'a> {
+    table_name: Option<&'a str>,
+    return_values: Option<&'a str>,
+    return_consumed_capacity: Option<&'a str>,
+    return_item_collection_metrics: Option<&'a str>,
+    return_values_on_condition_check_failure: Option<&'a str>,
+    conditional_operator: Option<&'a str>,
+}
+
+impl WriteParams<'_> {
+    /// Constraint checks, in DynamoDB's order: table name, the item or key
+    /// member, then the enums.
+    fn constraints(&self, has_item: bool, item_member: &str) -> Constraints {
+        let mut c = Constraints::default();
+        check_common(&mut c, self.table_name, has_item, item_member);
+        if let Some(v) = self.return_values {
+            c.one_of(v, "returnValues", RETURN_VALUES);
+        }
+        if let Some(v) = self.return_consumed_capacity {
+            c.one_of(v, "returnConsumedCapacity", RETURN_CAPACITY);
+        }
+        if let Some(v) = self.return_item_collection_metrics {
+            c.one_of(v, "returnItemCollectionMetrics", "[SIZE, NONE]");
+        }
+        if let Some(v) = self.return_values_on_condition_check_failure {
+            c.one_of(v, "returnValuesOnConditionCheckFailure", "[ALL_OLD, NONE]");
+        }
+        legacy::check_conditional_operator(&mut c, self.conditional_operator);
+        c
+    }
+
+    /// PutItem and DeleteItem return only the old item.
+    fn wants_old(&self) -> Result<bool, ApiError> {
+        match self.return_values {
+            None | Some("NONE") => Ok(false),
+            Some("ALL_OLD") => Ok(true),
+            Some(_) => Err(ApiError::validation(
+                "ReturnValues can only be ALL_OLD or NONE",
+            )),
+        }
+    }
+
+    /// The error for a failed condition, with the old item when asked for.
+    fn condition_failed(&self, e: ApiError, old: Option<Item>) -> ApiError {
+        if self.return_values_on_condition_check_failure == Some("ALL_OLD") {
+            ApiError {
+                item: old.map(Box::new),
+                ..e
+            }
+        } else {
+            e
+        }
+    }
+}
 
 /// The data-plane checks every item operation starts with.
 fn check_common(c: &mut Constraints, table_name: Option<&str>, has_item: bool, item_member: &str) {
@@ -68,54 +146,21 @@ fn check_common(c: &mut Constraints, table_name: Option<&str>, has_item: bool, i
     }
 }
 
-impl WriteOptions {
-    /// Validates the shared members; returns whether the old item is wanted.
-    fn validate(&self, c: &mut Constraints) -> Result<(), ApiError> {
-        if let Some(v) = &self.return_values {
-            c.one_of(v, "returnValues", RETURN_VALUES);
-        }
-        if let Some(v) = &self.return_consumed_capacity {
-            c.one_of(v, "returnConsumedCapacity", RETURN_CAPACITY);
-        }
-        if let Some(v) = &self.return_item_collection_metrics {
-            c.one_of(v, "returnItemCollectionMetrics", "[SIZE, NONE]");
-        }
-        if let Some(v) = &self.return_values_on_condition_check_failure {
-            c.one_of(v, "returnValuesOnConditionCheckFailure", "[ALL_OLD, NONE]");
-        }
-        Ok(())
-    }
-
-    fn check_supported(&self) -> Result<(), ApiError> {
-        for (present, name) in [
-            (self.condition_expression.is_some(), "ConditionExpression"),
-            (self.expected.is_some(), "Expected"),
-            (self.conditional_operator.is_some(), "ConditionalOperator"),
-            (
-                self.expression_attribute_names.is_some(),
-                "ExpressionAttributeNames",
-            ),
-            (
-                self.expression_attribute_values.is_some(),
-                "ExpressionAttributeValues",
-            ),
-        ] {
-            if present {
-                return Err(unsupported(name));
-            }
-        }
-        Ok(())
-    }
-
-    fn wants_old(&self) -> Result<bool, ApiError> {
-        match self.return_values.as_deref() {
-            None | Some("NONE") => Ok(false),
-            Some("ALL_OLD") => Ok(true),
-            Some(_) => Err(ApiError::validation(
-                "ReturnValues can only be ALL_OLD or NONE",
-            )),
-        }
-    }
+/// The write condition of a request: its ConditionExpression or its legacy
+/// `Expected`, never both.
+fn write_condition(
+    expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
+    conditional_operator: Option<&str>,
+    placeholders: &Placeholders,
+    texts: &Texts<'_>,
+) -> Result<(Option<Condition>, Option<Update>), ApiError> {
+    let resolved = placeholders.resolve(texts)?;
+    let condition = match (resolved.condition, expected) {
+        (Some(c), _) => Some(c),
+        (None, Some(expected)) => legacy::expected(expected, conditional_operator)?,
+        (None, None) => None,
+    };
+    Ok((condition, resolved.update))
 }
 
 #[derive(Serialize)]
@@ -183,67 +228,217 @@ struct WriteReply<'a> {
     consumed_capacity: Option<ConsumedCapacity<'a>>,
 }
 
+/// Maps an engine error of a conditional write, attaching the old item to a
+/// failed condition when the request asked for it.
+fn write_error(params: &WriteParams<'_>, e: tarn_engine::Error) -> ApiError {
+    match e {
+        tarn_engine::Error::ConditionalCheckFailed(old) => params.condition_failed(
+            ApiError::new(
+                ErrorCode::ConditionalCheckFailed,
+                "The conditional request failed",
+            ),
+            old,
+        ),
+        other => data_plane(ApiError::from(other)),
+    }
+}
+
 pub(super) async fn put_item(app: &App, input: PutItemInput) -> Result<Vec<u8>, ApiError> {
-    let mut c = Constraints::default();
-    check_common(
-        &mut c,
-        input.table_name.as_deref(),
-        input.item.is_some(),
-        "item",
-    );
-    input.common.validate(&mut c)?;
-    c.finish()?;
-    input.common.check_supported()?;
+    let params = WriteParams {
+        table_name: input.table_name.as_deref(),
+        return_values: input.return_values.as_deref(),
+        return_consumed_capacity: input.return_consumed_capacity.as_deref(),
+        return_item_collection_metrics: input.return_item_collection_metrics.as_deref(),
+        return_values_on_condition_check_failure: input
+            .return_values_on_condition_check_failure
+            .as_deref(),
+        conditional_operator: input.conditional_operator.as_deref(),
+    };
+    params.constraints(input.item.is_some(), "item").finish()?;
+    check_mix(
+        &[
+            ("Expected", input.expected.is_some()),
+            ("ConditionalOperator", input.conditional_operator.is_some()),
+        ],
+        &[("ConditionExpression", input.condition_expression.is_some())],
+    )?;
+    let texts = Texts {
+        condition: input.condition_expression.as_deref(),
+        null_members: "ConditionExpression is null",
+        ..Texts::default()
+    };
+    let placeholders = Placeholders::new(
+        input.expression_attribute_names.clone(),
+        input.expression_attribute_values,
+        &texts,
+    )?;
     let item = input.item.unwrap_or_default().into_item()?;
-    let want_old = input.common.wants_old()?;
-    let table = input.table_name.unwrap_or_default();
+    let want_old = params.wants_old()?;
+    let (condition, _) = write_condition(
+        input.expected,
+        params.conditional_operator,
+        &placeholders,
+        &texts,
+    )?;
+    let table = params.table_name.unwrap_or_default().to_owned();
     let name = table.clone();
-    let new_units_item = input
-        .common
+    let new_units_item = params
         .return_consumed_capacity
         .is_some()
         .then(|| item.clone());
-    let old = blocking(app, move |e| e.put_item(&name, item, None))
-        .await
-        .map_err(data_plane)?;
+    let result = blocking_raw(app, move |e| e.put_item(&name, item, condition.as_ref())).await?;
+    let old = result.map_err(|e| write_error(&params, e))?;
     let units = write_units(old.as_ref(), new_units_item.as_ref());
     reply(&WriteReply {
         attributes: old.as_ref().filter(|_| want_old).map(ItemRef),
-        consumed_capacity: consumed(
-            input.common.return_consumed_capacity.as_deref(),
-            &table,
-            units,
-        ),
+        consumed_capacity: consumed(params.return_consumed_capacity, &table, units),
     })
 }
 
 pub(super) async fn delete_item(app: &App, input: DeleteItemInput) -> Result<Vec<u8>, ApiError> {
-    let mut c = Constraints::default();
-    check_common(
-        &mut c,
-        input.table_name.as_deref(),
-        input.key.is_some(),
-        "key",
-    );
-    input.common.validate(&mut c)?;
-    c.finish()?;
-    input.common.check_supported()?;
+    let params = WriteParams {
+        table_name: input.table_name.as_deref(),
+        return_values: input.return_values.as_deref(),
+        return_consumed_capacity: input.return_consumed_capacity.as_deref(),
+        return_item_collection_metrics: input.return_item_collection_metrics.as_deref(),
+        return_values_on_condition_check_failure: input
+            .return_values_on_condition_check_failure
+            .as_deref(),
+        conditional_operator: input.conditional_operator.as_deref(),
+    };
+    params.constraints(input.key.is_some(), "key").finish()?;
+    check_mix(
+        &[
+            ("Expected", input.expected.is_some()),
+            ("ConditionalOperator", input.conditional_operator.is_some()),
+        ],
+        &[("ConditionExpression", input.condition_expression.is_some())],
+    )?;
+    let texts = Texts {
+        condition: input.condition_expression.as_deref(),
+        null_members: "ConditionExpression is null",
+        ..Texts::default()
+    };
+    let placeholders = Placeholders::new(
+        input.expression_attribute_names.clone(),
+        input.expression_attribute_values,
+        &texts,
+    )?;
     let key = input.key.unwrap_or_default().into_item()?;
-    let want_old = input.common.wants_old()?;
-    let table = input.table_name.unwrap_or_default();
+    let want_old = params.wants_old()?;
+    let (condition, _) = write_condition(
+        input.expected,
+        params.conditional_operator,
+        &placeholders,
+        &texts,
+    )?;
+    let table = params.table_name.unwrap_or_default().to_owned();
     let name = table.clone();
-    let old = blocking(app, move |e| e.delete_item(&name, &key, None))
-        .await
-        .map_err(data_plane)?;
+    let result = blocking_raw(app, move |e| e.delete_item(&name, &key, condition.as_ref())).await?;
+    let old = result.map_err(|e| write_error(&params, e))?;
     let units = write_units(old.as_ref(), None);
     reply(&WriteReply {
         attributes: old.as_ref().filter(|_| want_old).map(ItemRef),
-        consumed_capacity: consumed(
-            input.common.return_consumed_capacity.as_deref(),
-            &table,
-            units,
-        ),
+        consumed_capacity: consumed(params.return_consumed_capacity, &table, units),
     })
+}
+
+pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec<u8>, ApiError> {
+    let params = WriteParams {
+        table_name: input.table_name.as_deref(),
+        return_values: input.return_values.as_deref(),
+        return_consumed_capacity: input.return_consumed_capacity.as_deref(),
+        return_item_collection_metrics: input.return_item_collection_metrics.as_deref(),
+        return_values_on_condition_check_failure: input
+            .return_values_on_condition_check_failure
+            .as_deref(),
+        conditional_operator: input.conditional_operator.as_deref(),
+    };
+    params.constraints(input.key.is_some(), "key").finish()?;
+    check_mix(
+        &[
+            ("AttributeUpdates", input.attribute_updates.is_some()),
+            ("Expected", input.expected.is_some()),
+            ("ConditionalOperator", input.conditional_operator.is_some()),
+        ],
+        &[
+            ("UpdateExpression", input.update_expression.is_some()),
+            ("ConditionExpression", input.condition_expression.is_some()),
+        ],
+    )?;
+    let texts = Texts {
+        condition: input.condition_expression.as_deref(),
+        update: input.update_expression.as_deref(),
+        null_members: "UpdateExpression and ConditionExpression are null",
+        ..Texts::default()
+    };
+    let placeholders = Placeholders::new(
+        input.expression_attribute_names.clone(),
+        input.expression_attribute_values,
+        &texts,
+    )?;
+    let key = input.key.unwrap_or_default().into_item()?;
+    let (condition, update) = write_condition(
+        input.expected,
+        params.conditional_operator,
+        &placeholders,
+        &texts,
+    )?;
+    let table = params.table_name.unwrap_or_default().to_owned();
+    let legacy_update = update.is_none() && input.attribute_updates.is_some();
+    let update = match (update, input.attribute_updates) {
+        (Some(u), _) => Some(u),
+        (None, Some(updates)) => Some(legacy::attribute_updates(updates)?),
+        (None, None) => None,
+    };
+    let updated = update.as_ref().map(eval::updated_paths);
+    let name = table.clone();
+    let result = blocking_raw(app, move |e| {
+        e.update_item(&name, &key, update.as_ref(), condition.as_ref())
+    })
+    .await?;
+    let (old, new) = result.map_err(|e| write_error(&params, e)).map_err(|e| {
+        // The legacy API words a run-time type error its own way.
+        if legacy_update && e.message.as_deref() == Some(eval::BAD_OPERAND_TYPE) {
+            ApiError::validation("Type mismatch for attribute to update")
+        } else {
+            e
+        }
+    })?;
+    let units = write_units(old.as_ref(), new.as_ref());
+    let attributes = returned_attributes(params.return_values, old, new, updated.as_ref());
+    reply(&WriteReply {
+        attributes: attributes.as_ref().filter(|a| !a.is_empty()).map(ItemRef),
+        consumed_capacity: consumed(params.return_consumed_capacity, &table, units),
+    })
+}
+
+/// What UpdateItem's `ReturnValues` asks for.
+fn returned_attributes(
+    mode: Option<&str>,
+    old: Option<Item>,
+    new: Option<Item>,
+    updated: Option<&Projection>,
+) -> Option<Item> {
+    let empty = Projection { paths: Vec::new() };
+    let updated = updated.unwrap_or(&empty);
+    match mode {
+        Some("ALL_OLD") => old,
+        Some("UPDATED_OLD") => old.map(|o| eval::project(&o, updated)),
+        Some("ALL_NEW") => new,
+        Some("UPDATED_NEW") => new.map(|n| eval::project(&n, updated)),
+        _ => None,
+    }
+}
+
+/// Like [`blocking`], but leaves the engine's error to the caller, which
+/// may need to look inside it.
+async fn blocking_raw<T, F>(app: &App, f: F) -> Result<Result<T, tarn_engine::Error>, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&tarn_engine::Engine) -> Result<T, tarn_engine::Error> + Send + 'static,
+{
+    blocking(app, move |e| Ok(f(e))).await
 }
 
 #[derive(Serialize)]
@@ -276,22 +471,27 @@ pub(super) async fn get_item(app: &App, input: GetItemInput) -> Result<Vec<u8>, 
         c.one_of(v, "returnConsumedCapacity", RETURN_CAPACITY);
     }
     c.finish()?;
-    if input.projection_expression.is_some() {
-        return Err(unsupported("ProjectionExpression"));
-    }
-    if input.expression_attribute_names.is_some() {
-        return Err(unsupported("ExpressionAttributeNames"));
-    }
-    if let Some(names) = &input.attributes_to_get {
-        for (i, n) in names.iter().enumerate() {
-            if names[..i].contains(n) {
-                return Err(ApiError::validation(format!(
-                    "One or more parameter values were invalid: Duplicate value in attribute name: {n}"
-                )));
-            }
-        }
-    }
+    check_mix(
+        &[("AttributesToGet", input.attributes_to_get.is_some())],
+        &[(
+            "ProjectionExpression",
+            input.projection_expression.is_some(),
+        )],
+    )?;
+    let texts = Texts {
+        projection: input.projection_expression.as_deref(),
+        ..Texts::default()
+    };
+    let placeholders = Placeholders::new(input.expression_attribute_names, None, &texts)?;
     let key = input.key.unwrap_or_default().into_item()?;
+    let projection = match (
+        placeholders.resolve(&texts)?.projection,
+        &input.attributes_to_get,
+    ) {
+        (Some(p), _) => Some(p),
+        (None, Some(names)) => Some(legacy::attributes_to_get(names)?),
+        (None, None) => None,
+    };
     let table = input.table_name.unwrap_or_default();
     let name = table.clone();
     let item = blocking(app, move |e| e.get_item(&name, &key))
@@ -300,11 +500,8 @@ pub(super) async fn get_item(app: &App, input: GetItemInput) -> Result<Vec<u8>, 
     let consistent = input.consistent_read.unwrap_or(false);
     // Capacity is charged on the whole item, before projection.
     let units = read_units(item.as_ref(), consistent);
-    let item = match (item, &input.attributes_to_get) {
-        (Some(mut item), Some(names)) => {
-            item.retain(|k, _| names.contains(k));
-            Some(item)
-        }
+    let item = match (item, &projection) {
+        (Some(item), Some(p)) => Some(eval::project(&item, p)),
         (item, _) => item,
     };
     reply(&GetReply {

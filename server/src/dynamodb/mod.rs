@@ -1,6 +1,8 @@
 //! The DynamoDB protocol (`awsJson1_0`, target prefix `DynamoDB_20120810`).
 
+mod expressions;
 mod items;
+mod legacy;
 mod tables;
 pub mod wire;
 
@@ -23,6 +25,7 @@ pub async fn dispatch(app: &App, op: &str, body: &[u8]) -> Result<Vec<u8>, ApiEr
         "PutItem" => items::put_item(app, parse(body)?).await,
         "GetItem" => items::get_item(app, parse(body)?).await,
         "DeleteItem" => items::delete_item(app, parse(body)?).await,
+        "UpdateItem" => items::update_item(app, parse(body)?).await,
         _ => Err(ApiError::bare(ErrorCode::UnknownOperation)),
     }
 }
@@ -39,6 +42,7 @@ pub fn is_known(op: &str) -> bool {
             | "PutItem"
             | "GetItem"
             | "DeleteItem"
+            | "UpdateItem"
     )
 }
 
