@@ -4,7 +4,8 @@
 //!
 //! Each parser runs in two phases, as DynamoDB does:
 //!
-//! 1. **Syntax.** A lexer cuts the text into tokens and a recursive-descent
+//! 1. **Syntax.** A lexer built from nom combinators cuts the text into
+//!    tokens and a recursive-descent
 //!    parser builds a raw tree that keeps what the grammar allows but the
 //!    language forbids (any function name, any number of arguments, a
 //!    function where only an operand may stand). The first token that cannot
@@ -44,6 +45,12 @@ use crate::ast::{
     Update, UpdateAction, ValueRef,
 };
 use crate::{ExprError, ExprKind};
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::character::complete::{anychar, char, digit1, satisfy};
+use nom::combinator::{recognize, value};
+use nom::sequence::pair;
+use nom::{IResult, Parser as _};
 
 /// The longest expression DynamoDB accepts, in bytes of UTF-8.
 pub const EXPRESSION_BYTES_MAX: usize = 4096;
@@ -215,86 +222,97 @@ fn keyword(word: &str, language: Language) -> Option<Keyword> {
         .map(|&(_, kw)| kw)
 }
 
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+/// A literal name or a function name: a letter, then letters, digits and
+/// underscores.
+fn word(input: &str) -> IResult<&str, &str> {
+    recognize(pair(
+        satisfy(|c| c.is_ascii_alphabetic()),
+        take_while(is_word_char),
+    ))
+    .parse(input)
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// `#name` or `:value`: the sigil and one or more word characters.
+fn placeholder(sigil: char) -> impl FnMut(&str) -> IResult<&str, &str> {
+    move |input| recognize(pair(char(sigil), take_while1(is_word_char))).parse(input)
+}
+
+/// One token at the front of `input` (which starts with no whitespace).
+/// Total: any character that starts no other token is an `Unknown` token of
+/// its own, so this fails only on empty input. The first byte picks the
+/// combinator, so each token costs one parser, not a walk through all.
+fn token(input: &str) -> IResult<&str, Tok> {
+    match input.as_bytes().first() {
+        Some(b'a'..=b'z' | b'A'..=b'Z') => value(Tok::Ident, word).parse(input),
+        Some(b'0'..=b'9') => value(Tok::Number, digit1).parse(input),
+        Some(b'#') => alt((
+            value(Tok::Name, placeholder('#')),
+            value(Tok::Unknown, anychar),
+        ))
+        .parse(input),
+        Some(b':') => alt((
+            value(Tok::Value, placeholder(':')),
+            value(Tok::Unknown, anychar),
+        ))
+        .parse(input),
+        Some(b'<' | b'>' | b'=') => alt((
+            value(Tok::Le, tag("<=")),
+            value(Tok::Ne, tag("<>")),
+            value(Tok::Ge, tag(">=")),
+            value(Tok::Eq, char('=')),
+            value(Tok::Lt, char('<')),
+            value(Tok::Gt, char('>')),
+        ))
+        .parse(input),
+        _ => alt((
+            value(Tok::LParen, char('(')),
+            value(Tok::RParen, char(')')),
+            value(Tok::LBracket, char('[')),
+            value(Tok::RBracket, char(']')),
+            value(Tok::Comma, char(',')),
+            value(Tok::Dot, char('.')),
+            value(Tok::Plus, char('+')),
+            value(Tok::Minus, char('-')),
+            value(Tok::Unknown, anychar),
+        ))
+        .parse(input),
+    }
 }
 
 /// Cuts `text` into tokens; the last one is always `Eof`. Total: every byte
 /// ends up in some token or in whitespace.
+///
+/// Tokens are read with nom; the grammar above them is a recursive descent
+/// over this list, because DynamoDB's syntax errors name the first token
+/// that cannot continue a valid expression and the tokens around it, which
+/// a parser that never backtracks over tokens reproduces exactly.
 fn lex(text: &str, language: Language) -> Vec<Token> {
-    let bytes = text.as_bytes();
     let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if is_space(b) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let word_end = |from: usize| {
-            let mut j = from;
-            while j < bytes.len() && is_word_byte(bytes[j]) {
-                j += 1;
-            }
-            j
+    let mut rest = text.trim_start_matches(|c: char| c.is_ascii() && is_space(c as u8));
+    while !rest.is_empty() {
+        let start = text.len() - rest.len();
+        let (after, tok) = match token(rest) {
+            Ok(found) => found,
+            // Unreachable: `anychar` matches any non-empty input. Ending the
+            // token list here still yields a syntax error, never a panic.
+            Err(_) => break,
         };
-        let (tok, end) = match b {
-            b'a'..=b'z' | b'A'..=b'Z' => {
-                let end = word_end(i + 1);
-                match keyword(&text[start..end], language) {
-                    Some(kw) => (Tok::Keyword(kw), end),
-                    None => (Tok::Ident, end),
-                }
-            }
-            b'0'..=b'9' => {
-                let mut j = i + 1;
-                while j < bytes.len() && bytes[j].is_ascii_digit() {
-                    j += 1;
-                }
-                (Tok::Number, j)
-            }
-            b'#' | b':' => {
-                let end = word_end(i + 1);
-                if end == i + 1 {
-                    (Tok::Unknown, end)
-                } else if b == b'#' {
-                    (Tok::Name, end)
-                } else {
-                    (Tok::Value, end)
-                }
-            }
-            b'=' => (Tok::Eq, i + 1),
-            b'<' => match bytes.get(i + 1) {
-                Some(b'=') => (Tok::Le, i + 2),
-                Some(b'>') => (Tok::Ne, i + 2),
-                _ => (Tok::Lt, i + 1),
-            },
-            b'>' => match bytes.get(i + 1) {
-                Some(b'=') => (Tok::Ge, i + 2),
-                _ => (Tok::Gt, i + 1),
-            },
-            b'(' => (Tok::LParen, i + 1),
-            b')' => (Tok::RParen, i + 1),
-            b'[' => (Tok::LBracket, i + 1),
-            b']' => (Tok::RBracket, i + 1),
-            b',' => (Tok::Comma, i + 1),
-            b'.' => (Tok::Dot, i + 1),
-            b'+' => (Tok::Plus, i + 1),
-            b'-' => (Tok::Minus, i + 1),
-            _ => {
-                // One whole character, however many bytes it takes.
-                let len = text[i..].chars().next().map_or(1, char::len_utf8);
-                (Tok::Unknown, i + len)
-            }
+        let end = text.len() - after.len();
+        let tok = match tok {
+            Tok::Ident => keyword(&text[start..end], language).map_or(Tok::Ident, Tok::Keyword),
+            other => other,
         };
         tokens.push(Token { tok, start, end });
-        i = end;
+        rest = after.trim_start_matches(|c: char| c.is_ascii() && is_space(c as u8));
     }
     tokens.push(Token {
         tok: Tok::Eof,
-        start: bytes.len(),
-        end: bytes.len(),
+        start: text.len(),
+        end: text.len(),
     });
     tokens
 }
