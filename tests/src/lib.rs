@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::AttributeValue;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How long the server may take to say it is listening.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
@@ -190,4 +192,155 @@ where
             (code, message)
         }
     }
+}
+
+/// Sorts set members (whose order DynamoDB does not keep) everywhere in a
+/// value, so that values compare as DynamoDB defines them.
+pub fn canonical(v: &AttributeValue) -> AttributeValue {
+    match v {
+        AttributeValue::Ss(x) => {
+            let mut x = x.clone();
+            x.sort();
+            AttributeValue::Ss(x)
+        }
+        AttributeValue::Ns(x) => {
+            let mut x = x.clone();
+            x.sort();
+            AttributeValue::Ns(x)
+        }
+        AttributeValue::Bs(x) => {
+            let mut x = x.clone();
+            x.sort_by(|a, b| a.as_ref().cmp(b.as_ref()));
+            AttributeValue::Bs(x)
+        }
+        AttributeValue::M(m) => {
+            AttributeValue::M(m.iter().map(|(k, v)| (k.clone(), canonical(v))).collect())
+        }
+        AttributeValue::L(l) => AttributeValue::L(l.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
+// ---- raw HTTP, for requests the SDK cannot build ----
+
+/// A response as it came off the wire.
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Header names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The body, as text.
+    pub body: String,
+}
+
+impl RawResponse {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Checks the headers every DynamoDB response carries.
+    pub fn assert_standard_headers(&self) {
+        let id = self.header("x-amzn-requestid").expect("x-amzn-RequestId");
+        assert_eq!(id.len(), 52, "request id {id:?}");
+        assert!(
+            id.bytes()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()),
+            "request id {id:?}"
+        );
+        let crc = self.header("x-amz-crc32").expect("x-amz-crc32");
+        assert_eq!(
+            crc,
+            crc32(self.body.as_bytes()).to_string(),
+            "crc of {:?}",
+            self.body
+        );
+    }
+}
+
+/// Bitwise CRC32 (IEEE, reflected polynomial 0xEDB88320), as DynamoDB's
+/// `x-amz-crc32` header uses.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+        }
+    }
+    !crc
+}
+
+/// POSTs `body` to the server with `X-Amz-Target: <target>` (none if
+/// `target` is `None`) over a fresh HTTP/1.1 connection.
+pub async fn post_raw(server: &Server, target: Option<&str>, body: &str) -> RawResponse {
+    let addr = server
+        .endpoint
+        .strip_prefix("http://")
+        .expect("http endpoint");
+    let mut request = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    if let Some(t) = target {
+        request.push_str(&format!("X-Amz-Target: {t}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("write request");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.expect("read response");
+        raw
+    };
+    let raw = tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .expect("response within 10 s");
+    let text = String::from_utf8(raw).expect("utf-8 response");
+    let (head, body) = text.split_once("\r\n\r\n").expect("header end");
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().expect("status line");
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let headers: Vec<(String, String)> = lines
+        .map(|l| {
+            let (k, v) = l.split_once(':').expect("header line");
+            (k.trim().to_ascii_lowercase(), v.trim().to_owned())
+        })
+        .collect();
+    let response = RawResponse {
+        status,
+        headers,
+        body: body.to_owned(),
+    };
+    assert_eq!(
+        response.header("content-length"),
+        Some(response.body.len().to_string().as_str()),
+        "content-length of {:?}",
+        response.body
+    );
+    response
+}
+
+/// POSTs `body` as DynamoDB operation `op` and checks the standard headers.
+pub async fn raw_op(server: &Server, op: &str, body: &str) -> RawResponse {
+    let r = post_raw(server, Some(&format!("DynamoDB_20120810.{op}")), body).await;
+    r.assert_standard_headers();
+    r
+}
+
+/// The body of a ValidationException with `message`.
+pub fn validation_body(message: &str) -> String {
+    format!(r#"{{"__type":"com.amazon.coral.validate#ValidationException","message":"{message}"}}"#)
 }

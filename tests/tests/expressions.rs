@@ -4,12 +4,11 @@
 //! real `tarn` binary through the official AWS SDK.
 //!
 //! Error cases assert the exception name and DynamoDB's exact message, as
-//! collected with their sources in `/work/notes/expr-errors.md` (section
+//! collected with their sources in `docs/research/expression-errors.md` (section
 //! numbers below refer to it). Requests the SDK cannot build go over raw
 //! HTTP.
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -22,8 +21,7 @@ use aws_sdk_dynamodb::types::{
     ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
-use tarn_tests::{service_error, Server};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tarn_tests::{canonical, raw_op, service_error, validation_body, Server};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -123,33 +121,6 @@ fn condition_failed() -> (String, String) {
         "ConditionalCheckFailedException".to_owned(),
         CONDITION_FAILED.to_owned(),
     )
-}
-
-/// Sorts set members (whose order DynamoDB does not keep) everywhere in a
-/// value, so that values compare as DynamoDB defines them.
-fn canonical(v: &AttributeValue) -> AttributeValue {
-    match v {
-        AttributeValue::Ss(x) => {
-            let mut x = x.clone();
-            x.sort();
-            AttributeValue::Ss(x)
-        }
-        AttributeValue::Ns(x) => {
-            let mut x = x.clone();
-            x.sort();
-            AttributeValue::Ns(x)
-        }
-        AttributeValue::Bs(x) => {
-            let mut x = x.clone();
-            x.sort_by(|a, b| a.as_ref().cmp(b.as_ref()));
-            AttributeValue::Bs(x)
-        }
-        AttributeValue::M(m) => {
-            AttributeValue::M(m.iter().map(|(k, v)| (k.clone(), canonical(v))).collect())
-        }
-        AttributeValue::L(l) => AttributeValue::L(l.iter().map(canonical).collect()),
-        other => other.clone(),
-    }
 }
 
 fn canonical_item(item: Option<&Item>) -> Option<Item> {
@@ -342,45 +313,6 @@ async fn condition_server() -> (Server, Client, Item) {
     let f = fixture();
     put(&client, "conds", f.clone()).await;
     (server, client, f)
-}
-
-// ---- raw HTTP, for requests the SDK cannot build ----
-
-/// POSTs `body` as DynamoDB operation `op` and returns the status and body.
-async fn raw_op(server: &Server, op: &str, body: &str) -> (u16, String) {
-    let addr = server
-        .endpoint
-        .strip_prefix("http://")
-        .expect("http endpoint");
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: DynamoDB_20120810.{op}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .expect("write request");
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.expect("read response");
-        raw
-    };
-    let raw = tokio::time::timeout(Duration::from_secs(10), exchange)
-        .await
-        .expect("response within 10 s");
-    let text = String::from_utf8(raw).expect("utf-8 response");
-    let (head, body) = text.split_once("\r\n\r\n").expect("header end");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line in {head:?}"));
-    (status, body.to_owned())
-}
-
-fn validation_body(message: &str) -> String {
-    format!(r#"{{"__type":"com.amazon.coral.validate#ValidationException","message":"{message}"}}"#)
 }
 
 // ---- ConditionExpression: comparators, functions, logic ----
@@ -977,7 +909,7 @@ async fn set_writes_top_level_nested_and_list_element_paths() {
 }
 
 /// List indexes in one update refer to positions before it: the REMOVE
-/// of `mix[1]` does not shift the SET of `mix[3]` (notes section 3; SC
+/// of `mix[1]` does not shift the SET of `mix[3]` (research notes §3; SC
 /// `test_update_expression.py`).
 #[tokio::test]
 async fn list_indexes_in_one_update_refer_to_the_list_before_it() {
@@ -1007,7 +939,7 @@ async fn list_indexes_in_one_update_refer_to_the_list_before_it() {
 }
 
 /// Several SETs past the end of a list in one update append in index
-/// order, not in the order written (notes section 3; SC
+/// order, not in the order written (research notes §3; SC
 /// `test_update_expression.py::test_nested_attribute_update_array_out_of_bounds`,
 /// quoting the DynamoDB Developer Guide: "If you add multiple elements in a
 /// single SET operation, the elements are sorted in order by element
@@ -1403,7 +1335,7 @@ async fn update_of_a_missing_item_creates_it_unless_it_only_removes() {
     assert_eq!(get(&client, "upserts", key("new")).await, Some(created));
 
     // REMOVE (or DELETE) alone on a missing item creates nothing and
-    // returns nothing, even with ALL_NEW (notes section 8, SC).
+    // returns nothing, even with ALL_NEW (research notes §8, SC).
     let out = update(&client, "upserts", "ghost", "REMOVE gone", &[], &[])
         .return_values(ReturnValue::AllNew)
         .send()
@@ -1478,7 +1410,7 @@ async fn return_values_none_all_old_and_all_new() {
 }
 
 /// UPDATED_OLD / UPDATED_NEW project the updated paths, not whole
-/// attributes (notes section 8; SC `test_returnvalues.py`, DL-T).
+/// attributes (research notes §8; SC `test_returnvalues.py`, DL-T).
 #[tokio::test]
 async fn updated_old_and_updated_new_return_only_the_updated_paths() {
     let server = Server::start();
@@ -1926,7 +1858,10 @@ async fn invalid_expression_attribute_values_and_keys_are_rejected() {
         let body = format!(
             r#"{{"TableName":"badvalues","Key":{{"pk":{{"S":"k"}}}},"UpdateExpression":"SET a = :v","ExpressionAttributeValues":{{":v":{value}}}}}"#
         );
-        let (status, body) = raw_op(&server, "UpdateItem", &body).await;
+        let (status, body) = {
+            let r = raw_op(&server, "UpdateItem", &body).await;
+            (r.status, r.body)
+        };
         assert_eq!(status, 400, "{value}");
         assert_eq!(
             body,
@@ -2163,7 +2098,7 @@ async fn overlapping_and_conflicting_paths_are_rejected() {
 
 /// When an expression has both an overlapping and a conflicting pair of
 /// paths, the overlap is reported, even if the conflicting pair comes first
-/// (notes section 3; dynalite's tests against DynamoDB, `updateItem.js`
+/// (research notes §3; dynalite's tests against DynamoDB, `updateItem.js`
 /// and `getItem.js` "overlapping paths").
 #[tokio::test]
 async fn overlap_is_reported_before_conflict() {
@@ -2463,7 +2398,7 @@ async fn arithmetic_beyond_the_number_range_is_rejected() {
 }
 
 /// A sum that needs more than 38 significant digits is refused with the
-/// overflow message, although its magnitude is in range (notes section 3;
+/// overflow message, although its magnitude is in range (research notes §3;
 /// SC `test_number.py::test_update_expression_plus_imprecise`: "Strangely,
 /// DynamoDB says that the error is: Number overflow...").
 #[tokio::test]
@@ -2720,7 +2655,7 @@ async fn condition_functions_and_operands_are_checked_before_evaluation() {
             "{condition}"
         );
     }
-    // The ten type names may come in any order (notes section 4).
+    // The ten type names may come in any order (research notes §4).
     let (code, message) = service_error(check("attribute_type(a, :v)", &[], v1(s("STRING"))).await);
     assert_eq!(code, "ValidationException");
     let prefix = "Invalid ConditionExpression: Invalid attribute type name found; type: STRING, valid types: {";
@@ -2991,7 +2926,7 @@ async fn expected_comparison_operators_combine_with_and_or() {
         ("b", C::Contains, vec![b(&[0x20])], true),
         ("s", C::NotContains, vec![s("q")], true),
         ("ss", C::NotContains, vec![s("x")], false),
-        // False on a missing attribute (notes section 7, SC test_expected).
+        // False on a missing attribute (research notes §7, SC test_expected).
         ("nope", C::NotContains, vec![s("x")], false),
         ("s", C::BeginsWith, vec![s("man")], true),
         ("s", C::BeginsWith, vec![s("go")], false),

@@ -2,10 +2,9 @@
 //! against the real `tarn` binary, driven by the official AWS SDK, and of the
 //! wire protocol itself through raw HTTP requests for inputs the SDK cannot
 //! express. Error cases assert the exception name and DynamoDB's exact
-//! message (see `/work/notes/dynamo-errors.md`).
+//! message (see `docs/research/dynamodb-errors.md`).
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
@@ -13,8 +12,7 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
-use tarn_tests::{service_error, Server};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tarn_tests::{canonical, crc32, post_raw, raw_op, service_error, validation_body, Server};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -150,156 +148,10 @@ async fn delete_error(client: &Client, table: &str, key: Item) -> (String, Strin
     )
 }
 
-/// Sorts set members (whose order DynamoDB does not keep) everywhere in a
-/// value, so that values compare as DynamoDB defines them.
-fn canonical(v: &AttributeValue) -> AttributeValue {
-    match v {
-        AttributeValue::Ss(x) => {
-            let mut x = x.clone();
-            x.sort();
-            AttributeValue::Ss(x)
-        }
-        AttributeValue::Ns(x) => {
-            let mut x = x.clone();
-            x.sort();
-            AttributeValue::Ns(x)
-        }
-        AttributeValue::Bs(x) => {
-            let mut x = x.clone();
-            x.sort_by(|a, b| a.as_ref().cmp(b.as_ref()));
-            AttributeValue::Bs(x)
-        }
-        AttributeValue::M(m) => {
-            AttributeValue::M(m.iter().map(|(k, v)| (k.clone(), canonical(v))).collect())
-        }
-        AttributeValue::L(l) => AttributeValue::L(l.iter().map(canonical).collect()),
-        other => other.clone(),
-    }
-}
-
 fn canonical_item(item: &Item) -> Item {
     item.iter()
         .map(|(k, v)| (k.clone(), canonical(v)))
         .collect()
-}
-
-// ---- raw HTTP ----
-
-/// A response as it came off the wire.
-struct RawResponse {
-    status: u16,
-    /// Header names lower-cased.
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl RawResponse {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Checks the headers every DynamoDB response carries.
-    fn assert_standard_headers(&self) {
-        let id = self.header("x-amzn-requestid").expect("x-amzn-RequestId");
-        assert_eq!(id.len(), 52, "request id {id:?}");
-        assert!(
-            id.bytes()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()),
-            "request id {id:?}"
-        );
-        let crc = self.header("x-amz-crc32").expect("x-amz-crc32");
-        assert_eq!(
-            crc,
-            crc32(self.body.as_bytes()).to_string(),
-            "crc of {:?}",
-            self.body
-        );
-    }
-}
-
-/// Bitwise CRC32 (IEEE, reflected polynomial 0xEDB88320), as DynamoDB's
-/// `x-amz-crc32` header uses.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
-    }
-    !crc
-}
-
-/// POSTs `body` to the server with `X-Amz-Target: <target>` (none if
-/// `target` is `None`) over a fresh HTTP/1.1 connection.
-async fn post_raw(server: &Server, target: Option<&str>, body: &str) -> RawResponse {
-    let addr = server
-        .endpoint
-        .strip_prefix("http://")
-        .expect("http endpoint");
-    let mut request = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    if let Some(t) = target {
-        request.push_str(&format!("X-Amz-Target: {t}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .expect("write request");
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.expect("read response");
-        raw
-    };
-    let raw = tokio::time::timeout(Duration::from_secs(10), exchange)
-        .await
-        .expect("response within 10 s");
-    let text = String::from_utf8(raw).expect("utf-8 response");
-    let (head, body) = text.split_once("\r\n\r\n").expect("header end");
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().expect("status line");
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-    let headers: Vec<(String, String)> = lines
-        .map(|l| {
-            let (k, v) = l.split_once(':').expect("header line");
-            (k.trim().to_ascii_lowercase(), v.trim().to_owned())
-        })
-        .collect();
-    let response = RawResponse {
-        status,
-        headers,
-        body: body.to_owned(),
-    };
-    assert_eq!(
-        response.header("content-length"),
-        Some(response.body.len().to_string().as_str()),
-        "content-length of {:?}",
-        response.body
-    );
-    response
-}
-
-async fn raw_op(server: &Server, op: &str, body: &str) -> RawResponse {
-    let r = post_raw(server, Some(&format!("DynamoDB_20120810.{op}")), body).await;
-    r.assert_standard_headers();
-    r
-}
-
-fn validation_body(message: &str) -> String {
-    format!(r#"{{"__type":"com.amazon.coral.validate#ValidationException","message":"{message}"}}"#)
 }
 
 // ---- round trips ----

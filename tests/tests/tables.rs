@@ -1,7 +1,7 @@
 //! End-to-end tests of the table operations (CreateTable, DescribeTable,
 //! ListTables, DeleteTable, UpdateTable) against the real `tarn` binary,
 //! driven by the official AWS SDK. Error cases assert the exception name and
-//! DynamoDB's exact message (see `/work/notes/dynamo-errors.md`).
+//! DynamoDB's exact message (see `docs/research/dynamodb-errors.md`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -243,45 +243,81 @@ fn write_error(params: &WriteParams<'_>, e: tarn_engine::Error) -> ApiError {
     }
 }
 
-pub(super) async fn put_item(app: &App, input: PutItemInput) -> Result<Vec<u8>, ApiError> {
-    let params = WriteParams {
-        table_name: input.table_name.as_deref(),
-        return_values: input.return_values.as_deref(),
-        return_consumed_capacity: input.return_consumed_capacity.as_deref(),
-        return_item_collection_metrics: input.return_item_collection_metrics.as_deref(),
-        return_values_on_condition_check_failure: input
-            .return_values_on_condition_check_failure
-            .as_deref(),
-        conditional_operator: input.conditional_operator.as_deref(),
+/// Borrows the members the write operations share from an input struct
+/// (all three name them alike).
+macro_rules! write_params {
+    ($input:expr) => {
+        WriteParams {
+            table_name: $input.table_name.as_deref(),
+            return_values: $input.return_values.as_deref(),
+            return_consumed_capacity: $input.return_consumed_capacity.as_deref(),
+            return_item_collection_metrics: $input.return_item_collection_metrics.as_deref(),
+            return_values_on_condition_check_failure: $input
+                .return_values_on_condition_check_failure
+                .as_deref(),
+            conditional_operator: $input.conditional_operator.as_deref(),
+        }
     };
-    params.constraints(input.item.is_some(), "item").finish()?;
+}
+
+/// The item (or key), condition and ReturnValues of a PutItem or DeleteItem,
+/// validated in DynamoDB's order: constraints, the legacy/expression mix,
+/// attribute values, ReturnValues, then the expressions.
+struct ConditionalWrite {
+    target: Item,
+    condition: Option<Condition>,
+    want_old: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prepare_conditional_write(
+    params: &WriteParams<'_>,
+    member: &str,
+    target: Option<WireItem>,
+    condition_expression: Option<&str>,
+    expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
+    names: Option<BTreeMap<String, String>>,
+    values: Option<WireItem>,
+) -> Result<ConditionalWrite, ApiError> {
+    params.constraints(target.is_some(), member).finish()?;
     check_mix(
         &[
-            ("Expected", input.expected.is_some()),
-            ("ConditionalOperator", input.conditional_operator.is_some()),
+            ("Expected", expected.is_some()),
+            ("ConditionalOperator", params.conditional_operator.is_some()),
         ],
-        &[("ConditionExpression", input.condition_expression.is_some())],
+        &[("ConditionExpression", condition_expression.is_some())],
     )?;
     let texts = Texts {
-        condition: input.condition_expression.as_deref(),
+        condition: condition_expression,
         null_members: "ConditionExpression is null",
         ..Texts::default()
     };
-    let placeholders = Placeholders::new(
-        input.expression_attribute_names.clone(),
-        input.expression_attribute_values,
-        &texts,
-    )?;
-    let item = input.item.unwrap_or_default().into_item()?;
+    let placeholders = Placeholders::new(names, values, &texts)?;
+    let target = target.unwrap_or_default().into_item()?;
     let want_old = params.wants_old()?;
-    let (condition, _) = write_condition(
+    let (condition, _) =
+        write_condition(expected, params.conditional_operator, &placeholders, &texts)?;
+    Ok(ConditionalWrite {
+        target,
+        condition,
+        want_old,
+    })
+}
+
+pub(super) async fn put_item(app: &App, input: PutItemInput) -> Result<Vec<u8>, ApiError> {
+    let params = write_params!(input);
+    let write = prepare_conditional_write(
+        &params,
+        "item",
+        input.item,
+        input.condition_expression.as_deref(),
         input.expected,
-        params.conditional_operator,
-        &placeholders,
-        &texts,
+        input.expression_attribute_names,
+        input.expression_attribute_values,
     )?;
     let table = params.table_name.unwrap_or_default().to_owned();
     let name = table.clone();
+    let (item, condition) = (write.target, write.condition);
     let new_units_item = params
         .return_consumed_capacity
         .is_some()
@@ -290,70 +326,36 @@ pub(super) async fn put_item(app: &App, input: PutItemInput) -> Result<Vec<u8>, 
     let old = result.map_err(|e| write_error(&params, e))?;
     let units = write_units(old.as_ref(), new_units_item.as_ref());
     reply(&WriteReply {
-        attributes: old.as_ref().filter(|_| want_old).map(ItemRef),
+        attributes: old.as_ref().filter(|_| write.want_old).map(ItemRef),
         consumed_capacity: consumed(params.return_consumed_capacity, &table, units),
     })
 }
 
 pub(super) async fn delete_item(app: &App, input: DeleteItemInput) -> Result<Vec<u8>, ApiError> {
-    let params = WriteParams {
-        table_name: input.table_name.as_deref(),
-        return_values: input.return_values.as_deref(),
-        return_consumed_capacity: input.return_consumed_capacity.as_deref(),
-        return_item_collection_metrics: input.return_item_collection_metrics.as_deref(),
-        return_values_on_condition_check_failure: input
-            .return_values_on_condition_check_failure
-            .as_deref(),
-        conditional_operator: input.conditional_operator.as_deref(),
-    };
-    params.constraints(input.key.is_some(), "key").finish()?;
-    check_mix(
-        &[
-            ("Expected", input.expected.is_some()),
-            ("ConditionalOperator", input.conditional_operator.is_some()),
-        ],
-        &[("ConditionExpression", input.condition_expression.is_some())],
-    )?;
-    let texts = Texts {
-        condition: input.condition_expression.as_deref(),
-        null_members: "ConditionExpression is null",
-        ..Texts::default()
-    };
-    let placeholders = Placeholders::new(
-        input.expression_attribute_names.clone(),
-        input.expression_attribute_values,
-        &texts,
-    )?;
-    let key = input.key.unwrap_or_default().into_item()?;
-    let want_old = params.wants_old()?;
-    let (condition, _) = write_condition(
+    let params = write_params!(input);
+    let write = prepare_conditional_write(
+        &params,
+        "key",
+        input.key,
+        input.condition_expression.as_deref(),
         input.expected,
-        params.conditional_operator,
-        &placeholders,
-        &texts,
+        input.expression_attribute_names,
+        input.expression_attribute_values,
     )?;
     let table = params.table_name.unwrap_or_default().to_owned();
     let name = table.clone();
+    let (key, condition) = (write.target, write.condition);
     let result = blocking_raw(app, move |e| e.delete_item(&name, &key, condition.as_ref())).await?;
     let old = result.map_err(|e| write_error(&params, e))?;
     let units = write_units(old.as_ref(), None);
     reply(&WriteReply {
-        attributes: old.as_ref().filter(|_| want_old).map(ItemRef),
+        attributes: old.as_ref().filter(|_| write.want_old).map(ItemRef),
         consumed_capacity: consumed(params.return_consumed_capacity, &table, units),
     })
 }
 
 pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec<u8>, ApiError> {
-    let params = WriteParams {
-        table_name: input.table_name.as_deref(),
-        return_values: input.return_values.as_deref(),
-        return_consumed_capacity: input.return_consumed_capacity.as_deref(),
-        return_item_collection_metrics: input.return_item_collection_metrics.as_deref(),
-        return_values_on_condition_check_failure: input
-            .return_values_on_condition_check_failure
-            .as_deref(),
-        conditional_operator: input.conditional_operator.as_deref(),
-    };
+    let params = write_params!(input);
     params.constraints(input.key.is_some(), "key").finish()?;
     check_mix(
         &[
