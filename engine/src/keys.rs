@@ -17,9 +17,9 @@ pub fn partition_hash(tag: &str, encoded_pk: &[u8]) -> [u8; HASH_BYTES] {
     out
 }
 
-/// Builds the storage key of an item. The values must be of key types; the
-/// caller has validated them against the schema.
-pub fn item_key(table_id: u32, pk: &AttributeValue, sk: Option<&AttributeValue>) -> Vec<u8> {
+/// The prefix shared by every item of one partition:
+/// `table id | hash | enc(pk)`. The value must be of a key type.
+pub fn partition_prefix(table_id: u32, pk: &AttributeValue) -> Vec<u8> {
     let mut encoded_pk = Vec::with_capacity(32);
     let ok = key::encode(pk, &mut encoded_pk);
     debug_assert!(ok, "partition key of a non-key type");
@@ -27,6 +27,13 @@ pub fn item_key(table_id: u32, pk: &AttributeValue, sk: Option<&AttributeValue>)
     out.extend_from_slice(&table_id.to_be_bytes());
     out.extend_from_slice(&partition_hash(pk.type_name(), &encoded_pk));
     out.extend_from_slice(&encoded_pk);
+    out
+}
+
+/// Builds the storage key of an item. The values must be of key types; the
+/// caller has validated them against the schema.
+pub fn item_key(table_id: u32, pk: &AttributeValue, sk: Option<&AttributeValue>) -> Vec<u8> {
+    let mut out = partition_prefix(table_id, pk);
     if let Some(sk) = sk {
         let ok = key::encode(sk, &mut out);
         debug_assert!(ok, "sort key of a non-key type");

@@ -21,6 +21,7 @@ mod catalog;
 pub mod codec;
 mod commit;
 mod keys;
+mod read;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,7 @@ use tarn_expr::{eval, key, resolve, size, AttributeValue, Item};
 pub use catalog::{BillingMode, KeyAttr, KeySchema, TableDef, TableStatus, Throughput};
 pub use codec::DecodeError;
 pub use commit::{CommitStats, Durability};
+pub use read::{Page, PageOptions, QueryRequest, ScanRequest, SortCondition, PAGE_BYTES_MAX};
 
 /// Number of striped item locks. A power of two, large enough that unrelated
 /// items rarely share one.
@@ -568,6 +570,22 @@ impl Engine {
         key_of: impl FnOnce(&TableDef) -> Result<Vec<u8>>,
         decide: impl FnOnce(Option<&Item>) -> Result<Option<Item>>,
     ) -> Result<(Option<Item>, Option<Item>)> {
+        let (old, new, ticket) = self.write_item_unsynced(table, key_of, decide)?;
+        if let Some(ticket) = ticket {
+            self.shared.commit.wait(ticket)?;
+        }
+        Ok((old, new))
+    }
+
+    /// [`write_item`](Self::write_item) without the durability wait: returns
+    /// the ticket to wait on (`None` when nothing was written), so that a
+    /// batch of writes can share one wait.
+    fn write_item_unsynced(
+        &self,
+        table: &str,
+        key_of: impl FnOnce(&TableDef) -> Result<Vec<u8>>,
+        decide: impl FnOnce(Option<&Item>) -> Result<Option<Item>>,
+    ) -> Result<(Option<Item>, Option<Item>, Option<u64>)> {
         let s = &self.shared;
         let table = s.table(table)?;
         // Held across the commit: DeleteTable's write lock waits for it, so
@@ -593,16 +611,84 @@ impl Engine {
                     batch.insert(&s.items, key, value);
                 }
                 None if old.is_some() => batch.remove(&s.items, key),
-                None => return Ok((None, None)),
+                None => return Ok((None, None, None)),
             }
             let ticket = s.commit.commit_batch(batch)?;
             (old, new, ticket)
         };
         drop(def);
         table.account(old.as_ref(), new.as_ref());
-        s.commit.wait(ticket)?;
-        Ok((old, new))
+        Ok((old, new, Some(ticket)))
     }
+
+    /// BatchWriteItem: every request is validated before anything is
+    /// written (a bad request changes nothing), then each item is written
+    /// atomically on its own, and the whole batch waits for one sync.
+    pub fn batch_write(&self, requests: &[BatchWrite]) -> Result<()> {
+        let mut seen = std::collections::HashSet::with_capacity(requests.len());
+        for r in requests {
+            let (table, storage_key) = match r {
+                BatchWrite::Put { table, item } => {
+                    if size::item_size(item) > size::ITEM_SIZE_BYTES_MAX {
+                        return Err(Error::Validation(
+                            "Item size has exceeded the maximum allowed size".into(),
+                        ));
+                    }
+                    (
+                        table,
+                        self.with_active_table(table, |def| item_storage_key(def, item))?,
+                    )
+                }
+                BatchWrite::Delete { table, key } => (
+                    table,
+                    self.with_active_table(table, |def| key_storage_key(def, key))?,
+                ),
+            };
+            if !seen.insert((table.as_str(), storage_key)) {
+                return Err(Error::Validation(
+                    "Provided list of item keys contains duplicates".into(),
+                ));
+            }
+        }
+        let mut last_ticket = None;
+        for r in requests {
+            let (_, _, ticket) = match r {
+                BatchWrite::Put { table, item } => self.write_item_unsynced(
+                    table,
+                    |def| item_storage_key(def, item),
+                    |_| Ok(Some(item.clone())),
+                )?,
+                BatchWrite::Delete { table, key } => {
+                    self.write_item_unsynced(table, |def| key_storage_key(def, key), |_| Ok(None))?
+                }
+            };
+            last_ticket = ticket.max(last_ticket);
+        }
+        // Tickets are issued in order, so the last one covers the batch.
+        if let Some(ticket) = last_ticket {
+            self.shared.commit.wait(ticket)?;
+        }
+        Ok(())
+    }
+}
+
+/// One request of a BatchWriteItem.
+#[derive(Clone, Debug)]
+pub enum BatchWrite {
+    /// PutRequest.
+    Put {
+        /// Table name.
+        table: String,
+        /// The item.
+        item: Item,
+    },
+    /// DeleteRequest.
+    Delete {
+        /// Table name.
+        table: String,
+        /// The key.
+        key: Item,
+    },
 }
 
 /// Refuses a write whose condition does not hold for the old item.

@@ -430,3 +430,312 @@ mod conditional {
         assert_eq!(e.get_item("Music", &key).expect("get"), None);
     }
 }
+
+mod reads {
+    use super::*;
+
+    fn n(v: i64) -> AttributeValue {
+        AttributeValue::N(Number::from_i64(v))
+    }
+
+    /// Three partitions of 40 songs each, years 0..40.
+    fn filled() -> (tempfile::TempDir, Engine) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = open(dir.path());
+        e.create_table(music("Music")).expect("create");
+        for artist in ["a", "b", "c"] {
+            for year in 0..40 {
+                e.put_item(
+                    "Music",
+                    song(artist, year, &format!("{artist}{year}")),
+                    None,
+                )
+                .expect("put");
+            }
+        }
+        (dir, e)
+    }
+
+    fn years(items: &[Item]) -> Vec<i64> {
+        items
+            .iter()
+            .map(|i| match &i["Year"] {
+                AttributeValue::N(n) => n.to_string().parse().expect("int"),
+                other => panic!("year {other:?}"),
+            })
+            .collect()
+    }
+
+    /// Reads every page of a query and returns all the items.
+    fn query_all(
+        e: &Engine,
+        cond: Option<&SortCondition>,
+        forward: bool,
+        limit: Option<usize>,
+    ) -> Vec<Item> {
+        let pk = AttributeValue::S("b".into());
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        for _ in 0..1000 {
+            let q = QueryRequest {
+                partition: &pk,
+                sort: cond,
+                forward,
+                page: PageOptions {
+                    limit,
+                    exclusive_start_key: start.as_ref(),
+                    filter: None,
+                },
+            };
+            let page = e.query("Music", &q).expect("query");
+            out.extend(page.items);
+            match page.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return out,
+            }
+        }
+        panic!("query did not finish in 1000 pages")
+    }
+
+    #[test]
+    fn sort_conditions_select_exactly_the_matching_items() {
+        let (_dir, e) = filled();
+        let all: Vec<i64> = (0..40).collect();
+        type Case = (SortCondition, fn(i64) -> bool);
+        let cases: Vec<Case> = vec![
+            (SortCondition::Eq(n(7)), |y| y == 7),
+            (SortCondition::Lt(n(7)), |y| y < 7),
+            (SortCondition::Le(n(7)), |y| y <= 7),
+            (SortCondition::Gt(n(30)), |y| y > 30),
+            (SortCondition::Ge(n(30)), |y| y >= 30),
+            (SortCondition::Between(n(5), n(9)), |y| (5..=9).contains(&y)),
+            (SortCondition::Between(n(9), n(5)), |_| false),
+            (SortCondition::Lt(n(-1)), |_| false),
+        ];
+        for (cond, want) in &cases {
+            let expected: Vec<i64> = all.iter().copied().filter(|y| want(*y)).collect();
+            for limit in [None, Some(1), Some(3), Some(40)] {
+                assert_eq!(
+                    years(&query_all(&e, Some(cond), true, limit)),
+                    expected,
+                    "{cond:?} {limit:?}"
+                );
+                let mut reversed = expected.clone();
+                reversed.reverse();
+                assert_eq!(
+                    years(&query_all(&e, Some(cond), false, limit)),
+                    reversed,
+                    "{cond:?} rev {limit:?}"
+                );
+            }
+        }
+        // No sort condition: the whole partition, and nothing of the others.
+        let items = query_all(&e, None, true, Some(7));
+        assert_eq!(years(&items), all);
+        assert!(items
+            .iter()
+            .all(|i| i["Artist"] == AttributeValue::S("b".into())));
+    }
+
+    #[test]
+    fn a_limit_reached_names_the_last_item_read_even_at_the_end() {
+        let (_dir, e) = filled();
+        let pk = AttributeValue::S("a".into());
+        let q = QueryRequest {
+            partition: &pk,
+            sort: Some(&SortCondition::Ge(n(38))),
+            forward: true,
+            page: PageOptions {
+                limit: Some(2),
+                ..Default::default()
+            },
+        };
+        let page = e.query("Music", &q).expect("query");
+        assert_eq!(years(&page.items), vec![38, 39]);
+        let lek = page.last_evaluated_key.expect("limit reached");
+        assert_eq!(lek, key_of(&song("a", 39, "")));
+        let q = QueryRequest {
+            page: PageOptions {
+                limit: Some(2),
+                exclusive_start_key: Some(&lek),
+                filter: None,
+            },
+            ..q
+        };
+        assert_eq!(e.query("Music", &q).expect("query"), Page::default());
+    }
+
+    #[test]
+    fn filters_apply_after_the_limit_counts() {
+        let (_dir, e) = filled();
+        let pk = AttributeValue::S("c".into());
+        use tarn_expr::ast::{Comparator, Name, Operand, Path, PathElement, ValueRef};
+        let title_is = Condition::Compare {
+            left: Operand::Path(Path {
+                elements: vec![PathElement::Attr(Name::Resolved("Title".into()))],
+            }),
+            op: Comparator::Eq,
+            right: Operand::Value(ValueRef::Resolved(AttributeValue::S("c15".into()))),
+        };
+        let q = QueryRequest {
+            partition: &pk,
+            sort: None,
+            forward: true,
+            page: PageOptions {
+                limit: Some(10),
+                exclusive_start_key: None,
+                filter: Some(&title_is),
+            },
+        };
+        let page = e.query("Music", &q).expect("query");
+        assert_eq!((page.items.len(), page.scanned_count), (0, 10));
+        assert!(page.last_evaluated_key.is_some());
+    }
+
+    #[test]
+    fn parallel_scan_segments_are_disjoint_and_complete() {
+        let (_dir, e) = filled();
+        for total in [1u32, 2, 4, 7] {
+            let mut seen = Vec::new();
+            for segment in 0..total {
+                let mut start: Option<Item> = None;
+                for _ in 0..1000 {
+                    let s = ScanRequest {
+                        segment,
+                        total_segments: total,
+                        page: PageOptions {
+                            limit: Some(9),
+                            exclusive_start_key: start.as_ref(),
+                            filter: None,
+                        },
+                    };
+                    let page = e.scan("Music", &s).expect("scan");
+                    seen.extend(
+                        page.items
+                            .iter()
+                            .map(|i| (i["Artist"].clone(), years(std::slice::from_ref(i))[0])),
+                    );
+                    match page.last_evaluated_key {
+                        Some(k) => start = Some(k),
+                        None => break,
+                    }
+                }
+            }
+            let count = seen.len();
+            seen.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+            seen.dedup();
+            assert_eq!((count, seen.len()), (120, 120), "{total} segments");
+        }
+    }
+
+    #[test]
+    fn pages_stop_once_a_megabyte_is_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = open(dir.path());
+        e.create_table(music("Music")).expect("create");
+        for year in 0..30 {
+            e.put_item("Music", song("big", year, &"x".repeat(100_000)), None)
+                .expect("put");
+        }
+        let pk = AttributeValue::S("big".into());
+        let q = QueryRequest {
+            partition: &pk,
+            sort: None,
+            forward: true,
+            page: PageOptions::default(),
+        };
+        let page = e.query("Music", &q).expect("query");
+        // Items of about 100 KB: the page ends with the item that reaches
+        // 1 MB.
+        assert_eq!(page.items.len(), 11);
+        assert!(page.read_bytes >= PAGE_BYTES_MAX);
+        assert!(page.read_bytes - 100_100 < PAGE_BYTES_MAX);
+        assert!(page.last_evaluated_key.is_some());
+    }
+
+    #[test]
+    fn key_types_must_match_the_schema() {
+        let (_dir, e) = filled();
+        let wrong = AttributeValue::N(Number::from_i64(1));
+        let q = QueryRequest {
+            partition: &wrong,
+            sort: None,
+            forward: true,
+            page: PageOptions::default(),
+        };
+        let err = e.query("Music", &q).unwrap_err().to_string();
+        assert_eq!(err, "One or more parameter values were invalid: Condition parameter type does not match schema type");
+        let pk = AttributeValue::S("a".into());
+        let bad_start = key_of(&song("a", 1, ""));
+        let mut bad_start = bad_start;
+        bad_start.insert("Extra".into(), n(1));
+        let q = QueryRequest {
+            partition: &pk,
+            sort: None,
+            forward: true,
+            page: PageOptions {
+                exclusive_start_key: Some(&bad_start),
+                ..Default::default()
+            },
+        };
+        let err = e.query("Music", &q).unwrap_err().to_string();
+        assert_eq!(err, "The provided starting key is invalid: The provided key element does not match the schema");
+    }
+}
+
+#[test]
+fn batch_writes_validate_everything_first_and_share_one_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = open(dir.path());
+    e.create_table(music("Music")).expect("create");
+    e.create_table(music("Other")).expect("create");
+    e.put_item("Music", song("Old", 1, "x"), None).expect("put");
+    let put = |table: &str, year| BatchWrite::Put {
+        table: table.into(),
+        item: song("Acme", year, "t"),
+    };
+    // A duplicate anywhere refuses the whole batch.
+    let dup = vec![put("Music", 1), put("Other", 1), put("Music", 1)];
+    assert_eq!(
+        e.batch_write(&dup).unwrap_err().to_string(),
+        "Provided list of item keys contains duplicates"
+    );
+    // So does a bad key, after valid requests.
+    let mut bad = song("Acme", 9, "t");
+    bad.remove("Year");
+    let invalid = vec![
+        put("Music", 2),
+        BatchWrite::Put {
+            table: "Music".into(),
+            item: bad,
+        },
+    ];
+    assert!(matches!(e.batch_write(&invalid), Err(Error::Validation(_))));
+    assert_eq!(
+        e.get_item("Music", &key_of(&song("Acme", 2, "")))
+            .expect("get"),
+        None
+    );
+    let before = e.commit_stats();
+    let ok: Vec<BatchWrite> = (10..34)
+        .map(|y| put(if y % 2 == 0 { "Music" } else { "Other" }, y))
+        .chain(std::iter::once(BatchWrite::Delete {
+            table: "Music".into(),
+            key: key_of(&song("Old", 1, "")),
+        }))
+        .collect();
+    assert_eq!(ok.len(), 25);
+    e.batch_write(&ok).expect("batch");
+    let after = e.commit_stats();
+    assert_eq!(after.commits - before.commits, 25);
+    assert!(after.syncs - before.syncs <= 2, "{before:?} -> {after:?}");
+    assert!(e
+        .get_item("Other", &key_of(&song("Acme", 11, "")))
+        .expect("get")
+        .is_some());
+    assert_eq!(
+        e.get_item("Music", &key_of(&song("Old", 1, "")))
+            .expect("get"),
+        None
+    );
+}
