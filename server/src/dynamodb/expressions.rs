@@ -29,6 +29,8 @@ pub(super) struct Texts<'a> {
     pub condition: Option<&'a str>,
     pub update: Option<&'a str>,
     pub projection: Option<&'a str>,
+    pub key_condition: Option<&'a str>,
+    pub filter: Option<&'a str>,
     /// How DynamoDB names the absent expressions that values would need,
     /// e.g. `ConditionExpression is null`.
     pub null_members: &'static str,
@@ -36,7 +38,11 @@ pub(super) struct Texts<'a> {
 
 impl Texts<'_> {
     fn any(&self) -> bool {
-        self.condition.is_some() || self.update.is_some() || self.projection.is_some()
+        self.condition.is_some()
+            || self.update.is_some()
+            || self.projection.is_some()
+            || self.key_condition.is_some()
+            || self.filter.is_some()
     }
 }
 
@@ -46,6 +52,8 @@ pub(super) struct Expressions {
     pub condition: Option<Condition>,
     pub update: Option<Update>,
     pub projection: Option<Projection>,
+    pub key_condition: Option<Condition>,
+    pub filter: Option<Condition>,
 }
 
 impl Placeholders {
@@ -118,12 +126,13 @@ impl Placeholders {
     /// errors before anything else), then resolves them and reports unused
     /// placeholders.
     pub(super) fn resolve(&self, texts: &Texts<'_>) -> Result<Expressions, ApiError> {
-        let mut out = Expressions {
-            condition: texts
-                .condition
-                .map(|t| parse_condition(t, ExprKind::Condition))
+        let condition = |text: Option<&str>, kind| {
+            text.map(|t| parse_condition(t, kind))
                 .transpose()
-                .map_err(validation)?,
+                .map_err(validation)
+        };
+        let mut out = Expressions {
+            condition: condition(texts.condition, ExprKind::Condition)?,
             update: texts
                 .update
                 .map(parse_update)
@@ -134,15 +143,21 @@ impl Placeholders {
                 .map(parse_projection)
                 .transpose()
                 .map_err(validation)?,
+            key_condition: condition(texts.key_condition, ExprKind::KeyCondition)?,
+            filter: condition(texts.filter, ExprKind::Filter)?,
         };
         let mut resolver = Resolver::new(self.names.as_ref(), self.values.as_ref());
         if let Some(u) = &mut out.update {
             resolver.update(u).map_err(validation)?;
         }
-        if let Some(c) = &mut out.condition {
-            resolver
-                .condition(ExprKind::Condition, c)
-                .map_err(validation)?;
+        for (kind, c) in [
+            (ExprKind::Condition, &mut out.condition),
+            (ExprKind::KeyCondition, &mut out.key_condition),
+            (ExprKind::Filter, &mut out.filter),
+        ] {
+            if let Some(c) = c {
+                resolver.condition(kind, c).map_err(validation)?;
+            }
         }
         if let Some(p) = &mut out.projection {
             resolver.projection(p).map_err(validation)?;

@@ -76,7 +76,7 @@ pub(super) struct GetItemInput {
 }
 
 const RETURN_VALUES: &str = "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]";
-const RETURN_CAPACITY: &str = "[INDEXES, TOTAL, NONE]";
+pub(super) const RETURN_CAPACITY: &str = "[INDEXES, TOTAL, NONE]";
 
 /// The members the three write operations share, borrowed from whichever
 /// input they came in.
@@ -136,7 +136,12 @@ impl WriteParams<'_> {
 }
 
 /// The data-plane checks every item operation starts with.
-fn check_common(c: &mut Constraints, table_name: Option<&str>, has_item: bool, item_member: &str) {
+pub(super) fn check_common(
+    c: &mut Constraints,
+    table_name: Option<&str>,
+    has_item: bool,
+    item_member: &str,
+) {
     match table_name {
         None => c.null("tableName"),
         Some(name) => c.table_name(name, "tableName"),
@@ -171,7 +176,7 @@ struct Capacity {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ConsumedCapacity<'a> {
+pub(super) struct ConsumedCapacity<'a> {
     table_name: &'a str,
     capacity_units: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -179,7 +184,7 @@ struct ConsumedCapacity<'a> {
 }
 
 /// ConsumedCapacity as DynamoDB reports it for `ReturnConsumedCapacity`.
-fn consumed<'a>(
+pub(super) fn consumed<'a>(
     mode: Option<&str>,
     table_name: &'a str,
     units: f64,
@@ -202,7 +207,7 @@ fn consumed<'a>(
 }
 
 /// Write units: 1 per KB of the larger of the old and new item, at least 1.
-fn write_units(old: Option<&Item>, new: Option<&Item>) -> f64 {
+pub(super) fn write_units(old: Option<&Item>, new: Option<&Item>) -> f64 {
     let bytes = old
         .map_or(0, size::item_size)
         .max(new.map_or(0, size::item_size));

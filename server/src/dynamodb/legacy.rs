@@ -314,3 +314,84 @@ pub(super) fn attributes_to_get(names: &[String]) -> Result<Projection, ApiError
         paths: names.iter().map(|n| top(n)).collect(),
     })
 }
+
+/// One entry of `KeyConditions`, `QueryFilter` or `ScanFilter`.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct FilterCondition {
+    comparison_operator: Option<String>,
+    attribute_value_list: Option<Vec<WireValue>>,
+}
+
+impl FilterCondition {
+    fn operator_and_args(self, name: &str) -> Result<(String, Vec<AttributeValue>), ApiError> {
+        let Some(op) = self.comparison_operator else {
+            let mut c = Constraints::default();
+            c.null(&format!("{name}.member.comparisonOperator"));
+            c.finish()?;
+            return Err(invalid("missing ComparisonOperator"));
+        };
+        let args = self
+            .attribute_value_list
+            .unwrap_or_default()
+            .into_iter()
+            .map(take)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((op, args))
+    }
+}
+
+/// Lowers `QueryFilter` / `ScanFilter` (and `ConditionalOperator`) to a
+/// condition.
+pub(super) fn filter(
+    conditions: BTreeMap<String, FilterCondition>,
+    conditional_operator: Option<&str>,
+) -> Result<Option<Condition>, ApiError> {
+    let mut out = Vec::with_capacity(conditions.len());
+    for (name, c) in conditions {
+        let (op, args) = c.operator_and_args(&name)?;
+        out.push(comparison(&op, top(&name), args)?);
+    }
+    let or = conditional_operator == Some("OR");
+    Ok(out.into_iter().reduce(|a, b| {
+        if or {
+            Condition::Or(Box::new(a), Box::new(b))
+        } else {
+            Condition::And(Box::new(a), Box::new(b))
+        }
+    }))
+}
+
+/// Lowers `KeyConditions` to (attribute, condition) terms.
+pub(super) fn key_conditions(
+    conditions: BTreeMap<String, FilterCondition>,
+) -> Result<Vec<(String, tarn_engine::SortCondition)>, ApiError> {
+    use tarn_engine::SortCondition as S;
+    let mut out = Vec::with_capacity(conditions.len());
+    for (name, c) in conditions {
+        let (op, args) = c.operator_and_args(&name)?;
+        // Checks the operator's name and argument count and types.
+        comparison(&op, top(&name), args.clone())?;
+        let mut args = args.into_iter();
+        let mut next = || args.next().ok_or_else(|| invalid("missing argument"));
+        let cond = match op.as_str() {
+            "EQ" => S::Eq(next()?),
+            "LE" => S::Le(next()?),
+            "LT" => S::Lt(next()?),
+            "GE" => S::Ge(next()?),
+            "GT" => S::Gt(next()?),
+            "BEGINS_WITH" => S::BeginsWith(next()?),
+            "BETWEEN" => {
+                let lo = next()?;
+                S::Between(lo, next()?)
+            }
+            _ => {
+                return Err(ApiError::validation(
+                    "Attempted conditional constraint is not an indexable operation",
+                ))
+            }
+        };
+        out.push((name, cond));
+    }
+    Ok(out)
+}

@@ -1,8 +1,10 @@
 //! The DynamoDB protocol (`awsJson1_0`, target prefix `DynamoDB_20120810`).
 
+mod batch;
 mod expressions;
 mod items;
 mod legacy;
+mod reads;
 mod tables;
 pub mod wire;
 
@@ -26,6 +28,10 @@ pub async fn dispatch(app: &App, op: &str, body: &[u8]) -> Result<Vec<u8>, ApiEr
         "GetItem" => items::get_item(app, parse(body)?).await,
         "DeleteItem" => items::delete_item(app, parse(body)?).await,
         "UpdateItem" => items::update_item(app, parse(body)?).await,
+        "Query" => reads::query(app, parse(body)?).await,
+        "Scan" => reads::scan(app, parse(body)?).await,
+        "BatchGetItem" => batch::batch_get_item(app, parse(body)?).await,
+        "BatchWriteItem" => batch::batch_write_item(app, parse(body)?).await,
         _ => Err(ApiError::bare(ErrorCode::UnknownOperation)),
     }
 }
@@ -43,6 +49,10 @@ pub fn is_known(op: &str) -> bool {
             | "GetItem"
             | "DeleteItem"
             | "UpdateItem"
+            | "Query"
+            | "Scan"
+            | "BatchGetItem"
+            | "BatchWriteItem"
     )
 }
 

@@ -1,0 +1,402 @@
+//! BatchGetItem and BatchWriteItem.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tarn_engine::BatchWrite;
+use tarn_expr::ast::Projection;
+use tarn_expr::{eval, size, Item};
+
+use super::expressions::{check_mix, Placeholders, Texts};
+use super::items::{write_units, RETURN_CAPACITY};
+use super::legacy;
+use super::wire::{ItemRef, WireItem};
+use super::{blocking, data_plane, reply};
+use crate::error::{ApiError, Constraints};
+use crate::App;
+
+/// DynamoDB's limits.
+const BATCH_GET_KEYS_MAX: usize = 100;
+const BATCH_WRITE_REQUESTS_MAX: usize = 25;
+/// BatchGetItem returns at most 16 MB; keys past that come back unprocessed.
+const BATCH_GET_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct KeysAndAttributes {
+    keys: Option<Vec<WireItem>>,
+    consistent_read: Option<bool>,
+    projection_expression: Option<String>,
+    attributes_to_get: Option<Vec<String>>,
+    expression_attribute_names: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct BatchGetItemInput {
+    request_items: Option<BTreeMap<String, KeysAndAttributes>>,
+    return_consumed_capacity: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PutRequest {
+    item: Option<WireItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct DeleteRequest {
+    key: Option<WireItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct WriteRequest {
+    put_request: Option<PutRequest>,
+    delete_request: Option<DeleteRequest>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct BatchWriteItemInput {
+    request_items: Option<BTreeMap<String, Vec<WriteRequest>>>,
+    return_consumed_capacity: Option<String>,
+    return_item_collection_metrics: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TableCapacity<'a> {
+    table_name: &'a str,
+    capacity_units: f64,
+}
+
+fn check_request_items(c: &mut Constraints, tables: Option<Vec<&str>>) {
+    match tables {
+        None => c.null("requestItems"),
+        Some(t) if t.is_empty() => c.violated(
+            &"{}",
+            "requestItems",
+            "Member must have length greater than or equal to 1",
+        ),
+        Some(t) => {
+            for name in t {
+                c.table_name(name, "requestItems.member.key");
+            }
+        }
+    }
+}
+
+/// One table's share of a BatchGetItem, validated.
+struct TableGets {
+    table: String,
+    keys: Vec<Item>,
+    projection: Option<Projection>,
+    consistent: bool,
+    /// The request as received, minus the keys, for `UnprocessedKeys`.
+    projection_expression: Option<String>,
+    attributes_to_get: Option<Vec<String>>,
+    names: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct UnprocessedKeys<'a> {
+    keys: Vec<ItemRef<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consistent_read: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    projection_expression: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attributes_to_get: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expression_attribute_names: Option<&'a BTreeMap<String, String>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct BatchGetReply<'a> {
+    responses: BTreeMap<&'a str, Vec<ItemRef<'a>>>,
+    unprocessed_keys: BTreeMap<&'a str, UnprocessedKeys<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumed_capacity: Option<Vec<TableCapacity<'a>>>,
+}
+
+pub(super) async fn batch_get_item(
+    app: &App,
+    input: BatchGetItemInput,
+) -> Result<Vec<u8>, ApiError> {
+    let mut c = Constraints::default();
+    check_request_items(
+        &mut c,
+        input
+            .request_items
+            .as_ref()
+            .map(|m| m.keys().map(String::as_str).collect()),
+    );
+    if let Some(v) = &input.return_consumed_capacity {
+        c.one_of(v, "returnConsumedCapacity", RETURN_CAPACITY);
+    }
+    for (table, ka) in input.request_items.iter().flatten() {
+        let path = format!("requestItems.{table}.member.keys");
+        match &ka.keys {
+            None => c.null(&path),
+            Some(k) if k.is_empty() => c.violated(
+                &"[]",
+                &path,
+                "Member must have length greater than or equal to 1",
+            ),
+            Some(k) if k.len() > BATCH_GET_KEYS_MAX => c.violated(
+                &"[...]",
+                &path,
+                "Member must have length less than or equal to 100",
+            ),
+            Some(_) => {}
+        }
+    }
+    c.finish()?;
+    let request_items = input.request_items.unwrap_or_default();
+    let total: usize = request_items
+        .values()
+        .map(|ka| ka.keys.as_ref().map_or(0, Vec::len))
+        .sum();
+    if total > BATCH_GET_KEYS_MAX {
+        return Err(ApiError::validation(
+            "Too many items requested for the BatchGetItem call",
+        ));
+    }
+    let mut gets = Vec::with_capacity(request_items.len());
+    for (table, ka) in request_items {
+        check_mix(
+            &[("AttributesToGet", ka.attributes_to_get.is_some())],
+            &[("ProjectionExpression", ka.projection_expression.is_some())],
+        )?;
+        let texts = Texts {
+            projection: ka.projection_expression.as_deref(),
+            ..Texts::default()
+        };
+        let placeholders = Placeholders::new(ka.expression_attribute_names.clone(), None, &texts)?;
+        let keys = ka
+            .keys
+            .unwrap_or_default()
+            .into_iter()
+            .map(WireItem::into_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        for (i, k) in keys.iter().enumerate() {
+            if keys[..i].contains(k) {
+                return Err(ApiError::validation(
+                    "Provided list of item keys contains duplicates",
+                ));
+            }
+        }
+        let projection = match (
+            placeholders.resolve(&texts)?.projection,
+            &ka.attributes_to_get,
+        ) {
+            (Some(p), _) => Some(p),
+            (None, Some(names)) => Some(legacy::attributes_to_get(names)?),
+            (None, None) => None,
+        };
+        gets.push(TableGets {
+            table,
+            keys,
+            projection,
+            consistent: ka.consistent_read.unwrap_or(false),
+            projection_expression: ka.projection_expression,
+            attributes_to_get: ka.attributes_to_get,
+            names: ka.expression_attribute_names,
+        });
+    }
+    // Every key is read (and checked) before anything is answered; reads
+    // past 16 MB of response come back as UnprocessedKeys.
+    let requests: Vec<(String, Vec<Item>)> = gets
+        .iter()
+        .map(|g| (g.table.clone(), g.keys.clone()))
+        .collect();
+    let results = blocking(app, move |e| {
+        requests
+            .iter()
+            .map(|(table, keys)| {
+                keys.iter()
+                    .map(|k| e.get_item(table, k))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(data_plane)?;
+    let mut found: Vec<Vec<Item>> = Vec::with_capacity(gets.len());
+    let mut unprocessed: Vec<Vec<&Item>> = Vec::with_capacity(gets.len());
+    let mut units: Vec<f64> = Vec::with_capacity(gets.len());
+    let mut bytes = 0usize;
+    for (g, items) in gets.iter().zip(results) {
+        let (mut f, mut u, mut table_units) = (Vec::new(), Vec::new(), 0.0);
+        for (key, item) in g.keys.iter().zip(items) {
+            if bytes > BATCH_GET_BYTES_MAX {
+                u.push(key);
+                continue;
+            }
+            let read = item.as_ref().map_or(0, size::item_size);
+            let item_units = read.div_ceil(4096).max(1) as f64;
+            table_units += if g.consistent {
+                item_units
+            } else {
+                item_units / 2.0
+            };
+            if let Some(item) = item {
+                bytes += read;
+                f.push(match &g.projection {
+                    Some(p) => eval::project(&item, p),
+                    None => item,
+                });
+            }
+        }
+        found.push(f);
+        unprocessed.push(u);
+        units.push(table_units);
+    }
+    let mut responses = BTreeMap::new();
+    let mut unprocessed_keys = BTreeMap::new();
+    for ((g, f), u) in gets.iter().zip(&found).zip(unprocessed) {
+        responses.insert(g.table.as_str(), f.iter().map(ItemRef).collect());
+        if !u.is_empty() {
+            unprocessed_keys.insert(
+                g.table.as_str(),
+                UnprocessedKeys {
+                    keys: u.into_iter().map(ItemRef).collect(),
+                    consistent_read: g.consistent.then_some(true),
+                    projection_expression: g.projection_expression.as_deref(),
+                    attributes_to_get: g.attributes_to_get.as_deref(),
+                    expression_attribute_names: g.names.as_ref(),
+                },
+            );
+        }
+    }
+    let consumed_capacity = matches!(
+        input.return_consumed_capacity.as_deref(),
+        Some("TOTAL" | "INDEXES")
+    )
+    .then(|| {
+        gets.iter()
+            .zip(&units)
+            .map(|(g, u)| TableCapacity {
+                table_name: &g.table,
+                capacity_units: *u,
+            })
+            .collect()
+    });
+    reply(&BatchGetReply {
+        responses,
+        unprocessed_keys,
+        consumed_capacity,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct BatchWriteReply<'a> {
+    unprocessed_items: BTreeMap<&'a str, Vec<()>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumed_capacity: Option<Vec<TableCapacity<'a>>>,
+}
+
+pub(super) async fn batch_write_item(
+    app: &App,
+    input: BatchWriteItemInput,
+) -> Result<Vec<u8>, ApiError> {
+    let mut c = Constraints::default();
+    check_request_items(
+        &mut c,
+        input
+            .request_items
+            .as_ref()
+            .map(|m| m.keys().map(String::as_str).collect()),
+    );
+    if let Some(v) = &input.return_consumed_capacity {
+        c.one_of(v, "returnConsumedCapacity", RETURN_CAPACITY);
+    }
+    if let Some(v) = &input.return_item_collection_metrics {
+        c.one_of(v, "returnItemCollectionMetrics", "[SIZE, NONE]");
+    }
+    for (table, requests) in input.request_items.iter().flatten() {
+        let path = format!("requestItems.{table}.member");
+        if requests.is_empty() {
+            c.violated(
+                &"[]",
+                &path,
+                "Member must have length greater than or equal to 1",
+            );
+        }
+        if requests.len() > BATCH_WRITE_REQUESTS_MAX {
+            c.violated(
+                &"[...]",
+                &path,
+                "Member must have length less than or equal to 25",
+            );
+        }
+    }
+    c.finish()?;
+    let request_items = input.request_items.unwrap_or_default();
+    let total: usize = request_items.values().map(Vec::len).sum();
+    if total > BATCH_WRITE_REQUESTS_MAX {
+        return Err(ApiError::validation(
+            "Too many items requested for the BatchWriteItem call",
+        ));
+    }
+    let mut writes = Vec::with_capacity(total);
+    let mut per_table: Vec<(String, f64)> = Vec::new();
+    for (table, requests) in request_items {
+        let mut table_units = 0.0;
+        for r in requests {
+            let write = match (r.put_request, r.delete_request) {
+                (Some(PutRequest { item: Some(item) }), None) => {
+                    let item = item.into_item()?;
+                    table_units += write_units(None, Some(&item));
+                    BatchWrite::Put { table: table.clone(), item }
+                }
+                (None, Some(DeleteRequest { key: Some(key) })) => {
+                    table_units += 1.0;
+                    BatchWrite::Delete { table: table.clone(), key: key.into_item()? }
+                }
+                (Some(PutRequest { item: None }), None) => {
+                    let mut c = Constraints::default();
+                    c.null(&format!("requestItems.{table}.member.putRequest.item"));
+                    return Err(c.finish().unwrap_err());
+                }
+                (None, Some(DeleteRequest { key: None })) => {
+                    let mut c = Constraints::default();
+                    c.null(&format!("requestItems.{table}.member.deleteRequest.key"));
+                    return Err(c.finish().unwrap_err());
+                }
+                _ => {
+                    return Err(ApiError::validation(
+                        "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
+                    ))
+                }
+            };
+            writes.push(write);
+        }
+        per_table.push((table, table_units));
+    }
+    blocking(app, move |e| e.batch_write(&writes))
+        .await
+        .map_err(data_plane)?;
+    let consumed_capacity = matches!(
+        input.return_consumed_capacity.as_deref(),
+        Some("TOTAL" | "INDEXES")
+    )
+    .then(|| {
+        per_table
+            .iter()
+            .map(|(t, u)| TableCapacity {
+                table_name: t,
+                capacity_units: *u,
+            })
+            .collect()
+    });
+    reply(&BatchWriteReply {
+        unprocessed_items: BTreeMap::new(),
+        consumed_capacity,
+    })
+}

@@ -1,0 +1,573 @@
+//! Query and Scan.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tarn_engine::{KeySchema, Page, PageOptions, QueryRequest, ScanRequest, SortCondition};
+use tarn_expr::ast::{Comparator, Condition, Operand, PathElement, Projection, ValueRef};
+use tarn_expr::{eval, AttributeValue, Item};
+
+use super::expressions::{check_mix, Placeholders, Texts};
+use super::items::{check_common, consumed, ConsumedCapacity, RETURN_CAPACITY};
+use super::legacy::{self, FilterCondition};
+use super::wire::{ItemRef, WireItem};
+use super::{blocking, data_plane, reply, unsupported};
+use crate::error::{ApiError, Constraints};
+use crate::App;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct QueryInput {
+    table_name: Option<String>,
+    index_name: Option<String>,
+    key_condition_expression: Option<String>,
+    key_conditions: Option<BTreeMap<String, FilterCondition>>,
+    filter_expression: Option<String>,
+    query_filter: Option<BTreeMap<String, FilterCondition>>,
+    conditional_operator: Option<String>,
+    projection_expression: Option<String>,
+    attributes_to_get: Option<Vec<String>>,
+    expression_attribute_names: Option<BTreeMap<String, String>>,
+    expression_attribute_values: Option<WireItem>,
+    select: Option<String>,
+    scan_index_forward: Option<bool>,
+    limit: Option<i32>,
+    exclusive_start_key: Option<WireItem>,
+    consistent_read: Option<bool>,
+    return_consumed_capacity: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ScanInput {
+    table_name: Option<String>,
+    index_name: Option<String>,
+    filter_expression: Option<String>,
+    scan_filter: Option<BTreeMap<String, FilterCondition>>,
+    conditional_operator: Option<String>,
+    projection_expression: Option<String>,
+    attributes_to_get: Option<Vec<String>>,
+    expression_attribute_names: Option<BTreeMap<String, String>>,
+    expression_attribute_values: Option<WireItem>,
+    select: Option<String>,
+    limit: Option<i32>,
+    segment: Option<i32>,
+    total_segments: Option<i32>,
+    exclusive_start_key: Option<WireItem>,
+    consistent_read: Option<bool>,
+    return_consumed_capacity: Option<String>,
+}
+
+const SELECT: &str = "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]";
+
+/// The members Query and Scan share, borrowed.
+struct ReadParams<'a> {
+    table_name: Option<&'a str>,
+    index_name: Option<&'a str>,
+    select: Option<&'a str>,
+    limit: Option<i32>,
+    conditional_operator: Option<&'a str>,
+    return_consumed_capacity: Option<&'a str>,
+    attributes_to_get: Option<&'a [String]>,
+    has_projection_expression: bool,
+}
+
+impl ReadParams<'_> {
+    fn constraints(&self, c: &mut Constraints) {
+        check_common(c, self.table_name, true, "");
+        if let Some(v) = self.select {
+            c.one_of(v, "select", SELECT);
+        }
+        if let Some(l) = self.limit {
+            if l < 1 {
+                c.violated(
+                    &l,
+                    "limit",
+                    "Member must have value greater than or equal to 1",
+                );
+            }
+        }
+        if let Some(v) = self.return_consumed_capacity {
+            c.one_of(v, "returnConsumedCapacity", RETURN_CAPACITY);
+        }
+        legacy::check_conditional_operator(c, self.conditional_operator);
+        if let Some(names) = self.attributes_to_get {
+            if names.is_empty() {
+                c.violated(
+                    &"[]",
+                    "attributesToGet",
+                    "Member must have length greater than or equal to 1",
+                );
+            }
+        }
+    }
+
+    /// What Select asks for: `Some(true)` items, `Some(false)` only counts.
+    fn select_items(&self) -> Result<bool, ApiError> {
+        let projected = self.has_projection_expression || self.attributes_to_get.is_some();
+        match self.select {
+            Some("COUNT") if projected => Err(ApiError::validation(if self.has_projection_expression {
+                "Cannot specify the ProjectionExpression when choosing to get only the Count"
+            } else {
+                "Cannot specify the AttributesToGet when choosing to get only the Count"
+            })),
+            Some("COUNT") => Ok(false),
+            Some("ALL_ATTRIBUTES") if projected => Err(ApiError::validation(if self.has_projection_expression {
+                "Cannot specify the ProjectionExpression when choosing to get ALL_ATTRIBUTES"
+            } else {
+                "Cannot specify the AttributesToGet when choosing to get ALL_ATTRIBUTES"
+            })),
+            Some("SPECIFIC_ATTRIBUTES") if !projected => Err(ApiError::validation(
+                "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
+            )),
+            Some("ALL_PROJECTED_ATTRIBUTES") if self.index_name.is_none() => Err(ApiError::validation(
+                "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
+            )),
+            _ => Ok(true),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ReadReply<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    items: Option<Vec<ItemRef<'a>>>,
+    count: usize,
+    scanned_count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_evaluated_key: Option<ItemRef<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumed_capacity: Option<ConsumedCapacity<'a>>,
+}
+
+/// Query and Scan are charged on what they read, rounded up to 4 KB once
+/// per request; eventually consistent reads cost half.
+fn page_units(read_bytes: usize, consistent: bool) -> f64 {
+    let units = read_bytes.div_ceil(4096).max(1) as f64;
+    if consistent {
+        units
+    } else {
+        units / 2.0
+    }
+}
+
+fn render_page(
+    page: Page,
+    projection: Option<&Projection>,
+    items_wanted: bool,
+    params: &ReadParams<'_>,
+    consistent: bool,
+) -> Result<Vec<u8>, ApiError> {
+    let table = params.table_name.unwrap_or_default();
+    let items: Vec<Item> = match projection {
+        Some(p) => page.items.iter().map(|i| eval::project(i, p)).collect(),
+        None => page.items,
+    };
+    reply(&ReadReply {
+        items: items_wanted.then(|| items.iter().map(ItemRef).collect()),
+        count: items.len(),
+        scanned_count: page.scanned_count,
+        last_evaluated_key: page.last_evaluated_key.as_ref().map(ItemRef),
+        consumed_capacity: consumed(
+            params.return_consumed_capacity,
+            table,
+            page_units(page.read_bytes, consistent),
+        ),
+    })
+}
+
+/// The key schema of a table, looked up for validating key conditions.
+async fn key_schema(app: &App, table: &str) -> Result<KeySchema, ApiError> {
+    let name = table.to_owned();
+    let info = blocking(app, move |e| e.describe_table(&name))
+        .await
+        .map_err(data_plane)?;
+    Ok(info.def.key_schema)
+}
+
+fn unsupported_operator(name: &str) -> ApiError {
+    ApiError::validation(format!(
+        "Invalid operator used in KeyConditionExpression: {name}"
+    ))
+}
+
+/// One conjunct of a key condition: the key attribute it names and what it
+/// requires of it.
+fn key_term(c: Condition) -> Result<(String, SortCondition), ApiError> {
+    fn attr(o: &Operand) -> Option<String> {
+        match o {
+            Operand::Path(p) => match p.elements.as_slice() {
+                [PathElement::Attr(n)] => Some(n.as_str().to_owned()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    fn value(o: Operand) -> Option<AttributeValue> {
+        match o {
+            Operand::Value(ValueRef::Resolved(v)) => Some(v),
+            _ => None,
+        }
+    }
+    let not_supported = || ApiError::validation("Query key condition not supported");
+    match c {
+        Condition::Compare { left, op, right } => {
+            let (name, v, op) = match (attr(&left), attr(&right)) {
+                (Some(n), None) => (n, value(right), op),
+                (None, Some(n)) => {
+                    // `:v < sk` is `sk > :v`.
+                    let flipped = match op {
+                        Comparator::Lt => Comparator::Gt,
+                        Comparator::Le => Comparator::Ge,
+                        Comparator::Gt => Comparator::Lt,
+                        Comparator::Ge => Comparator::Le,
+                        other => other,
+                    };
+                    (n, value(left), flipped)
+                }
+                _ => return Err(not_supported()),
+            };
+            let v = v.ok_or_else(not_supported)?;
+            let cond = match op {
+                Comparator::Eq => SortCondition::Eq(v),
+                Comparator::Lt => SortCondition::Lt(v),
+                Comparator::Le => SortCondition::Le(v),
+                Comparator::Gt => SortCondition::Gt(v),
+                Comparator::Ge => SortCondition::Ge(v),
+                Comparator::Ne => return Err(unsupported_operator("<>")),
+            };
+            Ok((name, cond))
+        }
+        Condition::Between {
+            value: v,
+            low,
+            high,
+        } => {
+            let name = attr(&v).ok_or_else(not_supported)?;
+            let (lo, hi) = (
+                value(low).ok_or_else(not_supported)?,
+                value(high).ok_or_else(not_supported)?,
+            );
+            Ok((name, SortCondition::Between(lo, hi)))
+        }
+        Condition::BeginsWith(a, b) => {
+            let name = attr(&a).ok_or_else(not_supported)?;
+            Ok((
+                name,
+                SortCondition::BeginsWith(value(b).ok_or_else(not_supported)?),
+            ))
+        }
+        Condition::Or(..) => Err(unsupported_operator("OR")),
+        Condition::Not(_) => Err(unsupported_operator("NOT")),
+        Condition::In { .. } => Err(unsupported_operator("IN")),
+        Condition::AttributeExists(_) => Err(unsupported_operator("attribute_exists")),
+        Condition::AttributeNotExists(_) => Err(unsupported_operator("attribute_not_exists")),
+        Condition::AttributeType(..) => Err(unsupported_operator("attribute_type")),
+        Condition::Contains(..) => Err(unsupported_operator("contains")),
+        Condition::And(..) => Err(not_supported()),
+    }
+}
+
+fn flatten_and(c: Condition, out: &mut Vec<Condition>) {
+    match c {
+        Condition::And(a, b) => {
+            flatten_and(*a, out);
+            flatten_and(*b, out);
+        }
+        other => out.push(other),
+    }
+}
+
+/// Splits key-condition terms into the partition value and the sort-key
+/// condition, checking them against the schema.
+fn key_conditions(
+    terms: Vec<(String, SortCondition)>,
+    schema: &KeySchema,
+) -> Result<(AttributeValue, Option<SortCondition>), ApiError> {
+    let mut hash = None;
+    let mut range = None;
+    for (name, cond) in terms {
+        let slot = if name == schema.hash.name {
+            &mut hash
+        } else if schema.range.as_ref().is_some_and(|r| r.name == name) {
+            &mut range
+        } else {
+            return Err(ApiError::validation(format!(
+                "Query condition missed key schema element: {}",
+                schema
+                    .range
+                    .as_ref()
+                    .map_or(schema.hash.name.as_str(), |r| r.name.as_str())
+            )));
+        };
+        if slot.is_some() {
+            return Err(ApiError::validation(
+                "KeyConditionExpressions must only contain one condition per key",
+            ));
+        }
+        *slot = Some(cond);
+    }
+    let partition = match hash {
+        Some(SortCondition::Eq(v)) => v,
+        Some(_) => return Err(ApiError::validation("Query key condition not supported")),
+        None => {
+            return Err(ApiError::validation(format!(
+                "Query condition missed key schema element: {}",
+                schema.hash.name
+            )))
+        }
+    };
+    Ok((partition, range))
+}
+
+fn check_index(index_name: Option<&str>) -> Result<(), ApiError> {
+    match index_name {
+        Some(_) => Err(unsupported("IndexName")),
+        None => Ok(()),
+    }
+}
+
+pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiError> {
+    let params = ReadParams {
+        table_name: input.table_name.as_deref(),
+        index_name: input.index_name.as_deref(),
+        select: input.select.as_deref(),
+        limit: input.limit,
+        conditional_operator: input.conditional_operator.as_deref(),
+        return_consumed_capacity: input.return_consumed_capacity.as_deref(),
+        attributes_to_get: input.attributes_to_get.as_deref(),
+        has_projection_expression: input.projection_expression.is_some(),
+    };
+    let mut c = Constraints::default();
+    params.constraints(&mut c);
+    c.finish()?;
+    check_mix(
+        &[
+            ("AttributesToGet", input.attributes_to_get.is_some()),
+            ("QueryFilter", input.query_filter.is_some()),
+            ("ConditionalOperator", input.conditional_operator.is_some()),
+            ("KeyConditions", input.key_conditions.is_some()),
+        ],
+        &[
+            (
+                "ProjectionExpression",
+                input.projection_expression.is_some(),
+            ),
+            ("FilterExpression", input.filter_expression.is_some()),
+            (
+                "KeyConditionExpression",
+                input.key_condition_expression.is_some(),
+            ),
+        ],
+    )?;
+    let texts = Texts {
+        projection: input.projection_expression.as_deref(),
+        key_condition: input.key_condition_expression.as_deref(),
+        filter: input.filter_expression.as_deref(),
+        null_members: "FilterExpression and KeyConditionExpression are null",
+        ..Texts::default()
+    };
+    let placeholders = Placeholders::new(
+        input.expression_attribute_names,
+        input.expression_attribute_values,
+        &texts,
+    )?;
+    let start = input
+        .exclusive_start_key
+        .map(WireItem::into_item)
+        .transpose()?;
+    let items_wanted = params.select_items()?;
+    let resolved = placeholders.resolve(&texts)?;
+    check_index(params.index_name)?;
+    let table = params.table_name.unwrap_or_default().to_owned();
+    let schema = key_schema(app, &table).await?;
+    let (partition, sort) = match (resolved.key_condition, input.key_conditions) {
+        (Some(kc), _) => {
+            let mut parts = Vec::new();
+            flatten_and(kc, &mut parts);
+            let terms = parts.into_iter().map(key_term).collect::<Result<Vec<_>, _>>()?;
+            key_conditions(terms, &schema)?
+        }
+        (None, Some(legacy)) => key_conditions(legacy::key_conditions(legacy)?, &schema)?,
+        (None, None) => {
+            return Err(ApiError::validation(
+                "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+            ))
+        }
+    };
+    let filter = match (resolved.filter, input.query_filter) {
+        (Some(f), _) => Some(f),
+        (None, Some(f)) => legacy::filter(f, params.conditional_operator)?,
+        (None, None) => None,
+    };
+    let projection = projection_of(resolved.projection, params.attributes_to_get)?;
+    let forward = input.scan_index_forward.unwrap_or(true);
+    let limit = params.limit.map(|l| l as usize);
+    let name = table.clone();
+    let page = blocking(app, move |e| {
+        e.query(
+            &name,
+            &QueryRequest {
+                partition: &partition,
+                sort: sort.as_ref(),
+                forward,
+                page: PageOptions {
+                    limit,
+                    exclusive_start_key: start.as_ref(),
+                    filter: filter.as_ref(),
+                },
+            },
+        )
+    })
+    .await
+    .map_err(data_plane)?;
+    render_page(
+        page,
+        projection.as_ref(),
+        items_wanted,
+        &params,
+        input.consistent_read.unwrap_or(false),
+    )
+}
+
+fn projection_of(
+    expression: Option<Projection>,
+    names: Option<&[String]>,
+) -> Result<Option<Projection>, ApiError> {
+    Ok(match (expression, names) {
+        (Some(p), _) => Some(p),
+        (None, Some(names)) => Some(legacy::attributes_to_get(names)?),
+        (None, None) => None,
+    })
+}
+
+pub(super) async fn scan(app: &App, input: ScanInput) -> Result<Vec<u8>, ApiError> {
+    let params = ReadParams {
+        table_name: input.table_name.as_deref(),
+        index_name: input.index_name.as_deref(),
+        select: input.select.as_deref(),
+        limit: input.limit,
+        conditional_operator: input.conditional_operator.as_deref(),
+        return_consumed_capacity: input.return_consumed_capacity.as_deref(),
+        attributes_to_get: input.attributes_to_get.as_deref(),
+        has_projection_expression: input.projection_expression.is_some(),
+    };
+    let mut c = Constraints::default();
+    params.constraints(&mut c);
+    if let Some(s) = input.segment {
+        if s < 0 {
+            c.violated(
+                &s,
+                "segment",
+                "Member must have value greater than or equal to 0",
+            );
+        }
+        if s > 999_999 {
+            c.violated(
+                &s,
+                "segment",
+                "Member must have value less than or equal to 999999",
+            );
+        }
+    }
+    if let Some(t) = input.total_segments {
+        if t < 1 {
+            c.violated(
+                &t,
+                "totalSegments",
+                "Member must have value greater than or equal to 1",
+            );
+        }
+        if t > 1_000_000 {
+            c.violated(
+                &t,
+                "totalSegments",
+                "Member must have value less than or equal to 1000000",
+            );
+        }
+    }
+    c.finish()?;
+    let (segment, total_segments) = match (input.segment, input.total_segments) {
+        (None, None) => (0, 1),
+        (Some(_), None) => {
+            return Err(ApiError::validation(
+                "The TotalSegments parameter is required but was not present in the request when Segment parameter is present",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::validation(
+                "The Segment parameter is required but was not present in the request when parameter TotalSegments is present",
+            ))
+        }
+        (Some(s), Some(t)) if s >= t => {
+            return Err(ApiError::validation(format!(
+                "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {s} is not less than TotalSegments: {t}"
+            )))
+        }
+        (Some(s), Some(t)) => (s as u32, t as u32),
+    };
+    check_mix(
+        &[
+            ("AttributesToGet", input.attributes_to_get.is_some()),
+            ("ScanFilter", input.scan_filter.is_some()),
+            ("ConditionalOperator", input.conditional_operator.is_some()),
+        ],
+        &[
+            (
+                "ProjectionExpression",
+                input.projection_expression.is_some(),
+            ),
+            ("FilterExpression", input.filter_expression.is_some()),
+        ],
+    )?;
+    let texts = Texts {
+        projection: input.projection_expression.as_deref(),
+        filter: input.filter_expression.as_deref(),
+        null_members: "FilterExpression is null",
+        ..Texts::default()
+    };
+    let placeholders = Placeholders::new(
+        input.expression_attribute_names,
+        input.expression_attribute_values,
+        &texts,
+    )?;
+    let start = input
+        .exclusive_start_key
+        .map(WireItem::into_item)
+        .transpose()?;
+    let items_wanted = params.select_items()?;
+    let resolved = placeholders.resolve(&texts)?;
+    check_index(params.index_name)?;
+    let filter = match (resolved.filter, input.scan_filter) {
+        (Some(f), _) => Some(f),
+        (None, Some(f)) => legacy::filter(f, params.conditional_operator)?,
+        (None, None) => None,
+    };
+    let projection = projection_of(resolved.projection, params.attributes_to_get)?;
+    let limit = params.limit.map(|l| l as usize);
+    let name = params.table_name.unwrap_or_default().to_owned();
+    let page = blocking(app, move |e| {
+        e.scan(
+            &name,
+            &ScanRequest {
+                segment,
+                total_segments,
+                page: PageOptions {
+                    limit,
+                    exclusive_start_key: start.as_ref(),
+                    filter: filter.as_ref(),
+                },
+            },
+        )
+    })
+    .await
+    .map_err(data_plane)?;
+    render_page(
+        page,
+        projection.as_ref(),
+        items_wanted,
+        &params,
+        input.consistent_read.unwrap_or(false),
+    )
+}
