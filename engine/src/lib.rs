@@ -634,10 +634,22 @@ impl Engine {
                             "Item size has exceeded the maximum allowed size".into(),
                         ));
                     }
-                    (
-                        table,
-                        self.with_active_table(table, |def| item_storage_key(def, item))?,
-                    )
+                    // Inside a batch, DynamoDB words every key problem of a
+                    // PutRequest as a schema mismatch.
+                    let key = self
+                        .with_active_table(table, |def| item_storage_key(def, item))
+                        .map_err(|e| match e {
+                            Error::Validation(m)
+                                if m.contains("Missing the key")
+                                    || m.contains("Type mismatch for key") =>
+                            {
+                                Error::Validation(
+                                    "The provided key element does not match the schema".into(),
+                                )
+                            }
+                            other => other,
+                        })?;
+                    (table, key)
                 }
                 BatchWrite::Delete { table, key } => (
                     table,

@@ -8,8 +8,9 @@
 //! segment `i` of `n` is the hash range `[i * 2^64 / n, (i + 1) * 2^64 / n)`.
 //!
 //! A page ends after `limit` items were read, or once the items read reach
-//! [`PAGE_BYTES_MAX`], both counted before the filter, as DynamoDB counts
-//! them; `last_evaluated_key` then names the last item read.
+//! [`PAGE_BYTES_MAX`] (in DynamoDB's page measure, [`page_size`]), both
+//! counted before the filter, as DynamoDB counts them; `last_evaluated_key`
+//! then names the last item read.
 
 use std::ops::Bound;
 
@@ -88,6 +89,8 @@ pub struct Page {
     pub last_evaluated_key: Option<Item>,
     /// Sum of the sizes of the items read, for capacity.
     pub read_bytes: usize,
+    /// The same items as the 1 MB page limit measures them.
+    pub page_bytes: usize,
 }
 
 const TYPE_MISMATCH: &str =
@@ -217,7 +220,8 @@ impl Engine {
         };
         let (mut lo, mut hi) = (lo, hi);
         if let Some(esk) = q.page.exclusive_start_key {
-            let k = start_key(&def, esk)?;
+            check_query_start(&def, esk, q)?;
+            let k = crate::key_storage_key(&def, esk)?;
             if q.forward {
                 lo = max_lower(lo, Bound::Excluded(k));
             } else {
@@ -260,7 +264,32 @@ impl Engine {
             _ => prefix_end(&table_prefix),
         };
         if let Some(esk) = s.page.exclusive_start_key {
-            lo = max_lower(lo, Bound::Excluded(start_key(&def, esk)?));
+            let k = start_key(&def, esk)?;
+            // The start key must lie in this segment's slice of the hash space.
+            let inside = |b: &Bound<Vec<u8>>, below: bool| match b {
+                Bound::Included(x) => {
+                    if below {
+                        k >= *x
+                    } else {
+                        k <= *x
+                    }
+                }
+                Bound::Excluded(x) => {
+                    if below {
+                        k > *x
+                    } else {
+                        k < *x
+                    }
+                }
+                Bound::Unbounded => true,
+            };
+            if !inside(&lo, true) || !inside(&hi, false) {
+                return Err(Error::Validation(format!(
+                    "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: {} Segment: {}",
+                    s.total_segments, s.segment
+                )));
+            }
+            lo = max_lower(lo, Bound::Excluded(k));
         }
         if range_is_empty(&lo, &hi) {
             return Ok(Page::default());
@@ -288,6 +317,109 @@ fn start_key(def: &TableDef, esk: &Item) -> Result<Vec<u8>> {
     })
 }
 
+/// Whether a sort-key value meets a sort condition.
+fn satisfies(cond: &SortCondition, v: &AttributeValue) -> bool {
+    use std::cmp::Ordering::{Greater, Less};
+    let cmp = |w| key::compare(v, w);
+    match cond {
+        SortCondition::Eq(w) => cmp(w).is_eq(),
+        SortCondition::Lt(w) => cmp(w) == Less,
+        SortCondition::Le(w) => cmp(w) != Greater,
+        SortCondition::Gt(w) => cmp(w) == Greater,
+        SortCondition::Ge(w) => cmp(w) != Less,
+        SortCondition::Between(a, b) => cmp(a) != Less && cmp(b) != Greater,
+        SortCondition::BeginsWith(w) => match (v, w) {
+            (AttributeValue::S(x), AttributeValue::S(p)) => x.starts_with(p.as_str()),
+            (AttributeValue::B(x), AttributeValue::B(p)) => x.starts_with(p),
+            _ => false,
+        },
+    }
+}
+
+/// A Query's `ExclusiveStartKey` must name exactly the table's key
+/// attributes, with their types, and lie inside the query's range; each
+/// failure has its own DynamoDB message.
+fn check_query_start(def: &TableDef, esk: &Item, q: &QueryRequest<'_>) -> Result<()> {
+    let ks = &def.key_schema;
+    let names: Vec<&str> = std::iter::once(ks.hash.name.as_str())
+        .chain(ks.range.as_ref().map(|r| r.name.as_str()))
+        .collect();
+    if esk.len() != names.len() || names.iter().any(|n| !esk.contains_key(*n)) {
+        return Err(Error::Validation(
+            "The provided starting key is invalid".into(),
+        ));
+    }
+    let typed =
+        |a: &crate::KeyAttr| esk.get(&a.name).and_then(AttributeValue::scalar_type) == Some(a.ty);
+    if !typed(&ks.hash) || ks.range.as_ref().is_some_and(|r| !typed(r)) {
+        return Err(Error::Validation(
+            "The provided key element does not match the schema".into(),
+        ));
+    }
+    let in_range = match (q.sort, &ks.range) {
+        (Some(cond), Some(r)) => esk.get(&r.name).is_some_and(|v| satisfies(cond, v)),
+        _ => true,
+    };
+    let same_partition = esk
+        .get(&ks.hash.name)
+        .is_some_and(|v| key::compare(v, q.partition).is_eq());
+    let message = match (same_partition, q.sort.is_some(), in_range) {
+        (true, _, true) => return Ok(()),
+        (false, false, _) => {
+            "The provided starting key is outside query boundaries based on provided conditions"
+        }
+        (_, _, false) => "The provided starting key does not match the range key predicate",
+        (false, true, true) => "The query can return at most one row and cannot be restarted",
+    };
+    Err(Error::Validation(message.into()))
+}
+
+/// The size an item counts toward a page's 1 MB, as DynamoDB measures it:
+/// names cost one byte each, strings carry a length prefix, and the sort
+/// key is charged per 3 KB block. (dynalite's measure, which reproduces the
+/// page boundaries its tests recorded against AWS.)
+fn page_size(def: &TableDef, item: &Item) -> usize {
+    fn plain(v: &AttributeValue) -> usize {
+        match v {
+            AttributeValue::S(s) => s.len(),
+            AttributeValue::B(b) => b.len(),
+            AttributeValue::N(n) => n.size_bytes(),
+            _ => 0,
+        }
+    }
+    fn stored(v: &AttributeValue) -> usize {
+        match v {
+            AttributeValue::S(s) => {
+                s.len()
+                    + if s.len() < 128 {
+                        1
+                    } else if s.len() < 16384 {
+                        2
+                    } else {
+                        3
+                    }
+            }
+            AttributeValue::B(b) => b.len() + 1,
+            AttributeValue::N(n) => n.size_bytes() + 1,
+            AttributeValue::Ss(m) => m.iter().map(|s| s.len()).sum::<usize>() + m.len() + 1,
+            AttributeValue::Ns(m) => m.iter().map(|n| n.size_bytes()).sum::<usize>() + m.len() + 1,
+            AttributeValue::Bs(m) => m.iter().map(Vec::len).sum::<usize>() + m.len() + 1,
+            AttributeValue::Null => 0,
+            AttributeValue::Bool(_) => 1,
+            AttributeValue::L(l) => 3 + l.iter().map(|e| 1 + stored(e)).sum::<usize>(),
+            AttributeValue::M(m) => 3 + m.len() + m.values().map(|e| stored(e) + 1).sum::<usize>(),
+        }
+    }
+    let range = def.key_schema.range.as_ref().map(|r| r.name.as_str());
+    let size: usize = item
+        .iter()
+        .filter(|(k, _)| Some(k.as_str()) != range)
+        .map(|(_, v)| stored(v) + 1)
+        .sum();
+    let range_size = range.and_then(|r| item.get(r)).map_or(0, plain);
+    2 + size + (1 + (1 + size) / 3072) * (18 + range_size)
+}
+
 /// The key attributes of `item`, as `LastEvaluatedKey` names them.
 fn key_of(def: &TableDef, item: &Item) -> Item {
     let ks = &def.key_schema;
@@ -303,7 +435,7 @@ fn read_page(
     opts: &PageOptions<'_>,
 ) -> Result<Page> {
     let full = |page: &Page| {
-        opts.limit.is_some_and(|l| page.scanned_count >= l) || page.read_bytes >= PAGE_BYTES_MAX
+        opts.limit.is_some_and(|l| page.scanned_count >= l) || page.page_bytes >= PAGE_BYTES_MAX
     };
     let mut page = Page::default();
     let mut last = None;
@@ -315,6 +447,7 @@ fn read_page(
         let item = codec::decode_item(&value)?;
         page.scanned_count += 1;
         page.read_bytes += size::item_size(&item);
+        page.page_bytes += page_size(def, &item);
         last = Some(key_of(def, &item));
         if opts.filter.is_none_or(|f| eval::eval_condition(f, &item)) {
             page.items.push(item);

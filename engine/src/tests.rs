@@ -679,7 +679,33 @@ mod reads {
             },
         };
         let err = e.query("Music", &q).unwrap_err().to_string();
-        assert_eq!(err, "The provided starting key is invalid: The provided key element does not match the schema");
+        assert_eq!(err, "The provided starting key is invalid");
+        let other_partition = key_of(&song("b", 1, ""));
+        let q = QueryRequest {
+            partition: &pk,
+            sort: None,
+            forward: true,
+            page: PageOptions {
+                exclusive_start_key: Some(&other_partition),
+                ..Default::default()
+            },
+        };
+        let err = e.query("Music", &q).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "The provided starting key is outside query boundaries based on provided conditions"
+        );
+        let mut mistyped = other_partition.clone();
+        mistyped.insert("Year".into(), AttributeValue::S("1".into()));
+        let q = QueryRequest {
+            page: PageOptions {
+                exclusive_start_key: Some(&mistyped),
+                ..Default::default()
+            },
+            ..q
+        };
+        let err = e.query("Music", &q).unwrap_err().to_string();
+        assert_eq!(err, "The provided key element does not match the schema");
     }
 }
 

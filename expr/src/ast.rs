@@ -184,3 +184,55 @@ pub struct Projection {
     /// The paths, in the order written.
     pub paths: Vec<Path>,
 }
+
+impl Operand {
+    /// The document path this operand reads, if any.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Operand::Path(p) | Operand::Size(p) => Some(p),
+            Operand::Value(_) => None,
+        }
+    }
+}
+
+impl Condition {
+    /// Calls `f` on every document path the condition reads.
+    pub fn for_each_path(&self, f: &mut impl FnMut(&Path)) {
+        let operand = |o: &Operand, f: &mut dyn FnMut(&Path)| {
+            if let Some(p) = o.path() {
+                f(p);
+            }
+        };
+        match self {
+            Condition::Compare { left, right, .. } => {
+                operand(left, f);
+                operand(right, f);
+            }
+            Condition::Between { value, low, high } => {
+                for o in [value, low, high] {
+                    operand(o, f);
+                }
+            }
+            Condition::In { value, list } => {
+                operand(value, f);
+                for o in list {
+                    operand(o, f);
+                }
+            }
+            Condition::And(a, b) | Condition::Or(a, b) => {
+                a.for_each_path(f);
+                b.for_each_path(f);
+            }
+            Condition::Not(a) => a.for_each_path(f),
+            Condition::AttributeExists(p) | Condition::AttributeNotExists(p) => f(p),
+            Condition::AttributeType(p, t) => {
+                f(p);
+                operand(t, f);
+            }
+            Condition::BeginsWith(a, b) | Condition::Contains(a, b) => {
+                operand(a, f);
+                operand(b, f);
+            }
+        }
+    }
+}

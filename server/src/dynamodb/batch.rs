@@ -225,7 +225,19 @@ pub(super) async fn batch_get_item(
             .collect::<Result<Vec<_>, _>>()
     })
     .await
-    .map_err(data_plane)?;
+    .map_err(|e| {
+        // BatchGetItem words an empty key as PutItem does, not as GetItem.
+        let e = data_plane(e);
+        let rest = e.message.as_deref().and_then(|m| {
+            m.strip_prefix("One or more parameter values were invalid: The AttributeValue")
+        });
+        match rest {
+            Some(rest) => ApiError::validation(format!(
+                "One or more parameter values are not valid. The AttributeValue{rest}"
+            )),
+            None => e,
+        }
+    })?;
     let mut found: Vec<Vec<Item>> = Vec::with_capacity(gets.len());
     let mut unprocessed: Vec<Vec<&Item>> = Vec::with_capacity(gets.len());
     let mut units: Vec<f64> = Vec::with_capacity(gets.len());
@@ -320,19 +332,14 @@ pub(super) async fn batch_write_item(
         c.one_of(v, "returnItemCollectionMetrics", "[SIZE, NONE]");
     }
     for (table, requests) in input.request_items.iter().flatten() {
-        let path = format!("requestItems.{table}.member");
-        if requests.is_empty() {
+        // DynamoDB echoes the whole map as Java renders it; Tarn elides the
+        // requests.
+        if requests.is_empty() || requests.len() > BATCH_WRITE_REQUESTS_MAX {
+            let shown = if requests.is_empty() { "[]" } else { "[...]" };
             c.violated(
-                &"[]",
-                &path,
-                "Member must have length greater than or equal to 1",
-            );
-        }
-        if requests.len() > BATCH_WRITE_REQUESTS_MAX {
-            c.violated(
-                &"[...]",
-                &path,
-                "Member must have length less than or equal to 25",
+                &format!("{{{table}={shown}}}"),
+                "requestItems",
+                "Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]",
             );
         }
     }

@@ -192,30 +192,76 @@ fn unsupported_operator(name: &str) -> ApiError {
     ))
 }
 
+/// One side of a key-condition term.
+enum Side {
+    Key(String),
+    Value(AttributeValue),
+}
+
+fn side(o: Operand) -> Result<Side, ApiError> {
+    match o {
+        Operand::Size(_) => Err(ApiError::validation(
+            "KeyConditionExpressions cannot contain nested operations",
+        )),
+        Operand::Path(p) => match p.elements.as_slice() {
+            [PathElement::Attr(n)] => Ok(Side::Key(n.as_str().to_owned())),
+            _ => Err(ApiError::validation(
+                "KeyConditionExpressions cannot have conditions on nested attributes",
+            )),
+        },
+        Operand::Value(ValueRef::Resolved(v)) => Ok(Side::Value(v)),
+        // Resolution replaced every placeholder.
+        Operand::Value(ValueRef::Placeholder(p)) => {
+            Err(ApiError::validation(format!("unresolved placeholder {p}")))
+        }
+    }
+}
+
+fn invalid_condition(detail: &str) -> ApiError {
+    ApiError::validation(format!(
+        "Invalid condition in KeyConditionExpression: {detail}"
+    ))
+}
+
+/// A function or BETWEEN whose first operand must be the key attribute and
+/// whose others must be values.
+fn key_first(
+    function: &str,
+    first: Operand,
+    rest: Vec<Operand>,
+) -> Result<(String, Vec<AttributeValue>), ApiError> {
+    let first = side(first)?;
+    let rest = rest.into_iter().map(side).collect::<Result<Vec<_>, _>>()?;
+    let rest_has_key = rest.iter().any(|s| matches!(s, Side::Key(_)));
+    let Side::Key(name) = first else {
+        return Err(if rest_has_key {
+            invalid_condition(&format!(
+                "{function} operator must have the key attribute as its first operand"
+            ))
+        } else {
+            invalid_condition("No key attribute specified")
+        });
+    };
+    let values = rest
+        .into_iter()
+        .map(|s| match s {
+            Side::Value(v) => Ok(v),
+            Side::Key(_) => Err(invalid_condition(
+                "Multiple attribute names used in one condition",
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((name, values))
+}
+
 /// One conjunct of a key condition: the key attribute it names and what it
-/// requires of it.
+/// requires of it. The messages are DynamoDB's for each misshapen term.
 fn key_term(c: Condition) -> Result<(String, SortCondition), ApiError> {
-    fn attr(o: &Operand) -> Option<String> {
-        match o {
-            Operand::Path(p) => match p.elements.as_slice() {
-                [PathElement::Attr(n)] => Some(n.as_str().to_owned()),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-    fn value(o: Operand) -> Option<AttributeValue> {
-        match o {
-            Operand::Value(ValueRef::Resolved(v)) => Some(v),
-            _ => None,
-        }
-    }
-    let not_supported = || ApiError::validation("Query key condition not supported");
     match c {
         Condition::Compare { left, op, right } => {
-            let (name, v, op) = match (attr(&left), attr(&right)) {
-                (Some(n), None) => (n, value(right), op),
-                (None, Some(n)) => {
+            let (name, v, op) = match (side(left)?, side(right)?) {
+                (Side::Key(n), Side::Value(v)) => (n, v, op),
+                (Side::Value(v), Side::Key(n)) => {
                     // `:v < sk` is `sk > :v`.
                     let flipped = match op {
                         Comparator::Lt => Comparator::Gt,
@@ -224,11 +270,17 @@ fn key_term(c: Condition) -> Result<(String, SortCondition), ApiError> {
                         Comparator::Ge => Comparator::Le,
                         other => other,
                     };
-                    (n, value(left), flipped)
+                    (n, v, flipped)
                 }
-                _ => return Err(not_supported()),
+                (Side::Key(_), Side::Key(_)) => {
+                    return Err(invalid_condition(
+                        "Multiple attribute names used in one condition",
+                    ))
+                }
+                (Side::Value(_), Side::Value(_)) => {
+                    return Err(invalid_condition("No key attribute specified"))
+                }
             };
-            let v = v.ok_or_else(not_supported)?;
             let cond = match op {
                 Comparator::Eq => SortCondition::Eq(v),
                 Comparator::Lt => SortCondition::Lt(v),
@@ -239,24 +291,20 @@ fn key_term(c: Condition) -> Result<(String, SortCondition), ApiError> {
             };
             Ok((name, cond))
         }
-        Condition::Between {
-            value: v,
-            low,
-            high,
-        } => {
-            let name = attr(&v).ok_or_else(not_supported)?;
-            let (lo, hi) = (
-                value(low).ok_or_else(not_supported)?,
-                value(high).ok_or_else(not_supported)?,
-            );
-            Ok((name, SortCondition::Between(lo, hi)))
+        Condition::Between { value, low, high } => {
+            let (name, mut v) = key_first("BETWEEN", value, vec![low, high])?;
+            let high = v.pop();
+            match (v.pop(), high) {
+                (Some(lo), Some(hi)) => Ok((name, SortCondition::Between(lo, hi))),
+                _ => Err(invalid_condition("No key attribute specified")),
+            }
         }
         Condition::BeginsWith(a, b) => {
-            let name = attr(&a).ok_or_else(not_supported)?;
-            Ok((
-                name,
-                SortCondition::BeginsWith(value(b).ok_or_else(not_supported)?),
-            ))
+            let (name, mut v) = key_first("begins_with", a, vec![b])?;
+            let prefix = v
+                .pop()
+                .ok_or_else(|| invalid_condition("No key attribute specified"))?;
+            Ok((name, SortCondition::BeginsWith(prefix)))
         }
         Condition::Or(..) => Err(unsupported_operator("OR")),
         Condition::Not(_) => Err(unsupported_operator("NOT")),
@@ -265,7 +313,7 @@ fn key_term(c: Condition) -> Result<(String, SortCondition), ApiError> {
         Condition::AttributeNotExists(_) => Err(unsupported_operator("attribute_not_exists")),
         Condition::AttributeType(..) => Err(unsupported_operator("attribute_type")),
         Condition::Contains(..) => Err(unsupported_operator("contains")),
-        Condition::And(..) => Err(not_supported()),
+        Condition::And(..) => Err(ApiError::validation("Query key condition not supported")),
     }
 }
 
@@ -285,9 +333,13 @@ fn key_conditions(
     terms: Vec<(String, SortCondition)>,
     schema: &KeySchema,
 ) -> Result<(AttributeValue, Option<SortCondition>), ApiError> {
+    if schema.range.is_none() && terms.len() > 1 {
+        return Err(ApiError::validation("Query key condition not supported"));
+    }
     let mut hash = None;
     let mut range = None;
     for (name, cond) in terms {
+        check_key_values(&name, &cond)?;
         let slot = if name == schema.hash.name {
             &mut hash
         } else if schema.range.as_ref().is_some_and(|r| r.name == name) {
@@ -319,6 +371,53 @@ fn key_conditions(
         }
     };
     Ok((partition, range))
+}
+
+/// Key values in conditions may not be empty strings or binaries.
+fn check_key_values(name: &str, cond: &SortCondition) -> Result<(), ApiError> {
+    let values: Vec<&AttributeValue> = match cond {
+        SortCondition::Between(a, b) => vec![a, b],
+        SortCondition::Eq(v)
+        | SortCondition::Lt(v)
+        | SortCondition::Le(v)
+        | SortCondition::Gt(v)
+        | SortCondition::Ge(v)
+        | SortCondition::BeginsWith(v) => vec![v],
+    };
+    for v in values {
+        let kind = match v {
+            AttributeValue::S(s) if s.is_empty() => "string",
+            AttributeValue::B(b) if b.is_empty() => "binary",
+            _ => continue,
+        };
+        return Err(ApiError::validation(format!(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {kind} value. Key: {name}"
+        )));
+    }
+    Ok(())
+}
+
+/// A Query's filter may not name key attributes.
+fn check_filter_keys(
+    filter: &Condition,
+    schema: &KeySchema,
+    parameter: &str,
+) -> Result<(), ApiError> {
+    let mut found = None;
+    filter.for_each_path(&mut |p| {
+        if let (None, Some(PathElement::Attr(n))) = (&found, p.elements.first()) {
+            let n = n.as_str();
+            if n == schema.hash.name || schema.range.as_ref().is_some_and(|r| r.name == n) {
+                found = Some(n.to_owned());
+            }
+        }
+    });
+    match found {
+        Some(name) => Err(ApiError::validation(format!(
+            "{parameter} can only contain non-primary key attributes: Primary key attribute: {name}"
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn check_index(index_name: Option<&str>) -> Result<(), ApiError> {
@@ -380,27 +479,39 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
     let items_wanted = params.select_items()?;
     let resolved = placeholders.resolve(&texts)?;
     check_index(params.index_name)?;
-    let table = params.table_name.unwrap_or_default().to_owned();
-    let schema = key_schema(app, &table).await?;
-    let (partition, sort) = match (resolved.key_condition, input.key_conditions) {
+    // The shape of the key condition is judged before the table is looked up.
+    let terms = match (resolved.key_condition, input.key_conditions) {
         (Some(kc), _) => {
             let mut parts = Vec::new();
             flatten_and(kc, &mut parts);
-            let terms = parts.into_iter().map(key_term).collect::<Result<Vec<_>, _>>()?;
-            key_conditions(terms, &schema)?
+            parts.into_iter().map(key_term).collect::<Result<Vec<_>, _>>()?
         }
-        (None, Some(legacy)) => key_conditions(legacy::key_conditions(legacy)?, &schema)?,
+        (None, Some(legacy)) => legacy::key_conditions(legacy)?,
         (None, None) => {
             return Err(ApiError::validation(
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
             ))
         }
     };
-    let filter = match (resolved.filter, input.query_filter) {
-        (Some(f), _) => Some(f),
-        (None, Some(f)) => legacy::filter(f, params.conditional_operator)?,
-        (None, None) => None,
+    if terms.is_empty() || terms.len() > 2 {
+        return Err(ApiError::validation(
+            "Conditions can be of length 1 or 2 only",
+        ));
+    }
+    let (filter, filter_parameter) = match (resolved.filter, input.query_filter) {
+        (Some(f), _) => (Some(f), "Filter Expression"),
+        (None, Some(f)) => (
+            legacy::filter(f, params.conditional_operator)?,
+            "QueryFilter",
+        ),
+        (None, None) => (None, ""),
     };
+    let table = params.table_name.unwrap_or_default().to_owned();
+    let schema = key_schema(app, &table).await?;
+    let (partition, sort) = key_conditions(terms, &schema)?;
+    if let Some(f) = &filter {
+        check_filter_keys(f, &schema, filter_parameter)?;
+    }
     let projection = projection_of(resolved.projection, params.attributes_to_get)?;
     let forward = input.scan_index_forward.unwrap_or(true);
     let limit = params.limit.map(|l| l as usize);
