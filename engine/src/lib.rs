@@ -651,10 +651,19 @@ impl Engine {
                         })?;
                     (table, key)
                 }
-                BatchWrite::Delete { table, key } => (
-                    table,
-                    self.with_active_table(table, |def| key_storage_key(def, key))?,
-                ),
+                BatchWrite::Delete { table, key } => {
+                    // A batch words an empty key as PutItem does.
+                    let key = self
+                        .with_active_table(table, |def| key_storage_key(def, key))
+                        .map_err(|e| match e {
+                            Error::Validation(m) => Error::Validation(m.replace(
+                                "One or more parameter values were invalid: The AttributeValue",
+                                "One or more parameter values are not valid. The AttributeValue",
+                            )),
+                            other => other,
+                        })?;
+                    (table, key)
+                }
             };
             if !seen.insert((table.as_str(), storage_key)) {
                 return Err(Error::Validation(

@@ -72,14 +72,18 @@ struct TableCapacity<'a> {
     capacity_units: f64,
 }
 
+/// DynamoDB's answer to `RequestItems: {}`.
+fn empty_request_items(operation: &str) -> ApiError {
+    ApiError::validation(format!(
+        "The requestItems parameter is required for {operation}"
+    ))
+}
+
 fn check_request_items(c: &mut Constraints, tables: Option<Vec<&str>>) {
     match tables {
         None => c.null("requestItems"),
-        Some(t) if t.is_empty() => c.violated(
-            &"{}",
-            "requestItems",
-            "Member must have length greater than or equal to 1",
-        ),
+        // An empty map has a message of its own (`empty_request_items`).
+        Some(t) if t.is_empty() => {}
         Some(t) => {
             for name in t {
                 c.table_name(name, "requestItems.member.key");
@@ -157,6 +161,9 @@ pub(super) async fn batch_get_item(
     }
     c.finish()?;
     let request_items = input.request_items.unwrap_or_default();
+    if request_items.is_empty() {
+        return Err(empty_request_items("BatchGetItem"));
+    }
     let total: usize = request_items
         .values()
         .map(|ka| ka.keys.as_ref().map_or(0, Vec::len))
@@ -345,6 +352,9 @@ pub(super) async fn batch_write_item(
     }
     c.finish()?;
     let request_items = input.request_items.unwrap_or_default();
+    if request_items.is_empty() {
+        return Err(empty_request_items("BatchWriteItem"));
+    }
     let total: usize = request_items.values().map(Vec::len).sum();
     if total > BATCH_WRITE_REQUESTS_MAX {
         return Err(ApiError::validation(

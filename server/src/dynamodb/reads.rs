@@ -120,6 +120,11 @@ impl ReadParams<'_> {
             Some("SPECIFIC_ATTRIBUTES") if !projected => Err(ApiError::validation(
                 "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
             )),
+            Some("ALL_PROJECTED_ATTRIBUTES") if projected => Err(ApiError::validation(if self.has_projection_expression {
+                "Cannot specify the ProjectionExpression when choosing to get ALL_PROJECTED_ATTRIBUTES"
+            } else {
+                "Cannot specify the AttributesToGet when choosing to get ALL_PROJECTED_ATTRIBUTES"
+            })),
             Some("ALL_PROJECTED_ATTRIBUTES") if self.index_name.is_none() => Err(ApiError::validation(
                 "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
             )),
@@ -217,6 +222,24 @@ fn side(o: Operand) -> Result<Side, ApiError> {
     }
 }
 
+fn key_operand_type(operator: &str, v: &AttributeValue) -> ApiError {
+    ApiError::validation(format!(
+        "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: {operator}, operand type: {}",
+        v.type_name()
+    ))
+}
+
+fn comparator_text(op: Comparator) -> &'static str {
+    match op {
+        Comparator::Eq => "=",
+        Comparator::Ne => "<>",
+        Comparator::Lt => "<",
+        Comparator::Le => "<=",
+        Comparator::Gt => ">",
+        Comparator::Ge => ">=",
+    }
+}
+
 fn invalid_condition(detail: &str) -> ApiError {
     ApiError::validation(format!(
         "Invalid condition in KeyConditionExpression: {detail}"
@@ -259,6 +282,7 @@ fn key_first(
 fn key_term(c: Condition) -> Result<(String, SortCondition), ApiError> {
     match c {
         Condition::Compare { left, op, right } => {
+            let written = op;
             let (name, v, op) = match (side(left)?, side(right)?) {
                 (Side::Key(n), Side::Value(v)) => (n, v, op),
                 (Side::Value(v), Side::Key(n)) => {
@@ -281,6 +305,11 @@ fn key_term(c: Condition) -> Result<(String, SortCondition), ApiError> {
                     return Err(invalid_condition("No key attribute specified"))
                 }
             };
+            // No key type orders booleans, nulls or documents: an
+            // operand-type error, named by the operator as written.
+            if written != Comparator::Eq && v.scalar_type().is_none() {
+                return Err(key_operand_type(comparator_text(written), &v));
+            }
             let cond = match op {
                 Comparator::Eq => SortCondition::Eq(v),
                 Comparator::Lt => SortCondition::Lt(v),
@@ -293,6 +322,9 @@ fn key_term(c: Condition) -> Result<(String, SortCondition), ApiError> {
         }
         Condition::Between { value, low, high } => {
             let (name, mut v) = key_first("BETWEEN", value, vec![low, high])?;
+            if let Some(bad) = v.iter().find(|x| x.scalar_type().is_none()) {
+                return Err(key_operand_type("BETWEEN", bad));
+            }
             let high = v.pop();
             match (v.pop(), high) {
                 (Some(lo), Some(hi)) => Ok((name, SortCondition::Between(lo, hi))),
@@ -304,6 +336,9 @@ fn key_term(c: Condition) -> Result<(String, SortCondition), ApiError> {
             let prefix = v
                 .pop()
                 .ok_or_else(|| invalid_condition("No key attribute specified"))?;
+            if !matches!(prefix, AttributeValue::S(_) | AttributeValue::B(_)) {
+                return Err(key_operand_type("begins_with", &prefix));
+            }
             Ok((name, SortCondition::BeginsWith(prefix)))
         }
         Condition::Or(..) => Err(unsupported_operator("OR")),
@@ -336,6 +371,14 @@ fn key_conditions(
     if schema.range.is_none() && terms.len() > 1 {
         return Err(ApiError::validation("Query key condition not supported"));
     }
+    // DynamoDB looks for the partition key first: a query without it names
+    // the partition key, whatever else is wrong.
+    if !terms.iter().any(|(name, _)| *name == schema.hash.name) {
+        return Err(ApiError::validation(format!(
+            "Query condition missed key schema element: {}",
+            schema.hash.name
+        )));
+    }
     let mut hash = None;
     let mut range = None;
     for (name, cond) in terms {
@@ -353,11 +396,7 @@ fn key_conditions(
                     .map_or(schema.hash.name.as_str(), |r| r.name.as_str())
             )));
         };
-        if slot.is_some() {
-            return Err(ApiError::validation(
-                "KeyConditionExpressions must only contain one condition per key",
-            ));
-        }
+        // Two conditions on one key were refused before the table lookup.
         *slot = Some(cond);
     }
     let partition = match hash {
@@ -496,6 +535,11 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
     if terms.is_empty() || terms.len() > 2 {
         return Err(ApiError::validation(
             "Conditions can be of length 1 or 2 only",
+        ));
+    }
+    if terms.len() == 2 && terms[0].0 == terms[1].0 {
+        return Err(ApiError::validation(
+            "KeyConditionExpressions must only contain one condition per key",
         ));
     }
     let (filter, filter_parameter) = match (resolved.filter, input.query_filter) {
