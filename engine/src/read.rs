@@ -43,6 +43,21 @@ pub enum SortCondition {
     BeginsWith(AttributeValue),
 }
 
+impl SortCondition {
+    /// The values the condition compares the sort key with.
+    pub fn values(&self) -> Vec<&AttributeValue> {
+        match self {
+            SortCondition::Between(a, b) => vec![a, b],
+            SortCondition::Eq(v)
+            | SortCondition::Lt(v)
+            | SortCondition::Le(v)
+            | SortCondition::Gt(v)
+            | SortCondition::Ge(v)
+            | SortCondition::BeginsWith(v) => vec![v],
+        }
+    }
+}
+
 /// What every page read takes.
 #[derive(Clone, Debug, Default)]
 pub struct PageOptions<'a> {
@@ -176,15 +191,7 @@ impl Engine {
                 ));
             }
             (Some(cond), Some(range)) => {
-                let values: Vec<&AttributeValue> = match cond {
-                    SortCondition::Between(a, b) => vec![a, b],
-                    SortCondition::Eq(v)
-                    | SortCondition::Lt(v)
-                    | SortCondition::Le(v)
-                    | SortCondition::Gt(v)
-                    | SortCondition::Ge(v)
-                    | SortCondition::BeginsWith(v) => vec![v],
-                };
+                let values = cond.values();
                 if values.iter().any(|v| v.scalar_type() != Some(range.ty)) {
                     return Err(Error::Validation(TYPE_MISMATCH.into()));
                 }

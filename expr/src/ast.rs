@@ -87,6 +87,20 @@ pub enum Comparator {
     Ge,
 }
 
+impl Comparator {
+    /// The operator as written: `=`, `<>`, `<`, `<=`, `>`, `>=`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Comparator::Eq => "=",
+            Comparator::Ne => "<>",
+            Comparator::Lt => "<",
+            Comparator::Le => "<=",
+            Comparator::Gt => ">",
+            Comparator::Ge => ">=",
+        }
+    }
+}
+
 /// A condition: ConditionExpression, FilterExpression, KeyConditionExpression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Condition {

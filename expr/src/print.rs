@@ -15,8 +15,8 @@
 use std::fmt::{self, Display, Formatter};
 
 use crate::ast::{
-    Comparator, Condition, Name, Operand, Path, PathElement, Projection, SetOperand, SetValue,
-    Update, UpdateAction, ValueRef,
+    Condition, Name, Operand, Path, PathElement, Projection, SetOperand, SetValue, Update,
+    UpdateAction, ValueRef,
 };
 
 fn name(f: &mut Formatter<'_>, n: &Name) -> fmt::Result {
@@ -27,17 +27,6 @@ fn value(f: &mut Formatter<'_>, v: &ValueRef) -> fmt::Result {
     match v {
         ValueRef::Placeholder(p) => f.write_str(p),
         ValueRef::Resolved(_) => f.write_str("<value>"),
-    }
-}
-
-fn comparator(op: Comparator) -> &'static str {
-    match op {
-        Comparator::Eq => "=",
-        Comparator::Ne => "<>",
-        Comparator::Lt => "<",
-        Comparator::Le => "<=",
-        Comparator::Gt => ">",
-        Comparator::Ge => ">=",
     }
 }
 
@@ -72,7 +61,7 @@ impl Display for Condition {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Condition::Compare { left, op, right } => {
-                write!(f, "{left} {} {right}", comparator(*op))
+                write!(f, "{left} {} {right}", op.as_str())
             }
             Condition::Between { value, low, high } => {
                 write!(f, "{value} BETWEEN {low} AND {high}")

@@ -131,7 +131,7 @@ impl<'a> Resolver<'a> {
             Condition::Compare { left, op, right } => {
                 self.operand(kind, left)?;
                 self.operand(kind, right)?;
-                check_distinct(kind, comparator_text(*op), left, right)
+                check_distinct(kind, op.as_str(), left, right)
             }
             Condition::Between { value, low, high } => {
                 self.operand(kind, value)?;
@@ -309,18 +309,6 @@ fn incorrect_operand(kind: ExprKind, function: &str, type_name: &str) -> ExprErr
         kind,
         format!("Incorrect operand type for operator or function; operator or function: {function}, operand type: {type_name}"),
     )
-}
-
-fn comparator_text(op: crate::ast::Comparator) -> &'static str {
-    use crate::ast::Comparator as C;
-    match op {
-        C::Eq => "=",
-        C::Ne => "<>",
-        C::Lt => "<",
-        C::Le => "<=",
-        C::Gt => ">",
-        C::Ge => ">=",
-    }
 }
 
 /// DynamoDB refuses an operator whose first operand is the same path as

@@ -60,6 +60,22 @@ pub(super) struct ScanInput {
 
 const SELECT: &str = "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]";
 
+/// Borrows the members Query and Scan share from either input.
+macro_rules! read_params {
+    ($input:expr) => {
+        ReadParams {
+            table_name: $input.table_name.as_deref(),
+            index_name: $input.index_name.as_deref(),
+            select: $input.select.as_deref(),
+            limit: $input.limit,
+            conditional_operator: $input.conditional_operator.as_deref(),
+            return_consumed_capacity: $input.return_consumed_capacity.as_deref(),
+            attributes_to_get: $input.attributes_to_get.as_deref(),
+            has_projection_expression: $input.projection_expression.is_some(),
+        }
+    };
+}
+
 /// The members Query and Scan share, borrowed.
 struct ReadParams<'a> {
     table_name: Option<&'a str>,
@@ -229,17 +245,6 @@ fn key_operand_type(operator: &str, v: &AttributeValue) -> ApiError {
     ))
 }
 
-fn comparator_text(op: Comparator) -> &'static str {
-    match op {
-        Comparator::Eq => "=",
-        Comparator::Ne => "<>",
-        Comparator::Lt => "<",
-        Comparator::Le => "<=",
-        Comparator::Gt => ">",
-        Comparator::Ge => ">=",
-    }
-}
-
 fn invalid_condition(detail: &str) -> ApiError {
     ApiError::validation(format!(
         "Invalid condition in KeyConditionExpression: {detail}"
@@ -308,7 +313,7 @@ fn key_term(c: Condition) -> Result<(String, SortCondition), ApiError> {
             // No key type orders booleans, nulls or documents: an
             // operand-type error, named by the operator as written.
             if written != Comparator::Eq && v.scalar_type().is_none() {
-                return Err(key_operand_type(comparator_text(written), &v));
+                return Err(key_operand_type(written.as_str(), &v));
             }
             let cond = match op {
                 Comparator::Eq => SortCondition::Eq(v),
@@ -414,15 +419,7 @@ fn key_conditions(
 
 /// Key values in conditions may not be empty strings or binaries.
 fn check_key_values(name: &str, cond: &SortCondition) -> Result<(), ApiError> {
-    let values: Vec<&AttributeValue> = match cond {
-        SortCondition::Between(a, b) => vec![a, b],
-        SortCondition::Eq(v)
-        | SortCondition::Lt(v)
-        | SortCondition::Le(v)
-        | SortCondition::Gt(v)
-        | SortCondition::Ge(v)
-        | SortCondition::BeginsWith(v) => vec![v],
-    };
+    let values = cond.values();
     for v in values {
         let kind = match v {
             AttributeValue::S(s) if s.is_empty() => "string",
@@ -467,16 +464,7 @@ fn check_index(index_name: Option<&str>) -> Result<(), ApiError> {
 }
 
 pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiError> {
-    let params = ReadParams {
-        table_name: input.table_name.as_deref(),
-        index_name: input.index_name.as_deref(),
-        select: input.select.as_deref(),
-        limit: input.limit,
-        conditional_operator: input.conditional_operator.as_deref(),
-        return_consumed_capacity: input.return_consumed_capacity.as_deref(),
-        attributes_to_get: input.attributes_to_get.as_deref(),
-        has_projection_expression: input.projection_expression.is_some(),
-    };
+    let params = read_params!(input);
     let mut c = Constraints::default();
     params.constraints(&mut c);
     c.finish()?;
@@ -598,16 +586,7 @@ fn projection_of(
 }
 
 pub(super) async fn scan(app: &App, input: ScanInput) -> Result<Vec<u8>, ApiError> {
-    let params = ReadParams {
-        table_name: input.table_name.as_deref(),
-        index_name: input.index_name.as_deref(),
-        select: input.select.as_deref(),
-        limit: input.limit,
-        conditional_operator: input.conditional_operator.as_deref(),
-        return_consumed_capacity: input.return_consumed_capacity.as_deref(),
-        attributes_to_get: input.attributes_to_get.as_deref(),
-        has_projection_expression: input.projection_expression.is_some(),
-    };
+    let params = read_params!(input);
     let mut c = Constraints::default();
     params.constraints(&mut c);
     if let Some(s) = input.segment {
