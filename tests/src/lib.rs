@@ -16,7 +16,11 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use aws_sdk_dynamodb::Client;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How long the server may take to say it is listening.
@@ -343,4 +347,113 @@ pub async fn raw_op(server: &Server, op: &str, body: &str) -> RawResponse {
 /// The body of a ValidationException with `message`.
 pub fn validation_body(message: &str) -> String {
     format!(r#"{{"__type":"com.amazon.coral.validate#ValidationException","message":"{message}"}}"#)
+}
+
+// ---- shared fixtures of the end-to-end suites ----
+
+/// An item as the SDK represents it.
+pub type Item = std::collections::HashMap<String, AttributeValue>;
+
+/// A string value.
+pub fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+/// A number value, from its text.
+pub fn n(v: &str) -> AttributeValue {
+    AttributeValue::N(v.to_owned())
+}
+
+/// A binary value.
+pub fn b(v: &[u8]) -> AttributeValue {
+    AttributeValue::B(Blob::new(v.to_vec()))
+}
+
+/// An item from (name, value) pairs.
+pub fn item(pairs: &[(&str, AttributeValue)]) -> Item {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+/// The (code, message) of a ValidationException, as `service_error` returns it.
+pub fn validation(message: &str) -> (String, String) {
+    ("ValidationException".to_owned(), message.to_owned())
+}
+
+/// Creates a PAY_PER_REQUEST table with the given hash and optional range
+/// key.
+pub async fn create_table(
+    client: &Client,
+    name: &str,
+    hash: (&str, ScalarAttributeType),
+    range: Option<(&str, ScalarAttributeType)>,
+) {
+    let el = |name: &str, key_type| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
+            .expect("key schema element")
+    };
+    let def = |name: &str, ty: ScalarAttributeType| {
+        aws_sdk_dynamodb::types::AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ty)
+            .build()
+            .expect("attribute definition")
+    };
+    let mut req = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(el(hash.0, KeyType::Hash))
+        .attribute_definitions(def(hash.0, hash.1));
+    if let Some((r, ty)) = range {
+        req = req
+            .key_schema(el(r, KeyType::Range))
+            .attribute_definitions(def(r, ty));
+    }
+    req.send().await.expect("create table");
+}
+
+/// A table keyed by the string `pk`.
+pub async fn hash_table(client: &Client, name: &str) {
+    create_table(client, name, ("pk", ScalarAttributeType::S), None).await;
+}
+
+/// A table keyed by the string `pk` and the number `sk`.
+pub async fn range_table(client: &Client, name: &str) {
+    create_table(
+        client,
+        name,
+        ("pk", ScalarAttributeType::S),
+        Some(("sk", ScalarAttributeType::N)),
+    )
+    .await;
+}
+
+/// Puts `item`, which must succeed.
+pub async fn put(client: &Client, table: &str, item: Item) {
+    client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .expect("put item");
+}
+
+/// Gets the item at `key` with a consistent read.
+pub async fn get(client: &Client, table: &str, key: Item) -> Option<Item> {
+    client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get item")
+        .item
 }

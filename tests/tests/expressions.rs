@@ -21,7 +21,10 @@ use aws_sdk_dynamodb::types::{
     ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
-use tarn_tests::{canonical, raw_op, service_error, validation_body, Server};
+use tarn_tests::{
+    b, canonical, get, hash_table, item, n, put, raw_op, s, service_error, validation,
+    validation_body, Server,
+};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -41,18 +44,6 @@ const NUMBER_OVERFLOW: &str =
 const EXPRESSION_BYTES_MAX: usize = 4096;
 
 // ---- values ----
-
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_owned())
-}
-
-fn n(v: &str) -> AttributeValue {
-    AttributeValue::N(v.to_owned())
-}
-
-fn b(v: &[u8]) -> AttributeValue {
-    AttributeValue::B(Blob::new(v.to_vec()))
-}
 
 fn ss(v: &[&str]) -> AttributeValue {
     AttributeValue::Ss(v.iter().map(|x| (*x).to_owned()).collect())
@@ -82,13 +73,6 @@ fn null() -> AttributeValue {
     AttributeValue::Null(true)
 }
 
-fn item(pairs: &[(&str, AttributeValue)]) -> Item {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect()
-}
-
 /// The key of an item in a table keyed by the string `pk`.
 fn key(pk: &str) -> Item {
     item(&[("pk", s(pk))])
@@ -110,10 +94,6 @@ fn names_map(names: &[(&str, &str)]) -> Option<HashMap<String, String>> {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
     })
-}
-
-fn validation(message: &str) -> (String, String) {
-    ("ValidationException".to_owned(), message.to_owned())
 }
 
 fn condition_failed() -> (String, String) {
@@ -161,33 +141,6 @@ async fn create_table(
             .attribute_definitions(def(r, ty));
     }
     req.send().await.expect("create table");
-}
-
-/// A table keyed by the string `pk`.
-async fn hash_table(client: &Client, name: &str) {
-    create_table(client, name, ("pk", ScalarAttributeType::S), None).await;
-}
-
-async fn put(client: &Client, table: &str, item: Item) {
-    client
-        .put_item()
-        .table_name(table)
-        .set_item(Some(item))
-        .send()
-        .await
-        .expect("put item");
-}
-
-async fn get(client: &Client, table: &str, key: Item) -> Option<Item> {
-    client
-        .get_item()
-        .table_name(table)
-        .set_key(Some(key))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("get item")
-        .item
 }
 
 /// An UpdateItem of `key(pk)` with an UpdateExpression and its placeholder

@@ -8,112 +8,17 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnConsumedCapacity, ReturnValue,
-    ScalarAttributeType,
+    AttributeValue, ReturnConsumedCapacity, ReturnValue, ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
-use tarn_tests::{canonical, crc32, post_raw, raw_op, service_error, validation_body, Server};
+use tarn_tests::{
+    b, canonical, crc32, create_table, get, hash_table, item, n, post_raw, put, range_table,
+    raw_op, s, service_error, validation, validation_body, Server,
+};
 
 type Item = HashMap<String, AttributeValue>;
 
 const ITEM_SIZE_BYTES_MAX: usize = 409_600;
-
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_owned())
-}
-
-fn n(v: &str) -> AttributeValue {
-    AttributeValue::N(v.to_owned())
-}
-
-fn b(v: &[u8]) -> AttributeValue {
-    AttributeValue::B(Blob::new(v.to_vec()))
-}
-
-fn item(pairs: &[(&str, AttributeValue)]) -> Item {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect()
-}
-
-fn validation(message: &str) -> (String, String) {
-    ("ValidationException".to_owned(), message.to_owned())
-}
-
-/// Creates a PAY_PER_REQUEST table with the given hash and optional range
-/// key.
-async fn create_table(
-    client: &Client,
-    name: &str,
-    hash: (&str, ScalarAttributeType),
-    range: Option<(&str, ScalarAttributeType)>,
-) {
-    let el = |name: &str, key_type| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .expect("key schema element")
-    };
-    let def = |name: &str, ty: ScalarAttributeType| {
-        aws_sdk_dynamodb::types::AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ty)
-            .build()
-            .expect("attribute definition")
-    };
-    let mut req = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(el(hash.0, KeyType::Hash))
-        .attribute_definitions(def(hash.0, hash.1));
-    if let Some((r, ty)) = range {
-        req = req
-            .key_schema(el(r, KeyType::Range))
-            .attribute_definitions(def(r, ty));
-    }
-    req.send().await.expect("create table");
-}
-
-/// A table keyed by the string `pk`.
-async fn hash_table(client: &Client, name: &str) {
-    create_table(client, name, ("pk", ScalarAttributeType::S), None).await;
-}
-
-/// A table keyed by the string `pk` and the number `sk`.
-async fn range_table(client: &Client, name: &str) {
-    create_table(
-        client,
-        name,
-        ("pk", ScalarAttributeType::S),
-        Some(("sk", ScalarAttributeType::N)),
-    )
-    .await;
-}
-
-async fn put(client: &Client, table: &str, item: Item) {
-    client
-        .put_item()
-        .table_name(table)
-        .set_item(Some(item))
-        .send()
-        .await
-        .expect("put item");
-}
-
-async fn get(client: &Client, table: &str, key: Item) -> Option<Item> {
-    client
-        .get_item()
-        .table_name(table)
-        .set_key(Some(key))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("get item")
-        .item
-}
 
 async fn put_error(client: &Client, table: &str, item: Item) -> (String, String) {
     service_error(

@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::scan::ScanOutput;
-use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ComparisonOperator, Condition,
     ConditionalOperator, ConsumedCapacity, DeleteRequest, KeySchemaElement, KeyType,
@@ -24,7 +23,9 @@ use aws_sdk_dynamodb::types::{
     WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use tarn_tests::{raw_op, service_error, Server};
+use tarn_tests::{
+    b, get, hash_table, item, n, range_table, raw_op, s, service_error, validation, Server,
+};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -44,31 +45,12 @@ const PAGES_MAX: usize = 50;
 
 // ---- values ----
 
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_owned())
-}
-
-fn n(v: &str) -> AttributeValue {
-    AttributeValue::N(v.to_owned())
-}
-
 fn num(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn b(v: &[u8]) -> AttributeValue {
-    AttributeValue::B(Blob::new(v.to_vec()))
-}
-
 fn boolean(v: bool) -> AttributeValue {
     AttributeValue::Bool(v)
-}
-
-fn item(pairs: &[(&str, AttributeValue)]) -> Item {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect()
 }
 
 /// The key of an item in a table keyed by the string `pk` and number `sk`.
@@ -87,10 +69,6 @@ fn nums(v: &[i64]) -> Vec<AttributeValue> {
 
 fn values_map(values: &[(&str, AttributeValue)]) -> Option<Item> {
     (!values.is_empty()).then(|| item(values))
-}
-
-fn validation(message: &str) -> (String, String) {
-    ("ValidationException".to_owned(), message.to_owned())
 }
 
 fn not_found() -> (String, String) {
@@ -197,22 +175,6 @@ async fn create_table(
     req.send().await.expect("create table");
 }
 
-/// A table keyed by the string `pk`.
-async fn hash_table(client: &Client, name: &str) {
-    create_table(client, name, ("pk", ScalarAttributeType::S), None).await;
-}
-
-/// A table keyed by the string `pk` and the number `sk`.
-async fn range_table(client: &Client, name: &str) {
-    create_table(
-        client,
-        name,
-        ("pk", ScalarAttributeType::S),
-        Some(("sk", ScalarAttributeType::N)),
-    )
-    .await;
-}
-
 /// Writes `items` with BatchWriteItem, 25 at a time.
 async fn batch_put(client: &Client, table: &str, items: Vec<Item>) {
     for chunk in items.chunks(25) {
@@ -227,18 +189,6 @@ async fn batch_put(client: &Client, table: &str, items: Vec<Item>) {
             "{out:?}"
         );
     }
-}
-
-async fn get(client: &Client, table: &str, key: Item) -> Option<Item> {
-    client
-        .get_item()
-        .table_name(table)
-        .set_key(Some(key))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("get item")
-        .item
 }
 
 // ---- query helpers ----

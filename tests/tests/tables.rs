@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{
     KeyType, Projection, ProjectionType, ProvisionedThroughput, ScalarAttributeType, TableStatus,
 };
 use aws_sdk_dynamodb::Client;
-use tarn_tests::{service_error, Server};
+use tarn_tests::{s, service_error, validation, Server};
 
 /// Bound of every polling loop: 200 x 25 ms = 5 s.
 const POLL_ATTEMPTS_MAX: usize = 200;
@@ -38,10 +38,6 @@ fn throughput(read: i64, write: i64) -> ProvisionedThroughput {
         .write_capacity_units(write)
         .build()
         .expect("throughput")
-}
-
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_owned())
 }
 
 /// Creates a PROVISIONED (5/5) table keyed by the string `pk`.
@@ -75,10 +71,6 @@ async fn create_error(
             .send()
             .await,
     )
-}
-
-fn validation(message: &str) -> (String, String) {
-    ("ValidationException".to_owned(), message.to_owned())
 }
 
 fn not_found(table: &str) -> (String, String) {
