@@ -16,14 +16,13 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeAction, AttributeDefinition, AttributeValue, AttributeValueUpdate, BillingMode,
-    ComparisonOperator, ConditionalOperator, ExpectedAttributeValue, KeySchemaElement, KeyType,
-    ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
+    AttributeAction, AttributeValue, AttributeValueUpdate, ComparisonOperator, ConditionalOperator,
+    ExpectedAttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
 use tarn_tests::{
-    b, canonical, get, hash_table, item, n, put, raw_op, s, service_error, validation,
-    validation_body, Server,
+    b, canonical, create_table, get, hash_table, item, n, put, raw_op, s, service_error,
+    validation, validation_body, Server,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -108,40 +107,6 @@ fn canonical_item(item: Option<&Item>) -> Option<Item> {
 }
 
 // ---- tables and requests ----
-
-async fn create_table(
-    client: &Client,
-    name: &str,
-    hash: (&str, ScalarAttributeType),
-    range: Option<(&str, ScalarAttributeType)>,
-) {
-    let el = |name: &str, key_type| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .expect("key schema element")
-    };
-    let def = |name: &str, ty: ScalarAttributeType| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ty)
-            .build()
-            .expect("attribute definition")
-    };
-    let mut req = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(el(hash.0, KeyType::Hash))
-        .attribute_definitions(def(hash.0, hash.1));
-    if let Some((r, ty)) = range {
-        req = req
-            .key_schema(el(r, KeyType::Range))
-            .attribute_definitions(def(r, ty));
-    }
-    req.send().await.expect("create table");
-}
 
 /// An UpdateItem of `key(pk)` with an UpdateExpression and its placeholder
 /// maps; the caller adds what else it needs and sends it.

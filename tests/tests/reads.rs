@@ -17,14 +17,14 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::scan::ScanOutput;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ComparisonOperator, Condition,
-    ConditionalOperator, ConsumedCapacity, DeleteRequest, KeySchemaElement, KeyType,
-    KeysAndAttributes, PutRequest, ReturnConsumedCapacity, ScalarAttributeType, Select,
-    WriteRequest,
+    AttributeValue, ComparisonOperator, Condition, ConditionalOperator, ConsumedCapacity,
+    DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, ScalarAttributeType,
+    Select, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use tarn_tests::{
-    b, get, hash_table, item, n, range_table, raw_op, s, service_error, validation, Server,
+    b, create_table, get, hash_table, item, n, range_table, raw_op, s, service_error, validation,
+    Server,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -138,42 +138,6 @@ fn keys_and_attributes(keys: Vec<Item>) -> KeysAndAttributes {
 }
 
 // ---- tables ----
-
-/// Creates a PAY_PER_REQUEST table with the given hash and optional range
-/// key.
-async fn create_table(
-    client: &Client,
-    name: &str,
-    hash: (&str, ScalarAttributeType),
-    range: Option<(&str, ScalarAttributeType)>,
-) {
-    let el = |name: &str, key_type| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .expect("key schema element")
-    };
-    let def = |name: &str, ty: ScalarAttributeType| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ty)
-            .build()
-            .expect("attribute definition")
-    };
-    let mut req = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(el(hash.0, KeyType::Hash))
-        .attribute_definitions(def(hash.0, hash.1));
-    if let Some((r, ty)) = range {
-        req = req
-            .key_schema(el(r, KeyType::Range))
-            .attribute_definitions(def(r, ty));
-    }
-    req.send().await.expect("create table");
-}
 
 /// Writes `items` with BatchWriteItem, 25 at a time.
 async fn batch_put(client: &Client, table: &str, items: Vec<Item>) {

@@ -7,7 +7,7 @@ use tarn_engine::{KeySchema, Page, PageOptions, QueryRequest, ScanRequest, SortC
 use tarn_expr::ast::{Comparator, Condition, Operand, PathElement, Projection, ValueRef};
 use tarn_expr::{eval, AttributeValue, Item};
 
-use super::expressions::{check_mix, Placeholders, Texts};
+use super::expressions::{check_mix, Expressions, Placeholders, Texts};
 use super::items::{check_common, consumed, ConsumedCapacity, RETURN_CAPACITY};
 use super::legacy::{self, FilterCondition};
 use super::wire::{ItemRef, WireItem};
@@ -456,6 +456,47 @@ fn check_filter_keys(
     }
 }
 
+/// What Query and Scan share once their constraints have passed: the
+/// placeholder maps, the start key, Select, and the resolved expressions,
+/// in DynamoDB's order.
+struct PreparedRead {
+    start: Option<Item>,
+    items_wanted: bool,
+    resolved: Expressions,
+}
+
+fn prepare_read(
+    params: &ReadParams<'_>,
+    texts: &Texts<'_>,
+    names: Option<BTreeMap<String, String>>,
+    values: Option<WireItem>,
+    exclusive_start_key: Option<WireItem>,
+) -> Result<PreparedRead, ApiError> {
+    let placeholders = Placeholders::new(names, values, texts)?;
+    let start = exclusive_start_key.map(WireItem::into_item).transpose()?;
+    let items_wanted = params.select_items()?;
+    let resolved = placeholders.resolve(texts)?;
+    check_index(params.index_name)?;
+    Ok(PreparedRead {
+        start,
+        items_wanted,
+        resolved,
+    })
+}
+
+/// The filter: a FilterExpression, or the legacy QueryFilter/ScanFilter.
+fn filter_of(
+    expression: Option<Condition>,
+    legacy_filter: Option<BTreeMap<String, FilterCondition>>,
+    conditional_operator: Option<&str>,
+) -> Result<Option<Condition>, ApiError> {
+    match (expression, legacy_filter) {
+        (Some(f), _) => Ok(Some(f)),
+        (None, Some(f)) => legacy::filter(f, conditional_operator),
+        (None, None) => Ok(None),
+    }
+}
+
 fn check_index(index_name: Option<&str>) -> Result<(), ApiError> {
     match index_name {
         Some(_) => Err(unsupported("IndexName")),
@@ -494,18 +535,17 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
         null_members: "FilterExpression and KeyConditionExpression are null",
         ..Texts::default()
     };
-    let placeholders = Placeholders::new(
+    let PreparedRead {
+        start,
+        items_wanted,
+        resolved,
+    } = prepare_read(
+        &params,
+        &texts,
         input.expression_attribute_names,
         input.expression_attribute_values,
-        &texts,
+        input.exclusive_start_key,
     )?;
-    let start = input
-        .exclusive_start_key
-        .map(WireItem::into_item)
-        .transpose()?;
-    let items_wanted = params.select_items()?;
-    let resolved = placeholders.resolve(&texts)?;
-    check_index(params.index_name)?;
     // The shape of the key condition is judged before the table is looked up.
     let terms = match (resolved.key_condition, input.key_conditions) {
         (Some(kc), _) => {
@@ -530,14 +570,16 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
             "KeyConditionExpressions must only contain one condition per key",
         ));
     }
-    let (filter, filter_parameter) = match (resolved.filter, input.query_filter) {
-        (Some(f), _) => (Some(f), "Filter Expression"),
-        (None, Some(f)) => (
-            legacy::filter(f, params.conditional_operator)?,
-            "QueryFilter",
-        ),
-        (None, None) => (None, ""),
+    let filter_parameter = if resolved.filter.is_some() {
+        "Filter Expression"
+    } else {
+        "QueryFilter"
     };
+    let filter = filter_of(
+        resolved.filter,
+        input.query_filter,
+        params.conditional_operator,
+    )?;
     let table = params.table_name.unwrap_or_default().to_owned();
     let schema = key_schema(app, &table).await?;
     let (partition, sort) = key_conditions(terms, &schema)?;
@@ -661,23 +703,22 @@ pub(super) async fn scan(app: &App, input: ScanInput) -> Result<Vec<u8>, ApiErro
         null_members: "FilterExpression is null",
         ..Texts::default()
     };
-    let placeholders = Placeholders::new(
+    let PreparedRead {
+        start,
+        items_wanted,
+        resolved,
+    } = prepare_read(
+        &params,
+        &texts,
         input.expression_attribute_names,
         input.expression_attribute_values,
-        &texts,
+        input.exclusive_start_key,
     )?;
-    let start = input
-        .exclusive_start_key
-        .map(WireItem::into_item)
-        .transpose()?;
-    let items_wanted = params.select_items()?;
-    let resolved = placeholders.resolve(&texts)?;
-    check_index(params.index_name)?;
-    let filter = match (resolved.filter, input.scan_filter) {
-        (Some(f), _) => Some(f),
-        (None, Some(f)) => legacy::filter(f, params.conditional_operator)?,
-        (None, None) => None,
-    };
+    let filter = filter_of(
+        resolved.filter,
+        input.scan_filter,
+        params.conditional_operator,
+    )?;
     let projection = projection_of(resolved.projection, params.attributes_to_get)?;
     let limit = params.limit.map(|l| l as usize);
     let name = params.table_name.unwrap_or_default().to_owned();
