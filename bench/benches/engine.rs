@@ -16,6 +16,7 @@ fn open(durability: Durability) -> (Engine, tempfile::TempDir) {
     let engine = Engine::open(Options {
         data_dir: Some(dir.path().to_path_buf()),
         durability,
+        ..Options::default()
     })
     .expect("open");
     engine.create_table(table("bench")).expect("create");
@@ -126,7 +127,9 @@ fn pages(c: &mut Criterion) {
         g.bench_function(format!("query_10_of_{items}"), |b| {
             b.iter(|| {
                 let q = QueryRequest {
-                    partition: &pk,
+                    index: None,
+                    partition: std::slice::from_ref(&pk),
+                    sort_prefix: &[],
                     sort: None,
                     forward: true,
                     page: PageOptions {
@@ -143,6 +146,7 @@ fn pages(c: &mut Criterion) {
         g.bench_function(format!("scan_100_of_{items}"), |b| {
             b.iter(|| {
                 let s = ScanRequest {
+                    index: None,
                     segment: 0,
                     total_segments: 1,
                     page: PageOptions {

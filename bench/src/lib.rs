@@ -31,6 +31,7 @@ pub fn table(name: &str) -> CreateTable {
         ],
         billing_mode: BillingMode::PayPerRequest,
         throughput: None,
+        indexes: Vec::new(),
     }
 }
 

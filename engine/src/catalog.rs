@@ -4,6 +4,7 @@
 use tarn_expr::ScalarType;
 
 use crate::codec::{put_bytes, DecodeError, Reader};
+use crate::index::{IndexDef, IndexKind};
 
 /// Version byte of table records.
 const TABLE_VERSION: u8 = 1;
@@ -19,6 +20,7 @@ const F_BILLING: u8 = 8;
 const F_THROUGHPUT: u8 = 9;
 const F_THROUGHPUT_HISTORY: u8 = 10;
 const F_PPR_SWITCH: u8 = 11;
+const F_INDEX: u8 = 12;
 
 /// A named, typed attribute: a key schema element or an attribute definition.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,6 +95,24 @@ pub struct TableDef {
     /// When the table last switched to on-demand, ms since the epoch, if ever
     /// (including at creation).
     pub pay_per_request_since_ms: Option<u64>,
+    /// Secondary indexes, local and global, in creation order (those being
+    /// deleted included until their entries are gone).
+    pub indexes: Vec<IndexDef>,
+}
+
+impl TableDef {
+    /// The index called `name`, unless it is being deleted.
+    pub fn index(&self, name: &str) -> Option<&IndexDef> {
+        self.indexes
+            .iter()
+            .find(|i| i.name == name && i.maintained())
+    }
+
+    /// True when the table has local secondary indexes, which bound its
+    /// item collections to 10 GB.
+    pub fn has_local_indexes(&self) -> bool {
+        self.indexes.iter().any(|i| i.kind == IndexKind::Local)
+    }
 }
 
 fn put_field(out: &mut Vec<u8>, tag: u8, payload: &[u8]) {
@@ -100,14 +120,14 @@ fn put_field(out: &mut Vec<u8>, tag: u8, payload: &[u8]) {
     put_bytes(out, payload);
 }
 
-fn key_attr_payload(a: &KeyAttr) -> Vec<u8> {
+pub(crate) fn key_attr_payload(a: &KeyAttr) -> Vec<u8> {
     let mut p = Vec::with_capacity(a.name.len() + 2);
     put_bytes(&mut p, a.name.as_bytes());
     p.push(a.ty.as_str().as_bytes()[0]);
     p
 }
 
-fn decode_key_attr(payload: &[u8]) -> Result<KeyAttr, DecodeError> {
+pub(crate) fn decode_key_attr(payload: &[u8]) -> Result<KeyAttr, DecodeError> {
     let mut r = Reader::new(payload);
     let name = r.str()?.to_owned();
     let ty = match r.u8()? {
@@ -160,6 +180,9 @@ impl TableDef {
         if let Some(ms) = self.pay_per_request_since_ms {
             put_field(&mut out, F_PPR_SWITCH, &ms.to_be_bytes());
         }
+        for index in &self.indexes {
+            put_field(&mut out, F_INDEX, &index.encode());
+        }
         out
     }
 
@@ -179,6 +202,7 @@ impl TableDef {
         let mut billing_mode = BillingMode::Provisioned;
         let mut throughput = Throughput::default();
         let mut pay_per_request_since_ms = None;
+        let mut indexes = Vec::new();
         while !r.is_empty() {
             let tag = r.u8()?;
             let mut f = Reader::new(r.bytes()?);
@@ -219,6 +243,7 @@ impl TableDef {
                     throughput.decreases_today = f.u32()?;
                 }
                 F_PPR_SWITCH => pay_per_request_since_ms = Some(f.u64()?),
+                F_INDEX => indexes.push(IndexDef::decode(f.take(payload_len(&f))?)?),
                 _ => continue,
             }
         }
@@ -235,6 +260,7 @@ impl TableDef {
             billing_mode,
             throughput,
             pay_per_request_since_ms,
+            indexes,
         })
     }
 }
@@ -281,6 +307,28 @@ mod tests {
                 ..Default::default()
             },
             pay_per_request_since_ms: Some(1_700_000_000_123),
+            indexes: vec![crate::index::IndexDef {
+                id: 8,
+                name: "byTitle".into(),
+                kind: IndexKind::Local,
+                hash: vec![KeyAttr {
+                    name: "Artist".into(),
+                    ty: ScalarType::S,
+                }],
+                range: vec![KeyAttr {
+                    name: "Title".into(),
+                    ty: ScalarType::S,
+                }],
+                projection: crate::index::IndexProjection {
+                    kind: crate::index::ProjectionType::KeysOnly,
+                    non_key_attributes: vec![],
+                },
+                status: crate::index::IndexStatus::Active,
+                backfilling: false,
+                read_units: 0,
+                write_units: 0,
+                created_ms: 1_700_000_000_123,
+            }],
         }
     }
 

@@ -45,3 +45,15 @@ pub fn item_key(table_id: u32, pk: &AttributeValue, sk: Option<&AttributeValue>)
 pub fn table_prefix(table_id: u32) -> [u8; TABLE_ID_BYTES] {
     table_id.to_be_bytes()
 }
+
+/// The length of the partition prefix `table id | hash | enc(pk)` of a
+/// stored item key of the table `def`.
+pub fn partition_len(def: &crate::TableDef, item_key: &[u8]) -> crate::Result<usize> {
+    let start = TABLE_ID_BYTES + HASH_BYTES;
+    let tail = item_key
+        .get(start..)
+        .ok_or(crate::DecodeError("item key too short"))?;
+    let (_, used) = key::decode(def.key_schema.hash.ty, tail)
+        .map_err(|_| crate::DecodeError("item key partition"))?;
+    Ok(start + used)
+}

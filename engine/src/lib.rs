@@ -14,16 +14,21 @@
 //!   the old image is linearizable per item.
 //! - A table's id is never reused; a deleted table's items are dropped in the
 //!   background and no write lands in a table once it is `DELETING`.
+//! - An item's index entries and its item collection's size are written in
+//!   the item's own batch, by one function ([`Shared::updated`]).
 
 #![forbid(unsafe_code)]
 
+mod background;
 mod catalog;
 pub mod codec;
 mod commit;
+pub mod index;
 mod keys;
+mod maintain;
 mod read;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc;
@@ -37,13 +42,18 @@ use tarn_expr::{eval, key, resolve, size, AttributeValue, Item};
 pub use catalog::{BillingMode, KeyAttr, KeySchema, TableDef, TableStatus, Throughput};
 pub use codec::DecodeError;
 pub use commit::{CommitStats, Durability};
+pub use index::{
+    IndexDef, IndexKind, IndexProjection, IndexStatus, NewIndex, ProjectionType,
+    GLOBAL_INDEXES_MAX, LOCAL_INDEXES_MAX,
+};
+pub use maintain::{IndexWrite, ItemCollection, Written};
 pub use read::{Page, PageOptions, QueryRequest, ScanRequest, SortCondition, PAGE_BYTES_MAX};
 
 /// Number of striped item locks. A power of two, large enough that unrelated
 /// items rarely share one.
 const ITEM_LOCK_STRIPES: usize = 1024;
-/// Keys deleted per batch when dropping a table.
-const DROP_BATCH_KEYS_MAX: usize = 1000;
+/// DynamoDB's item collection size limit for tables with local indexes.
+pub const ITEM_COLLECTION_BYTES_MAX: u64 = 10 * 1024 * 1024 * 1024;
 /// DynamoDB's partition key size limit.
 pub const HASH_KEY_BYTES_MAX: usize = 2048;
 /// DynamoDB's sort key size limit.
@@ -72,6 +82,22 @@ pub enum Error {
     /// A request that DynamoDB answers with ValidationException.
     #[error("{0}")]
     Validation(String),
+    /// A control-plane request over an account or table limit
+    /// (LimitExceededException).
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// A table or index that a control-plane request names does not exist
+    /// (ResourceNotFoundException with this message).
+    #[error("{0}")]
+    ResourceNotFound(String),
+    /// A control-plane request that conflicts with the resource's state
+    /// (ResourceInUseException with this message).
+    #[error("{0}")]
+    ResourceInUse(String),
+    /// A write would grow an item collection of a table with local indexes
+    /// past its size limit.
+    #[error("Item collection size limit exceeded")]
+    ItemCollectionSizeLimitExceeded,
     /// The storage layer failed; after a failed sync every write fails.
     #[error("storage failure: {0}")]
     Storage(#[from] fjall::Error),
@@ -91,6 +117,23 @@ pub struct Options {
     /// When writes are acknowledged. Forced to [`Durability::Memory`] when
     /// `data_dir` is `None`.
     pub durability: Durability,
+    /// Largest item collection of a table with local indexes (DynamoDB's
+    /// 10 GB; smaller only for tests).
+    pub item_collection_bytes_max: u64,
+    /// Pause between backfill batches of a new global index, for tests that
+    /// must write while a backfill runs (0 in production).
+    pub backfill_pause_ms: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            data_dir: None,
+            durability: Durability::Sync,
+            item_collection_bytes_max: ITEM_COLLECTION_BYTES_MAX,
+            backfill_pause_ms: 0,
+        }
+    }
 }
 
 /// A table as the catalog holds it, with its live counters.
@@ -98,6 +141,8 @@ struct Table {
     def: RwLock<TableDef>,
     item_count: AtomicI64,
     size_bytes: AtomicI64,
+    /// Entries and bytes per index id.
+    index_counters: Mutex<HashMap<u32, (i64, i64)>>,
 }
 
 impl Table {
@@ -106,7 +151,15 @@ impl Table {
             def: RwLock::new(def),
             item_count: AtomicI64::new(0),
             size_bytes: AtomicI64::new(0),
+            index_counters: Mutex::new(HashMap::new()),
         })
+    }
+
+    fn account_index(&self, index_id: u32, count: i64, bytes: i64) {
+        let mut counters = lock(&self.index_counters);
+        let c = counters.entry(index_id).or_default();
+        c.0 += count;
+        c.1 += bytes;
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, TableDef> {
@@ -118,10 +171,26 @@ impl Table {
     }
 
     fn info(&self) -> TableInfo {
+        let def = self.read().clone();
+        let counters = lock(&self.index_counters);
+        let indexes = def
+            .indexes
+            .iter()
+            .map(|i| {
+                let (count, bytes) = counters.get(&i.id).copied().unwrap_or_default();
+                IndexInfo {
+                    name: i.name.clone(),
+                    item_count: count.max(0) as u64,
+                    size_bytes: bytes.max(0) as u64,
+                }
+            })
+            .collect();
+        drop(counters);
         TableInfo {
-            def: self.read().clone(),
+            def,
             item_count: self.item_count.load(Ordering::Relaxed).max(0) as u64,
             size_bytes: self.size_bytes.load(Ordering::Relaxed).max(0) as u64,
+            indexes,
         }
     }
 
@@ -143,6 +212,19 @@ pub struct TableInfo {
     pub item_count: u64,
     /// Sum of item sizes, as DynamoDB computes them.
     pub size_bytes: u64,
+    /// Counters of each index of `def.indexes`, in the same order.
+    pub indexes: Vec<IndexInfo>,
+}
+
+/// The live counters of one index.
+#[derive(Clone, Debug)]
+pub struct IndexInfo {
+    /// Index name.
+    pub name: String,
+    /// Entries in the index.
+    pub item_count: u64,
+    /// Sum of entry sizes.
+    pub size_bytes: u64,
 }
 
 /// What CreateTable asks for, already validated for shape by the caller.
@@ -158,6 +240,8 @@ pub struct CreateTable {
     pub billing_mode: BillingMode,
     /// Read and write units for provisioned tables.
     pub throughput: Option<(u64, u64)>,
+    /// Local and global secondary indexes, validated for shape.
+    pub indexes: Vec<NewIndex>,
 }
 
 /// What UpdateTable asks to change.
@@ -167,23 +251,51 @@ pub struct UpdateTable {
     pub billing_mode: Option<BillingMode>,
     /// New provisioned read and write units.
     pub throughput: Option<(u64, u64)>,
+    /// Global secondary index changes.
+    pub index_updates: Vec<IndexUpdate>,
+}
+
+/// One member of UpdateTable's `GlobalSecondaryIndexUpdates`.
+#[derive(Clone, Debug)]
+pub enum IndexUpdate {
+    /// Create a global index online; existing items are backfilled.
+    Create(NewIndex),
+    /// Change an index's provisioned throughput.
+    Update {
+        /// Index name.
+        name: String,
+        /// New read and write units.
+        throughput: (u64, u64),
+    },
+    /// Delete a global index.
+    Delete {
+        /// Index name.
+        name: String,
+    },
 }
 
 struct Shared {
     db: Database,
     catalog: Keyspace,
     items: Keyspace,
+    /// Index entries of every table, keyed by index id first.
+    indexes: Keyspace,
+    /// Item collection sizes of tables with local indexes, keyed by the
+    /// collection's partition prefix.
+    collections: Keyspace,
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
     next_table_id: Mutex<u32>,
     commit: commit::GroupCommit,
     item_locks: Box<[Mutex<()>]>,
+    collection_bytes_max: u64,
+    backfill_pause_ms: u64,
 }
 
 /// The storage engine. Cheap to clone; all clones share one database.
 #[derive(Clone)]
 pub struct Engine {
     shared: Arc<Shared>,
-    drops: mpsc::Sender<Arc<Table>>,
+    jobs: mpsc::Sender<background::Job>,
     /// Keeps a throw-away directory alive as long as the engine.
     _temp_dir: Option<Arc<tempfile::TempDir>>,
 }
@@ -223,13 +335,14 @@ impl Engine {
                 )
             }
         };
-        Self::open_at(&path, durability, temp_dir)
+        Self::open_at(&path, durability, temp_dir, &options)
     }
 
     fn open_at(
         path: &Path,
         durability: Durability,
         temp_dir: Option<Arc<tempfile::TempDir>>,
+        options: &Options,
     ) -> Result<Engine> {
         // Batches stay in the journal's buffer until the group-commit leader
         // flushes (and, under `sync`, fsyncs) them for the whole group:
@@ -239,6 +352,8 @@ impl Engine {
             .open()?;
         let catalog = db.keyspace("catalog", KeyspaceCreateOptions::default)?;
         let items = db.keyspace("items", KeyspaceCreateOptions::default)?;
+        let indexes = db.keyspace("indexes", KeyspaceCreateOptions::default)?;
+        let collections = db.keyspace("collections", KeyspaceCreateOptions::default)?;
 
         let mut tables = BTreeMap::new();
         let mut max_id = 0u32;
@@ -265,9 +380,13 @@ impl Engine {
             db,
             catalog,
             items,
+            indexes,
+            collections,
             tables: RwLock::new(tables),
             next_table_id: Mutex::new(next_id),
             item_locks: (0..ITEM_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+            collection_bytes_max: options.item_collection_bytes_max,
+            backfill_pause_ms: options.backfill_pause_ms,
         });
 
         // Counters are recounted from a snapshot taken before any request is
@@ -289,30 +408,29 @@ impl Engine {
             })
             .map_err(|e| Error::Storage(e.into()))?;
 
-        let (drops, drop_rx) = mpsc::channel::<Arc<Table>>();
-        let drop_shared = Arc::downgrade(&shared);
-        std::thread::Builder::new()
-            .name("tarn-table-drop".into())
-            .spawn(move || {
-                for table in drop_rx {
-                    let Some(shared) = drop_shared.upgrade() else {
-                        return;
-                    };
-                    if let Err(e) = shared.drop_table_data(&table) {
-                        tracing::error!(error = %e, "dropping a deleted table failed");
-                    }
-                }
-            })
-            .map_err(|e| Error::Storage(e.into()))?;
-
+        let jobs = background::start(Arc::downgrade(&shared))?;
         let engine = Engine {
             shared,
-            drops,
+            jobs,
             _temp_dir: temp_dir,
         };
+        // The catalog is the durable work queue: resume what was unfinished.
         for table in engine.shared.read_tables().values() {
-            if table.read().status == TableStatus::Deleting {
-                let _ = engine.drops.send(Arc::clone(table));
+            let def = table.read();
+            if def.status == TableStatus::Deleting {
+                engine.submit(background::Job::DropTable(Arc::clone(table)));
+                continue;
+            }
+            for index in &def.indexes {
+                match index.status {
+                    IndexStatus::Creating => {
+                        engine.submit(background::Job::Backfill(Arc::clone(table), index.id))
+                    }
+                    IndexStatus::Deleting => {
+                        engine.submit(background::Job::DropIndex(Arc::clone(table), index.id))
+                    }
+                    IndexStatus::Active => {}
+                }
             }
         }
         Ok(engine)
@@ -336,6 +454,14 @@ impl Engine {
         let id = *next_id;
         let now = now_ms();
         let (read_units, write_units) = req.throughput.unwrap_or((0, 0));
+        let exhausted =
+            || Error::LimitExceeded("Subscriber limit exceeded: table ids exhausted".into());
+        let mut new_next = id.checked_add(1).ok_or_else(exhausted)?;
+        let mut indexes = Vec::with_capacity(req.indexes.len());
+        for index in req.indexes {
+            indexes.push(new_index_def(index, new_next, IndexStatus::Active, now));
+            new_next = new_next.checked_add(1).ok_or_else(exhausted)?;
+        }
         let def = TableDef {
             id,
             name: req.name.clone(),
@@ -351,10 +477,8 @@ impl Engine {
             },
             pay_per_request_since_ms: (req.billing_mode == BillingMode::PayPerRequest)
                 .then_some(now),
+            indexes,
         };
-        let new_next = id.checked_add(1).ok_or_else(|| {
-            Error::Validation("Subscriber limit exceeded: table ids exhausted".into())
-        })?;
         let mut batch = s.db.batch();
         batch.insert(&s.catalog, catalog_key(&def.name), def.encode());
         batch.insert(&s.catalog, CATALOG_NEXT_ID, new_next.to_be_bytes());
@@ -410,6 +534,11 @@ impl Engine {
             if def.status == TableStatus::Deleting {
                 return Err(Error::TableBeingDeleted(name.to_owned()));
             }
+            if def.indexes.iter().any(|i| i.status != IndexStatus::Active) {
+                return Err(Error::ResourceInUse(
+                    "Attempt to change a resource which is still in use: Cannot delete table while indexes are being created, updated, or deleted.".into(),
+                ));
+            }
             let mut marked = def.clone();
             marked.status = TableStatus::Deleting;
             let mut batch = s.db.batch();
@@ -418,27 +547,94 @@ impl Engine {
             *def = marked;
         }
         let info = table.info();
-        // The receiver lives as long as the engine; if the thread died the
-        // record stays DELETING and the drop resumes at the next start.
-        let _ = self.drops.send(table);
+        self.submit(background::Job::DropTable(table));
         Ok(info)
     }
 
-    /// Changes billing mode and provisioned throughput.
+    /// Queues background work. The receiver lives as long as the engine;
+    /// if its thread died the catalog still records the work, and it
+    /// resumes at the next start.
+    fn submit(&self, job: background::Job) {
+        let _ = self.jobs.send(job);
+    }
+
+    /// Changes billing mode, provisioned throughput and global indexes. A
+    /// created index is maintained by every write from the moment this
+    /// returns and backfilled in the background; a deleted one stops being
+    /// maintained at once and its entries are dropped in the background.
     pub fn update_table(&self, name: &str, update: UpdateTable) -> Result<TableInfo> {
         let s = &self.shared;
         let table = s.table(name)?;
+        let mut jobs = Vec::new();
         {
+            // The write lock waits for in-flight item writes: every write
+            // after it sees the new index list.
             let mut def = table.write();
             if def.status == TableStatus::Deleting {
                 return Err(Error::TableBeingDeleted(name.to_owned()));
             }
+            let now = now_ms();
             let mut new = def.clone();
-            apply_update(&mut new, &update, now_ms())?;
+            if update.billing_mode.is_some() || update.throughput.is_some() {
+                apply_update(&mut new, &update, now)?;
+            }
+            let mut next_id = lock(&s.next_table_id);
+            let mut new_next = *next_id;
+            for change in &update.index_updates {
+                match change {
+                    IndexUpdate::Create(index) => {
+                        check_index_create(&new, index)?;
+                        for attr in index.hash.iter().chain(&index.range) {
+                            if !new
+                                .attribute_definitions
+                                .iter()
+                                .any(|a| a.name == attr.name)
+                            {
+                                new.attribute_definitions.push(attr.clone());
+                            }
+                        }
+                        let id = new_next;
+                        new_next = new_next.checked_add(1).ok_or_else(|| {
+                            Error::LimitExceeded("Subscriber limit exceeded: ids exhausted".into())
+                        })?;
+                        let mut index_def =
+                            new_index_def(index.clone(), id, IndexStatus::Creating, now);
+                        index_def.backfilling = true;
+                        new.indexes.push(index_def);
+                        jobs.push(background::Job::Backfill(Arc::clone(&table), id));
+                    }
+                    IndexUpdate::Update {
+                        name: index,
+                        throughput,
+                    } => {
+                        let i = find_global(&new, index)?;
+                        let d = &mut new.indexes[i];
+                        d.read_units = throughput.0;
+                        d.write_units = throughput.1;
+                    }
+                    IndexUpdate::Delete { name: index } => {
+                        let i = find_global(&new, index)?;
+                        check_one_online_change(&new)?;
+                        // A backfill in progress stops at its next batch.
+                        new.indexes[i].status = IndexStatus::Deleting;
+                        jobs.push(background::Job::DropIndex(
+                            Arc::clone(&table),
+                            new.indexes[i].id,
+                        ));
+                    }
+                }
+            }
             let mut batch = s.db.batch();
             batch.insert(&s.catalog, catalog_key(name), new.encode());
+            if new_next != *next_id {
+                batch.insert(&s.catalog, CATALOG_NEXT_ID, new_next.to_be_bytes());
+            }
             s.commit.commit(batch)?;
+            *next_id = new_next;
             *def = new;
+        }
+        for job in jobs {
+            self.submit(job);
         }
         Ok(table.info())
     }
@@ -446,13 +642,14 @@ impl Engine {
     // ---- items ----
 
     /// Stores `item`, replacing any item with the same key, if `condition`
-    /// (resolved) holds for the old item. Returns the replaced item, if any.
+    /// (resolved) holds for the old item. `old` of the result is the
+    /// replaced item, if any.
     pub fn put_item(
         &self,
         table: &str,
         item: Item,
         condition: Option<&Condition>,
-    ) -> Result<Option<Item>> {
+    ) -> Result<Written> {
         // DynamoDB checks the size before it looks the table up.
         if size::item_size(&item) > size::ITEM_SIZE_BYTES_MAX {
             return Err(Error::Validation(
@@ -460,11 +657,10 @@ impl Engine {
             ));
         }
         let key_of = |def: &TableDef| item_storage_key(def, &item);
-        let (old, _) = self.write_item(table, key_of, |old| {
+        self.write_item(table, key_of, |old| {
             check_condition(condition, old)?;
             Ok(Some(item.clone()))
-        })?;
-        Ok(old)
+        })
     }
 
     /// Reads one item by its full primary key.
@@ -479,24 +675,23 @@ impl Engine {
     }
 
     /// Deletes one item by its full primary key if `condition` holds for it.
-    /// Returns the deleted item, if there was one.
+    /// `old` of the result is the deleted item, if there was one.
     pub fn delete_item(
         &self,
         table: &str,
         key: &Item,
         condition: Option<&Condition>,
-    ) -> Result<Option<Item>> {
+    ) -> Result<Written> {
         let key_of = |def: &TableDef| key_storage_key(def, key);
-        let (old, _) = self.write_item(table, key_of, |old| {
+        self.write_item(table, key_of, |old| {
             check_condition(condition, old)?;
             Ok(None)
-        })?;
-        Ok(old)
+        })
     }
 
     /// Applies `update` (resolved) to the item with `key`, creating it if it
-    /// does not exist, if `condition` holds for the old item. Returns the old
-    /// and the new item. As in DynamoDB, an update of a missing item that
+    /// does not exist, if `condition` holds for the old item. The result
+    /// holds the old and the new item. As in DynamoDB, an update of a missing item that
     /// adds nothing but the key (REMOVE or DELETE only) creates nothing; no
     /// update at all (or an empty one) creates the key-only item.
     pub fn update_item(
@@ -505,7 +700,7 @@ impl Engine {
         key: &Item,
         update: Option<&Update>,
         condition: Option<&Condition>,
-    ) -> Result<(Option<Item>, Option<Item>)> {
+    ) -> Result<Written> {
         let key_of = |def: &TableDef| {
             let storage_key = key_storage_key(def, key)?;
             if let Some(update) = update {
@@ -517,7 +712,7 @@ impl Engine {
             }
             Ok(storage_key)
         };
-        let (old, new) = self.write_item(table, key_of, |old| {
+        self.write_item(table, key_of, |old| {
             check_condition(condition, old)?;
             let mut new = old.cloned().unwrap_or_else(|| key.clone());
             if let Some(update) = update {
@@ -539,8 +734,7 @@ impl Engine {
                 return Ok(None);
             }
             Ok(Some(new))
-        })?;
-        Ok((old, new))
+        })
     }
 
     /// Runs `f` on the definition of an active table.
@@ -559,72 +753,89 @@ impl Engine {
 
     /// The one write path for single items. It computes the storage key
     /// with `key_of` under the same table guard as the write. Under the
-    /// item's lock it reads
+    /// item's lock (its partition's, for tables with local indexes) it reads
     /// the old item, lets `decide` compute the new one (`None` deletes) or
-    /// refuse, and commits; it waits for durability after releasing the
-    /// lock. Returns the old and new items. Deleting an absent item writes
-    /// nothing.
+    /// refuse, checks the new item's index keys, and commits the item with
+    /// everything [`Shared::updated`] adds; it waits for durability after
+    /// releasing the lock. Deleting an absent item writes nothing.
     fn write_item(
         &self,
         table: &str,
         key_of: impl FnOnce(&TableDef) -> Result<Vec<u8>>,
         decide: impl FnOnce(Option<&Item>) -> Result<Option<Item>>,
-    ) -> Result<(Option<Item>, Option<Item>)> {
-        let (old, new, ticket) = self.write_item_unsynced(table, key_of, decide)?;
+    ) -> Result<Written> {
+        let (written, ticket) = self.write_item_unsynced(table, key_of, decide)?;
         if let Some(ticket) = ticket {
             self.shared.commit.wait(ticket)?;
         }
-        Ok((old, new))
+        Ok(written)
     }
 
-    /// [`write_item`](Self::write_item) without the durability wait: returns
-    /// the ticket to wait on (`None` when nothing was written), so that a
-    /// batch of writes can share one wait.
+    /// [`write_item`](Self::write_item) without the durability wait: also
+    /// returns the ticket to wait on (`None` when nothing was written), so
+    /// that a batch of writes can share one wait.
     fn write_item_unsynced(
         &self,
         table: &str,
         key_of: impl FnOnce(&TableDef) -> Result<Vec<u8>>,
         decide: impl FnOnce(Option<&Item>) -> Result<Option<Item>>,
-    ) -> Result<(Option<Item>, Option<Item>, Option<u64>)> {
+    ) -> Result<(Written, Option<u64>)> {
         let s = &self.shared;
         let table = s.table(table)?;
-        // Held across the commit: DeleteTable's write lock waits for it, so
-        // no write lands in a table once it is DELETING.
+        // Held across the commit: DeleteTable's and UpdateTable's write lock
+        // waits for it, so no write lands in a table once it is DELETING,
+        // and every write sees the index list of one moment.
         let def = table.read();
         if def.status != TableStatus::Active {
             return Err(Error::TableNotFound(def.name.clone()));
         }
         let key = key_of(&def)?;
-        let (old, new, ticket) = {
-            let _guard = lock(s.item_lock(&key));
+        let (old, new, effects, ticket) = {
+            let _guard = lock(s.item_lock(s.lock_key(&def, &key)?));
             let old = s
                 .items
                 .get(&key)?
                 .map(|v| codec::decode_item(&v))
                 .transpose()?;
             let new = decide(old.as_ref())?;
+            if let Some(item) = &new {
+                index::check_item(&def.indexes, &def.key_schema, item)?;
+            }
             let mut batch = s.db.batch();
             match &new {
                 Some(item) => {
                     let mut value = Vec::with_capacity(128);
                     codec::encode_item(item, &mut value);
-                    batch.insert(&s.items, key, value);
+                    batch.insert(&s.items, key.as_slice(), value);
                 }
-                None if old.is_some() => batch.remove(&s.items, key),
-                None => return Ok((None, None, None)),
+                None if old.is_some() => batch.remove(&s.items, key.as_slice()),
+                None => return Ok((Written::default(), None)),
             }
+            let effects = s.updated(&mut batch, &def, &key, old.as_ref(), new.as_ref())?;
             let ticket = s.commit.commit_batch(batch)?;
-            (old, new, ticket)
+            (old, new, effects, ticket)
         };
         drop(def);
         table.account(old.as_ref(), new.as_ref());
-        Ok((old, new, Some(ticket)))
+        for (id, count, bytes) in &effects.counters {
+            table.account_index(*id, *count, *bytes);
+        }
+        Ok((
+            Written {
+                old,
+                new,
+                indexes: effects.indexes,
+                collection: effects.collection,
+            },
+            Some(ticket),
+        ))
     }
 
     /// BatchWriteItem: every request is validated before anything is
     /// written (a bad request changes nothing), then each item is written
     /// atomically on its own, and the whole batch waits for one sync.
-    pub fn batch_write(&self, requests: &[BatchWrite]) -> Result<()> {
+    /// Returns what each request wrote, in request order.
+    pub fn batch_write(&self, requests: &[BatchWrite]) -> Result<Vec<Written>> {
         let mut seen = std::collections::HashSet::with_capacity(requests.len());
         for r in requests {
             let (table, storage_key) = match r {
@@ -637,7 +848,11 @@ impl Engine {
                     // Inside a batch, DynamoDB words every key problem of a
                     // PutRequest as a schema mismatch.
                     let key = self
-                        .with_active_table(table, |def| item_storage_key(def, item))
+                        .with_active_table(table, |def| {
+                            let key = item_storage_key(def, item)?;
+                            index::check_item(&def.indexes, &def.key_schema, item)?;
+                            Ok(key)
+                        })
                         .map_err(|e| match e {
                             Error::Validation(m)
                                 if m.contains("Missing the key")
@@ -672,8 +887,9 @@ impl Engine {
             }
         }
         let mut last_ticket = None;
+        let mut results = Vec::with_capacity(requests.len());
         for r in requests {
-            let (_, _, ticket) = match r {
+            let (written, ticket) = match r {
                 BatchWrite::Put { table, item } => self.write_item_unsynced(
                     table,
                     |def| item_storage_key(def, item),
@@ -684,12 +900,13 @@ impl Engine {
                 }
             };
             last_ticket = ticket.max(last_ticket);
+            results.push(written);
         }
         // Tickets are issued in order, so the last one covers the batch.
         if let Some(ticket) = last_ticket {
             self.shared.commit.wait(ticket)?;
         }
-        Ok(())
+        Ok(results)
     }
 }
 
@@ -737,14 +954,30 @@ impl Shared {
             .ok_or_else(|| Error::TableNotFound(name.to_owned()))
     }
 
+    /// The bytes an item write locks on: the item key, or for a table with
+    /// local indexes the partition prefix, since every write to the item
+    /// collection updates its size.
+    fn lock_key<'k>(&self, def: &TableDef, key: &'k [u8]) -> Result<&'k [u8]> {
+        if def.has_local_indexes() {
+            Ok(&key[..keys::partition_len(def, key)?])
+        } else {
+            Ok(key)
+        }
+    }
+
     fn item_lock(&self, key: &[u8]) -> &Mutex<()> {
+        &self.item_locks[self.stripe(key)]
+    }
+
+    /// The lock stripe of a lock key.
+    fn stripe(&self, key: &[u8]) -> usize {
         // Bytes 4..12 are the partition hash; mix in the tail so that items
         // of one partition spread over stripes too.
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for &b in key {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
-        &self.item_locks[(h as usize) % ITEM_LOCK_STRIPES]
+        (h as usize) % ITEM_LOCK_STRIPES
     }
 
     fn recount(&self, snapshot: &fjall::Snapshot, table: &Table) {
@@ -759,39 +992,100 @@ impl Shared {
         }
         table.item_count.fetch_add(count, Ordering::Relaxed);
         table.size_bytes.fetch_add(bytes, Ordering::Relaxed);
+        let index_ids: Vec<u32> = table.read().indexes.iter().map(|i| i.id).collect();
+        for index_id in index_ids {
+            let (mut count, mut bytes) = (0i64, 0i64);
+            for guard in snapshot.prefix(&self.indexes, index_id.to_be_bytes()) {
+                let Ok(value) = guard.value() else { continue };
+                count += 1;
+                if let Ok(entry) = codec::decode_item(&value) {
+                    bytes += index::entry_size(&entry) as i64;
+                }
+            }
+            table.account_index(index_id, count, bytes);
+        }
     }
+}
 
-    /// Deletes every item of a `DELETING` table in bounded batches, then the
-    /// table record, which frees the name.
-    fn drop_table_data(&self, table: &Arc<Table>) -> Result<()> {
-        let (id, name) = {
-            let def = table.read();
-            (def.id, def.name.clone())
-        };
-        // No write can reach the table any more (it is DELETING), so a
-        // snapshot sees every key there will ever be.
-        let snapshot = self.db.snapshot();
-        let mut batch = self.db.batch();
-        let mut dropped = 0u64;
-        for guard in snapshot.prefix(&self.items, keys::table_prefix(id)) {
-            batch.remove(&self.items, guard.key()?);
-            if batch.len() >= DROP_BATCH_KEYS_MAX {
-                dropped += batch.len() as u64;
-                std::mem::replace(&mut batch, self.db.batch()).commit()?;
+/// The definition of a new index with id `id`.
+fn new_index_def(index: NewIndex, id: u32, status: IndexStatus, now: u64) -> IndexDef {
+    let (read_units, write_units) = index.throughput.unwrap_or((0, 0));
+    IndexDef {
+        id,
+        name: index.name,
+        kind: index.kind,
+        hash: index.hash,
+        range: index.range,
+        projection: index.projection,
+        status,
+        backfilling: false,
+        read_units,
+        write_units,
+        created_ms: now,
+    }
+}
+
+/// The position of the global index `name` in the table's list.
+fn find_global(def: &TableDef, name: &str) -> Result<usize> {
+    def.indexes
+        .iter()
+        .position(|i| i.name == name && i.kind == IndexKind::Global && i.maintained())
+        .ok_or_else(|| {
+            Error::ResourceNotFound(format!(
+                "Requested resource not found: Index {name} for table {}",
+                def.name
+            ))
+        })
+}
+
+/// Only one index may be created or deleted at a time per table.
+fn check_one_online_change(def: &TableDef) -> Result<()> {
+    if def.indexes.iter().any(|i| i.status != IndexStatus::Active) {
+        return Err(Error::LimitExceeded(
+            "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The rules for creating a global index on an existing table that need
+/// the table's state: one index change at a time, unique names, the index
+/// limit, and key attribute types that agree with the table's definitions.
+fn check_index_create(def: &TableDef, index: &NewIndex) -> Result<()> {
+    check_one_online_change(def)?;
+    if def.indexes.iter().any(|i| i.name == index.name) {
+        return Err(Error::Validation(
+            "Attempting to create an index which already exists".into(),
+        ));
+    }
+    let globals = def
+        .indexes
+        .iter()
+        .filter(|i| i.kind == IndexKind::Global)
+        .count();
+    if globals >= GLOBAL_INDEXES_MAX {
+        return Err(Error::LimitExceeded(format!(
+            "Subscriber limit exceeded: Number of global secondary indexes exceeds per-table limit of {GLOBAL_INDEXES_MAX}"
+        )));
+    }
+    for attr in index.hash.iter().chain(&index.range) {
+        if let Some(existing) = def
+            .attribute_definitions
+            .iter()
+            .find(|a| a.name == attr.name)
+        {
+            if existing.ty != attr.ty {
+                return Err(Error::Validation(format!(
+                    "One or more parameter values were invalid: Attributes cannot be redefined. Please check that your attribute has the same type as previously defined. Existing schema: Schema:[SchemaElement: key{{{}:{}:HASH}}] New schema: Schema:[SchemaElement: key{{{}:{}:HASH}}]",
+                    attr.name,
+                    existing.ty.as_str(),
+                    attr.name,
+                    attr.ty.as_str()
+                )));
             }
         }
-        dropped += batch.len() as u64;
-        batch.commit()?;
-        let mut tables = self.tables.write().unwrap_or_else(PoisonError::into_inner);
-        let mut batch = self.db.batch();
-        batch.remove(&self.catalog, catalog_key(&name));
-        self.commit.commit(batch)?;
-        if tables.get(&name).is_some_and(|t| Arc::ptr_eq(t, table)) {
-            tables.remove(&name);
-        }
-        tracing::debug!(table = %name, id, dropped, "dropped deleted table");
-        Ok(())
     }
+    Ok(())
 }
 
 fn apply_update(def: &mut TableDef, update: &UpdateTable, now: u64) -> Result<()> {

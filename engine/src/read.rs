@@ -7,6 +7,14 @@
 //! preserves order). A Scan walks the table's prefix in hash order; parallel
 //! segment `i` of `n` is the hash range `[i * 2^64 / n, (i + 1) * 2^64 / n)`.
 //!
+//! A Query or Scan of a secondary index reads the `indexes` keyspace the
+//! same way: an index partition is `index id | hash | enc(pk parts)`, and
+//! entries inside it are ordered by the index sort key parts and then the
+//! table key, so a sort-key condition becomes bounds on prefixes (an
+//! equality covers every entry that starts with the value's encoding).
+//! Entries hold the projected item; a local index can fetch the whole item
+//! from the table, in the same snapshot.
+//!
 //! A page ends after `limit` items were read, or once the items read reach
 //! [`PAGE_BYTES_MAX`] (in DynamoDB's page measure, [`page_size`]), both
 //! counted before the filter, as DynamoDB counts them; `last_evaluated_key`
@@ -19,6 +27,7 @@ use tarn_expr::{eval, key, size, AttributeValue, Item};
 
 use fjall::Readable;
 
+use crate::index::{IndexDef, IndexKind, IndexStatus};
 use crate::{codec, keys, Engine, Error, Result, TableDef, TableStatus};
 
 /// DynamoDB's page size limit for Query and Scan.
@@ -67,13 +76,22 @@ pub struct PageOptions<'a> {
     pub exclusive_start_key: Option<&'a Item>,
     /// Keeps only the items it holds for (resolved).
     pub filter: Option<&'a Condition>,
+    /// Reading a local index: return each entry's whole item from the
+    /// table instead of the projected entry.
+    pub fetch_items: bool,
 }
 
-/// A Query of one partition.
+/// A Query of one partition of a table or index.
 #[derive(Clone, Debug)]
 pub struct QueryRequest<'a> {
-    /// The partition key value.
-    pub partition: &'a AttributeValue,
+    /// The index to read, or `None` for the table.
+    pub index: Option<&'a str>,
+    /// The partition key value: one per partition key attribute, in key
+    /// schema order (several only for multi-attribute index keys).
+    pub partition: &'a [AttributeValue],
+    /// Equalities on the first sort key attributes (multi-attribute index
+    /// keys); `sort` then applies to the attribute after them.
+    pub sort_prefix: &'a [AttributeValue],
     /// The sort-key condition, if any.
     pub sort: Option<&'a SortCondition>,
     /// Ascending sort-key order (`ScanIndexForward`).
@@ -82,9 +100,11 @@ pub struct QueryRequest<'a> {
     pub page: PageOptions<'a>,
 }
 
-/// A Scan, or one segment of a parallel Scan.
+/// A Scan, or one segment of a parallel Scan, of a table or index.
 #[derive(Clone, Debug)]
 pub struct ScanRequest<'a> {
+    /// The index to read, or `None` for the table.
+    pub index: Option<&'a str>,
     /// This segment (0-based).
     pub segment: u32,
     /// Segments in all (1 for a plain Scan).
@@ -161,6 +181,117 @@ fn min_upper(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>) -> Bound<Vec<u8>> {
     }
 }
 
+/// Where a page reads from: the table, or one of its indexes.
+struct Source<'a> {
+    def: &'a TableDef,
+    index: Option<&'a IndexDef>,
+    snapshot: &'a fjall::Snapshot,
+    items: &'a fjall::Keyspace,
+    fetch_items: bool,
+}
+
+impl Source<'_> {
+    /// The key attributes of a stored record, as `LastEvaluatedKey` names
+    /// them: the table key, plus the index key for an index.
+    fn last_key(&self, entry: &Item) -> Item {
+        match self.index {
+            Some(index) => index.key_of(&self.def.key_schema, entry),
+            None => key_of(self.def, entry),
+        }
+    }
+
+    /// What a page returns for a stored record: the record itself, or for
+    /// a local index read with `fetch_items` the table's whole item.
+    fn load(&self, entry: Item) -> Result<Option<Item>> {
+        if !self.fetch_items || self.index.is_none_or(|i| i.kind != IndexKind::Local) {
+            return Ok(Some(entry));
+        }
+        let key = crate::key_storage_key(self.def, &key_of(self.def, &entry))?;
+        // The entry and the item were committed together and the snapshot
+        // sees both, so the item is there.
+        Ok(self
+            .snapshot
+            .get(self.items, key)?
+            .map(|v| codec::decode_item(&v))
+            .transpose()?)
+    }
+}
+
+/// The index `name` of the table, if it can be read.
+fn readable_index<'d>(def: &'d TableDef, name: &str) -> Result<&'d IndexDef> {
+    let index = def.index(name).ok_or_else(|| {
+        Error::Validation(format!(
+            "The table does not have the specified index: {name}"
+        ))
+    })?;
+    if index.status != IndexStatus::Active {
+        return Err(Error::Validation(format!(
+            "Cannot read from backfilling global secondary index: {name}"
+        )));
+    }
+    Ok(index)
+}
+
+/// A range of stored keys: lower and upper bound.
+type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
+/// The key range of a sort condition on the attribute that follows
+/// `prefix` (a partition prefix and any sort-key equalities). Bounds are
+/// prefix ranges, so they hold for table keys (where nothing follows the
+/// sort key) and for index entries (where the table key follows).
+fn sort_bounds(
+    prefix: &[u8],
+    sort: Option<&SortCondition>,
+) -> Result<KeyRange> {
+    let start = Bound::Included(prefix.to_vec());
+    let end = prefix_end(prefix);
+    let after = |v: &AttributeValue| prefix_end(&with(prefix, v));
+    let at = |v: &AttributeValue| Bound::Included(with(prefix, v));
+    let lower_after = |v: &AttributeValue| match after(v) {
+        Bound::Excluded(k) => Bound::Included(k),
+        // Every key starting with `prefix + enc(v)` ends in 0xFF bytes:
+        // nothing can follow it.
+        _ => Bound::Excluded(with(prefix, v)),
+    };
+    Ok(match sort {
+        None => (start, end),
+        Some(SortCondition::Eq(v)) => (at(v), after(v)),
+        Some(SortCondition::Lt(v)) => (start, Bound::Excluded(with(prefix, v))),
+        Some(SortCondition::Le(v)) => (start, after(v)),
+        Some(SortCondition::Gt(v)) => (lower_after(v), end),
+        Some(SortCondition::Ge(v)) => (at(v), end),
+        Some(SortCondition::Between(a, b)) => (at(a), after(b)),
+        Some(SortCondition::BeginsWith(v)) => {
+            if v.scalar_type() == Some(tarn_expr::ScalarType::N) {
+                return Err(Error::Validation(
+                    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N".into(),
+                ));
+            }
+            // A string or binary's encoding without its terminator is a
+            // prefix of the encoding of every value that starts with it.
+            let mut k = with(prefix, v);
+            k.truncate(k.len() - 2);
+            let end = prefix_end(&k);
+            (Bound::Included(k), end)
+        }
+    })
+}
+
+/// True when `k` lies within `lo..hi`.
+fn within(k: &[u8], lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> bool {
+    let above = match lo {
+        Bound::Included(x) => k >= x.as_slice(),
+        Bound::Excluded(x) => k > x.as_slice(),
+        Bound::Unbounded => true,
+    };
+    let below = match hi {
+        Bound::Included(x) => k <= x.as_slice(),
+        Bound::Excluded(x) => k < x.as_slice(),
+        Bound::Unbounded => true,
+    };
+    above && below
+}
+
 impl Engine {
     /// The definition of an active table and a snapshot to read it from,
     /// taken together so the page sees one committed state.
@@ -176,59 +307,59 @@ impl Engine {
     /// Reads one page of a Query.
     pub fn query(&self, table: &str, q: &QueryRequest<'_>) -> Result<Page> {
         let (def, snapshot) = self.read_view(table)?;
+        let index = q.index.map(|n| readable_index(&def, n)).transpose()?;
         let ks = &def.key_schema;
-        if q.partition.scalar_type() != Some(ks.hash.ty) {
+        let (hash, range): (Vec<&crate::KeyAttr>, Vec<&crate::KeyAttr>) = match index {
+            Some(i) => (i.hash.iter().collect(), i.range.iter().collect()),
+            None => (vec![&ks.hash], ks.range.iter().collect()),
+        };
+        let typed = |v: &AttributeValue, a: &crate::KeyAttr| v.scalar_type() == Some(a.ty);
+        if q.partition.len() != hash.len()
+            || q.partition.iter().zip(&hash).any(|(v, a)| !typed(v, a))
+        {
             return Err(Error::Validation(TYPE_MISMATCH.into()));
         }
-        let prefix = keys::partition_prefix(def.id, q.partition);
-        let start = Bound::Included(prefix.clone());
-        let end = prefix_end(&prefix);
-        let (lo, hi) = match (q.sort, &ks.range) {
-            (None, _) => (start, end),
-            (Some(_), None) => {
-                return Err(Error::Validation(
-                    "Query key condition not supported".into(),
-                ));
+        let constrained = q.sort_prefix.len() + usize::from(q.sort.is_some());
+        if constrained > range.len() {
+            return Err(Error::Validation(
+                "Query key condition not supported".into(),
+            ));
+        }
+        if q.sort_prefix.iter().zip(&range).any(|(v, a)| !typed(v, a)) {
+            return Err(Error::Validation(TYPE_MISMATCH.into()));
+        }
+        if let Some(cond) = q.sort {
+            let attr = range[q.sort_prefix.len()];
+            if cond.values().iter().any(|v| !typed(v, attr)) {
+                return Err(Error::Validation(TYPE_MISMATCH.into()));
             }
-            (Some(cond), Some(range)) => {
-                let values = cond.values();
-                if values.iter().any(|v| v.scalar_type() != Some(range.ty)) {
-                    return Err(Error::Validation(TYPE_MISMATCH.into()));
-                }
-                match cond {
-                    SortCondition::Eq(v) => {
-                        let k = with(&prefix, v);
-                        (Bound::Included(k.clone()), Bound::Included(k))
-                    }
-                    SortCondition::Lt(v) => (start, Bound::Excluded(with(&prefix, v))),
-                    SortCondition::Le(v) => (start, Bound::Included(with(&prefix, v))),
-                    SortCondition::Gt(v) => (Bound::Excluded(with(&prefix, v)), end),
-                    SortCondition::Ge(v) => (Bound::Included(with(&prefix, v)), end),
-                    SortCondition::Between(a, b) => (
-                        Bound::Included(with(&prefix, a)),
-                        Bound::Included(with(&prefix, b)),
-                    ),
-                    SortCondition::BeginsWith(v) => {
-                        if v.scalar_type() == Some(tarn_expr::ScalarType::N) {
-                            return Err(Error::Validation(
-                                "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N".into(),
-                            ));
-                        }
-                        // A string or binary's encoding without its
-                        // terminator is a prefix of the encoding of every
-                        // value that starts with it.
-                        let mut k = with(&prefix, v);
-                        k.truncate(k.len() - 2);
-                        let end = prefix_end(&k);
-                        (Bound::Included(k), end)
-                    }
-                }
-            }
+        }
+        let mut prefix = match index {
+            Some(i) => i.partition_prefix(q.partition),
+            None => keys::partition_prefix(def.id, &q.partition[0]),
         };
-        let (mut lo, mut hi) = (lo, hi);
+        for v in q.sort_prefix {
+            key::encode(v, &mut prefix);
+        }
+        let (mut lo, mut hi) = sort_bounds(&prefix, q.sort)?;
         if let Some(esk) = q.page.exclusive_start_key {
-            check_query_start(&def, esk, q)?;
-            let k = crate::key_storage_key(&def, esk)?;
+            let k = match index {
+                None => {
+                    check_query_start(&def, esk, q)?;
+                    crate::key_storage_key(&def, esk)?
+                }
+                Some(i) => {
+                    let k = i.start_key(ks, esk).ok_or_else(|| {
+                        Error::Validation("The provided starting key is invalid".into())
+                    })?;
+                    if !within(&k, &lo, &hi) {
+                        return Err(Error::Validation(
+                            "The provided starting key is outside query boundaries based on provided conditions".into(),
+                        ));
+                    }
+                    k
+                }
+            };
             if q.forward {
                 lo = max_lower(lo, Bound::Excluded(k));
             } else {
@@ -238,59 +369,60 @@ impl Engine {
         if range_is_empty(&lo, &hi) {
             return Ok(Page::default());
         }
-        let iter = snapshot.range(&self.shared.items, (lo, hi));
-        if q.forward {
-            read_page(&def, iter, &q.page)
+        let keyspace = if index.is_some() {
+            &self.shared.indexes
         } else {
-            read_page(&def, iter.rev(), &q.page)
+            &self.shared.items
+        };
+        let source = Source {
+            def: &def,
+            index,
+            snapshot: &snapshot,
+            items: &self.shared.items,
+            fetch_items: q.page.fetch_items,
+        };
+        let iter = snapshot.range(keyspace, (lo, hi));
+        if q.forward {
+            read_page(&source, iter, &q.page)
+        } else {
+            read_page(&source, iter.rev(), &q.page)
         }
     }
 
     /// Reads one page of a Scan (segment).
     pub fn scan(&self, table: &str, s: &ScanRequest<'_>) -> Result<Page> {
         let (def, snapshot) = self.read_view(table)?;
+        let index = s.index.map(|n| readable_index(&def, n)).transpose()?;
         assert!(
             s.segment < s.total_segments,
             "segment {} of {}",
             s.segment,
             s.total_segments
         );
-        let table_prefix = keys::table_prefix(def.id);
+        let id_prefix = index.map_or(def.id, |i| i.id).to_be_bytes();
         let hash_at = |segment: u32| -> Option<[u8; 8]> {
             let start = (u128::from(segment) << 64) / u128::from(s.total_segments);
             u64::try_from(start).ok().map(u64::to_be_bytes)
         };
         let bound_at = |hash: [u8; 8]| {
-            let mut k = table_prefix.to_vec();
+            let mut k = id_prefix.to_vec();
             k.extend_from_slice(&hash);
             k
         };
         let mut lo = Bound::Included(bound_at(hash_at(s.segment).unwrap_or([0; 8])));
         let hi = match hash_at(s.segment + 1) {
             Some(h) if s.segment + 1 < s.total_segments => Bound::Excluded(bound_at(h)),
-            _ => prefix_end(&table_prefix),
+            _ => prefix_end(&id_prefix),
         };
         if let Some(esk) = s.page.exclusive_start_key {
-            let k = start_key(&def, esk)?;
-            // The start key must lie in this segment's slice of the hash space.
-            let inside = |b: &Bound<Vec<u8>>, below: bool| match b {
-                Bound::Included(x) => {
-                    if below {
-                        k >= *x
-                    } else {
-                        k <= *x
-                    }
-                }
-                Bound::Excluded(x) => {
-                    if below {
-                        k > *x
-                    } else {
-                        k < *x
-                    }
-                }
-                Bound::Unbounded => true,
+            let k = match index {
+                None => start_key(&def, esk)?,
+                Some(i) => i.start_key(&def.key_schema, esk).ok_or_else(|| {
+                    Error::Validation("The provided starting key is invalid".into())
+                })?,
             };
-            if !inside(&lo, true) || !inside(&hi, false) {
+            // The start key must lie in this segment's slice of the hash space.
+            if !within(&k, &lo, &hi) {
                 return Err(Error::Validation(format!(
                     "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: {} Segment: {}",
                     s.total_segments, s.segment
@@ -301,7 +433,19 @@ impl Engine {
         if range_is_empty(&lo, &hi) {
             return Ok(Page::default());
         }
-        read_page(&def, snapshot.range(&self.shared.items, (lo, hi)), &s.page)
+        let keyspace = if index.is_some() {
+            &self.shared.indexes
+        } else {
+            &self.shared.items
+        };
+        let source = Source {
+            def: &def,
+            index,
+            snapshot: &snapshot,
+            items: &self.shared.items,
+            fetch_items: s.page.fetch_items,
+        };
+        read_page(&source, snapshot.range(keyspace, (lo, hi)), &s.page)
     }
 }
 
@@ -367,9 +511,11 @@ fn check_query_start(def: &TableDef, esk: &Item, q: &QueryRequest<'_>) -> Result
         (Some(cond), Some(r)) => esk.get(&r.name).is_some_and(|v| satisfies(cond, v)),
         _ => true,
     };
-    let same_partition = esk
-        .get(&ks.hash.name)
-        .is_some_and(|v| key::compare(v, q.partition).is_eq());
+    let same_partition = esk.get(&ks.hash.name).is_some_and(|v| {
+        q.partition
+            .first()
+            .is_some_and(|p| key::compare(v, p).is_eq())
+    });
     let message = match (same_partition, q.sort.is_some(), in_range) {
         (true, _, true) => return Ok(()),
         (false, false, _) => {
@@ -437,7 +583,7 @@ fn key_of(def: &TableDef, item: &Item) -> Item {
 }
 
 fn read_page(
-    def: &TableDef,
+    source: &Source<'_>,
     iter: impl Iterator<Item = fjall::Guard>,
     opts: &PageOptions<'_>,
 ) -> Result<Page> {
@@ -451,11 +597,14 @@ fn read_page(
             break;
         }
         let (_, value) = guard.into_inner()?;
-        let item = codec::decode_item(&value)?;
+        let entry = codec::decode_item(&value)?;
         page.scanned_count += 1;
+        page.page_bytes += page_size(source.def, &entry);
+        last = Some(source.last_key(&entry));
+        let Some(item) = source.load(entry)? else {
+            continue;
+        };
         page.read_bytes += size::item_size(&item);
-        page.page_bytes += page_size(def, &item);
-        last = Some(key_of(def, &item));
         if opts.filter.is_none_or(|f| eval::eval_condition(f, &item)) {
             page.items.push(item);
         }

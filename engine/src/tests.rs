@@ -5,6 +5,7 @@ fn open(dir: &Path) -> Engine {
     Engine::open(Options {
         data_dir: Some(dir.to_path_buf()),
         durability: Durability::Sync,
+        ..Options::default()
     })
     .expect("open")
 }
@@ -34,6 +35,7 @@ fn music(name: &str) -> CreateTable {
         ],
         billing_mode: BillingMode::PayPerRequest,
         throughput: None,
+        indexes: Vec::new(),
     }
 }
 
@@ -59,14 +61,17 @@ fn items_survive_reopen() {
     {
         let e = open(dir.path());
         e.create_table(music("Music")).expect("create");
-        assert_eq!(e.put_item("Music", a.clone(), None).expect("put"), None);
+        assert_eq!(e.put_item("Music", a.clone(), None).expect("put").old, None);
     }
     let e = open(dir.path());
     assert_eq!(
         e.get_item("Music", &key_of(&a)).expect("get"),
         Some(a.clone())
     );
-    let old = e.delete_item("Music", &key_of(&a), None).expect("delete");
+    let old = e
+        .delete_item("Music", &key_of(&a), None)
+        .expect("delete")
+        .old;
     assert_eq!(old, Some(a.clone()));
     assert_eq!(e.get_item("Music", &key_of(&a)).expect("get"), None);
 }
@@ -79,7 +84,7 @@ fn put_returns_the_replaced_item_and_counts() {
     let a = song("Acme", 1999, "one");
     let b = song("Acme", 1999, "two");
     e.put_item("Music", a.clone(), None).expect("put");
-    assert_eq!(e.put_item("Music", b, None).expect("put"), Some(a));
+    assert_eq!(e.put_item("Music", b, None).expect("put").old, Some(a));
     let info = e.describe_table("Music").expect("describe");
     assert_eq!(info.item_count, 1);
     assert_eq!(
@@ -225,6 +230,7 @@ fn update_table_switches_billing_modes() {
             UpdateTable {
                 billing_mode: Some(BillingMode::Provisioned),
                 throughput: None,
+                ..Default::default()
             },
         )
         .unwrap_err();
@@ -235,6 +241,7 @@ fn update_table_switches_billing_modes() {
             UpdateTable {
                 billing_mode: Some(BillingMode::Provisioned),
                 throughput: Some((5, 7)),
+                ..Default::default()
             },
         )
         .expect("update");
@@ -251,6 +258,7 @@ fn update_table_switches_billing_modes() {
         UpdateTable {
             billing_mode: None,
             throughput: Some((5, 7)),
+            ..Default::default()
         },
     );
     assert!(err
@@ -409,7 +417,8 @@ mod conditional {
         let e = open(dir.path());
         e.create_table(music("Music")).expect("create");
         let key = key_of(&song("Acme", 1, "x"));
-        let (old, new) = e.update_item("Music", &key, None, None).expect("update");
+        let w = e.update_item("Music", &key, None, None).expect("update");
+        let (old, new) = (w.old, w.new);
         assert_eq!((old, new), (None, Some(key.clone())));
         assert_eq!(e.get_item("Music", &key).expect("get"), Some(key));
     }
@@ -423,9 +432,10 @@ mod conditional {
         let update = Update {
             actions: vec![UpdateAction::Remove(path("plays"))],
         };
-        let (old, new) = e
+        let w = e
             .update_item("Music", &key, Some(&update), None)
             .expect("update");
+        let (old, new) = (w.old, w.new);
         assert_eq!((old, new), (None, None));
         assert_eq!(e.get_item("Music", &key).expect("get"), None);
     }
@@ -478,13 +488,16 @@ mod reads {
         let mut start: Option<Item> = None;
         for _ in 0..1000 {
             let q = QueryRequest {
-                partition: &pk,
+                index: None,
+                partition: std::slice::from_ref(&pk),
+                sort_prefix: &[],
                 sort: cond,
                 forward,
                 page: PageOptions {
                     limit,
                     exclusive_start_key: start.as_ref(),
                     filter: None,
+                    fetch_items: false,
                 },
             };
             let page = e.query("Music", &q).expect("query");
@@ -542,7 +555,9 @@ mod reads {
         let (_dir, e) = filled();
         let pk = AttributeValue::S("a".into());
         let q = QueryRequest {
-            partition: &pk,
+            index: None,
+            partition: std::slice::from_ref(&pk),
+            sort_prefix: &[],
             sort: Some(&SortCondition::Ge(n(38))),
             forward: true,
             page: PageOptions {
@@ -559,6 +574,7 @@ mod reads {
                 limit: Some(2),
                 exclusive_start_key: Some(&lek),
                 filter: None,
+                fetch_items: false,
             },
             ..q
         };
@@ -578,13 +594,16 @@ mod reads {
             right: Operand::Value(ValueRef::Resolved(AttributeValue::S("c15".into()))),
         };
         let q = QueryRequest {
-            partition: &pk,
+            index: None,
+            partition: std::slice::from_ref(&pk),
+            sort_prefix: &[],
             sort: None,
             forward: true,
             page: PageOptions {
                 limit: Some(10),
                 exclusive_start_key: None,
                 filter: Some(&title_is),
+                fetch_items: false,
             },
         };
         let page = e.query("Music", &q).expect("query");
@@ -601,12 +620,14 @@ mod reads {
                 let mut start: Option<Item> = None;
                 for _ in 0..1000 {
                     let s = ScanRequest {
+                        index: None,
                         segment,
                         total_segments: total,
                         page: PageOptions {
                             limit: Some(9),
                             exclusive_start_key: start.as_ref(),
                             filter: None,
+                            fetch_items: false,
                         },
                     };
                     let page = e.scan("Music", &s).expect("scan");
@@ -639,7 +660,9 @@ mod reads {
         }
         let pk = AttributeValue::S("big".into());
         let q = QueryRequest {
-            partition: &pk,
+            index: None,
+            partition: std::slice::from_ref(&pk),
+            sort_prefix: &[],
             sort: None,
             forward: true,
             page: PageOptions::default(),
@@ -658,7 +681,9 @@ mod reads {
         let (_dir, e) = filled();
         let wrong = AttributeValue::N(Number::from_i64(1));
         let q = QueryRequest {
-            partition: &wrong,
+            index: None,
+            partition: std::slice::from_ref(&wrong),
+            sort_prefix: &[],
             sort: None,
             forward: true,
             page: PageOptions::default(),
@@ -670,7 +695,9 @@ mod reads {
         let mut bad_start = bad_start;
         bad_start.insert("Extra".into(), n(1));
         let q = QueryRequest {
-            partition: &pk,
+            index: None,
+            partition: std::slice::from_ref(&pk),
+            sort_prefix: &[],
             sort: None,
             forward: true,
             page: PageOptions {
@@ -682,7 +709,9 @@ mod reads {
         assert_eq!(err, "The provided starting key is invalid");
         let other_partition = key_of(&song("b", 1, ""));
         let q = QueryRequest {
-            partition: &pk,
+            index: None,
+            partition: std::slice::from_ref(&pk),
+            sort_prefix: &[],
             sort: None,
             forward: true,
             page: PageOptions {

@@ -25,6 +25,8 @@ pub enum ErrorCode {
     ConditionalCheckFailed,
     /// An account limit was reached.
     LimitExceeded,
+    /// A write would grow an item collection past 10 GB.
+    ItemCollectionSizeLimitExceeded,
     /// Something failed inside Tarn; the request may not have been applied.
     InternalServerError,
 }
@@ -44,6 +46,9 @@ impl ErrorCode {
                 "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"
             }
             ErrorCode::LimitExceeded => "com.amazonaws.dynamodb.v20120810#LimitExceededException",
+            ErrorCode::ItemCollectionSizeLimitExceeded => {
+                "com.amazonaws.dynamodb.v20120810#ItemCollectionSizeLimitExceededException"
+            }
             ErrorCode::InternalServerError => {
                 "com.amazonaws.dynamodb.v20120810#InternalServerError"
             }
@@ -130,6 +135,12 @@ impl From<tarn_engine::Error> for ApiError {
                 ApiError::new(ErrorCode::ResourceInUse, e.to_string())
             }
             E::Validation(m) => ApiError::validation(m),
+            E::LimitExceeded(m) => ApiError::new(ErrorCode::LimitExceeded, m),
+            E::ResourceNotFound(m) => ApiError::new(ErrorCode::ResourceNotFound, m),
+            E::ResourceInUse(m) => ApiError::new(ErrorCode::ResourceInUse, m),
+            E::ItemCollectionSizeLimitExceeded => {
+                ApiError::new(ErrorCode::ItemCollectionSizeLimitExceeded, e.to_string())
+            }
             other => {
                 tracing::error!(error = %other, "internal error");
                 ApiError::new(ErrorCode::InternalServerError, "Internal server error")

@@ -44,6 +44,14 @@ struct Args {
     /// Account id named in ARNs.
     #[arg(long, default_value = "000000000000")]
     account_id: String,
+    /// Item collection size limit of tables with local indexes, in bytes
+    /// (DynamoDB's 10 GB; lower it to test ItemCollectionSizeLimitExceeded).
+    #[arg(long, default_value_t = tarn_engine::ITEM_COLLECTION_BYTES_MAX, hide = true)]
+    item_collection_size_limit_bytes: u64,
+    /// Pause between batches of a global index backfill, in milliseconds
+    /// (for tests that write while a backfill runs).
+    #[arg(long, default_value_t = 0, hide = true)]
+    backfill_pause_ms: u64,
 }
 
 fn main() -> ExitCode {
@@ -85,6 +93,8 @@ fn run(args: Args) -> Result<(), String> {
             DurabilityArg::Sync => Durability::Sync,
             DurabilityArg::Buffered => Durability::Buffered,
         },
+        item_collection_bytes_max: args.item_collection_size_limit_bytes,
+        backfill_pause_ms: args.backfill_pause_ms,
     };
     let engine = Engine::open(options).map_err(|e| {
         format!(

@@ -10,6 +10,7 @@ fn app() -> Arc<App> {
     let engine = tarn_engine::Engine::open(tarn_engine::Options {
         data_dir: None,
         durability: tarn_engine::Durability::Memory,
+        ..tarn_engine::Options::default()
     })
     .expect("engine");
     App::new(engine, "us-east-1".into(), "000000000000".into())

@@ -6,8 +6,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ProvisionedThroughput, ScalarAttributeType, TableStatus,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ProvisionedThroughput, ScalarAttributeType, TableStatus,
 };
 use aws_sdk_dynamodb::Client;
 use tarn_tests::{s, service_error, validation, Server};
@@ -655,71 +655,6 @@ async fn create_table_rejects_bad_table_names_with_control_plane_messages() {
         validation(
             "1 validation error detected: Value 'abc;' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
         )
-    );
-}
-
-fn gsi_on(attribute: &str) -> GlobalSecondaryIndex {
-    GlobalSecondaryIndex::builder()
-        .index_name("by-attr")
-        .key_schema(key(attribute, KeyType::Hash))
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .expect("gsi")
-}
-
-#[tokio::test]
-async fn create_table_rejects_global_secondary_indexes_as_unsupported() {
-    let server = Server::start();
-    let client = server.client();
-    // An index on the table's own hash key needs no extra definition.
-    let err = service_error(
-        client
-            .create_table()
-            .table_name("with-gsi")
-            .key_schema(key("a", KeyType::Hash))
-            .attribute_definitions(def("a", ScalarAttributeType::S))
-            .billing_mode(BillingMode::PayPerRequest)
-            .global_secondary_indexes(gsi_on("a"))
-            .send()
-            .await,
-    );
-    assert_eq!(
-        err,
-        validation("Tarn does not support the GlobalSecondaryIndexes parameter yet")
-    );
-    // Refused, not half-applied.
-    assert_eq!(
-        service_error(client.describe_table().table_name("with-gsi").send().await),
-        not_found("with-gsi")
-    );
-}
-
-/// An attribute defined only for a GSI key must not be counted as an unused
-/// definition: until indexes land, such a CreateTable (which DynamoDB
-/// accepts) is refused as unsupported, not for a false reason.
-#[tokio::test]
-async fn create_table_with_a_gsi_on_another_attribute_is_refused_as_unsupported() {
-    let server = Server::start();
-    let client = server.client();
-    let err = service_error(
-        client
-            .create_table()
-            .table_name("with-gsi")
-            .key_schema(key("a", KeyType::Hash))
-            .attribute_definitions(def("a", ScalarAttributeType::S))
-            .attribute_definitions(def("b", ScalarAttributeType::S))
-            .billing_mode(BillingMode::PayPerRequest)
-            .global_secondary_indexes(gsi_on("b"))
-            .send()
-            .await,
-    );
-    assert_eq!(
-        err,
-        validation("Tarn does not support the GlobalSecondaryIndexes parameter yet")
     );
 }
 

@@ -8,7 +8,7 @@ use tarn_expr::ast::Projection;
 use tarn_expr::{eval, size, Item};
 
 use super::expressions::{check_mix, Placeholders, Texts};
-use super::items::{write_units, RETURN_CAPACITY};
+use super::items::{collection_metrics, write_units, CollectionMetrics, RETURN_CAPACITY};
 use super::legacy;
 use super::wire::{ItemRef, WireItem};
 use super::{blocking, data_plane, reply};
@@ -318,6 +318,8 @@ struct BatchWriteReply<'a> {
     unprocessed_items: BTreeMap<&'a str, Vec<()>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     consumed_capacity: Option<Vec<TableCapacity<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item_collection_metrics: Option<BTreeMap<&'a str, Vec<CollectionMetrics<'a>>>>,
 }
 
 pub(super) async fn batch_write_item(
@@ -396,9 +398,22 @@ pub(super) async fn batch_write_item(
         }
         per_table.push((table, table_units));
     }
-    blocking(app, move |e| e.batch_write(&writes))
+    let tables: Vec<String> = writes
+        .iter()
+        .map(|w| match w {
+            BatchWrite::Put { table, .. } | BatchWrite::Delete { table, .. } => table.clone(),
+        })
+        .collect();
+    let written = blocking(app, move |e| e.batch_write(&writes))
         .await
         .map_err(data_plane)?;
+    let mode = input.return_item_collection_metrics.as_deref();
+    let mut metrics: BTreeMap<&str, Vec<CollectionMetrics<'_>>> = BTreeMap::new();
+    for (table, w) in tables.iter().zip(&written) {
+        if let Some(m) = collection_metrics(mode, w) {
+            metrics.entry(table.as_str()).or_default().push(m);
+        }
+    }
     let consumed_capacity = matches!(
         input.return_consumed_capacity.as_deref(),
         Some("TOTAL" | "INDEXES")
@@ -415,5 +430,6 @@ pub(super) async fn batch_write_item(
     reply(&BatchWriteReply {
         unprocessed_items: BTreeMap::new(),
         consumed_capacity,
+        item_collection_metrics: (mode == Some("SIZE")).then_some(metrics),
     })
 }

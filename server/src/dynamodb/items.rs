@@ -170,7 +170,7 @@ fn write_condition(
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct Capacity {
+pub(super) struct Capacity {
     capacity_units: f64,
 }
 
@@ -181,6 +181,10 @@ pub(super) struct ConsumedCapacity<'a> {
     capacity_units: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     table: Option<Capacity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    global_secondary_indexes: Option<BTreeMap<&'a str, Capacity>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    local_secondary_indexes: Option<BTreeMap<&'a str, Capacity>>,
 }
 
 /// ConsumedCapacity as DynamoDB reports it for `ReturnConsumedCapacity`.
@@ -189,21 +193,52 @@ pub(super) fn consumed<'a>(
     table_name: &'a str,
     units: f64,
 ) -> Option<ConsumedCapacity<'a>> {
+    consumed_read(mode, table_name, None, units)
+}
+
+/// ConsumedCapacity of a read of a table or, when `index` names one, of
+/// an index: with `INDEXES` the units are shown against the index and the
+/// table is charged nothing.
+pub(super) fn consumed_read<'a>(
+    mode: Option<&str>,
+    table_name: &'a str,
+    index: Option<(&'a str, tarn_engine::IndexKind)>,
+    units: f64,
+) -> Option<ConsumedCapacity<'a>> {
+    let mut c = ConsumedCapacity {
+        table_name,
+        capacity_units: units,
+        table: None,
+        global_secondary_indexes: None,
+        local_secondary_indexes: None,
+    };
     match mode {
-        Some("TOTAL") => Some(ConsumedCapacity {
-            table_name,
-            capacity_units: units,
-            table: None,
-        }),
-        Some("INDEXES") => Some(ConsumedCapacity {
-            table_name,
-            capacity_units: units,
-            table: Some(Capacity {
-                capacity_units: units,
-            }),
-        }),
-        _ => None,
+        Some("TOTAL") => {}
+        Some("INDEXES") => match index {
+            None => {
+                c.table = Some(Capacity {
+                    capacity_units: units,
+                })
+            }
+            Some((name, kind)) => {
+                c.table = Some(Capacity {
+                    capacity_units: 0.0,
+                });
+                let per_index = Some(BTreeMap::from([(
+                    name,
+                    Capacity {
+                        capacity_units: units,
+                    },
+                )]));
+                match kind {
+                    tarn_engine::IndexKind::Global => c.global_secondary_indexes = per_index,
+                    tarn_engine::IndexKind::Local => c.local_secondary_indexes = per_index,
+                }
+            }
+        },
+        _ => return None,
     }
+    Some(c)
 }
 
 /// Write units: 1 per KB of the larger of the old and new item, at least 1.
@@ -231,6 +266,35 @@ struct WriteReply<'a> {
     attributes: Option<ItemRef<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     consumed_capacity: Option<ConsumedCapacity<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item_collection_metrics: Option<CollectionMetrics<'a>>,
+}
+
+/// `ItemCollectionMetrics` of a write to a table with local indexes.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct CollectionMetrics<'a> {
+    item_collection_key: ItemRef<'a>,
+    #[serde(rename = "SizeEstimateRangeGB")]
+    size_estimate_range_gb: [f64; 2],
+}
+
+/// The metrics DynamoDB returns for `ReturnItemCollectionMetrics: SIZE`:
+/// the collection's key and its size as a 1 GB-wide range around it. Only
+/// tables with local indexes have item collections.
+pub(super) fn collection_metrics<'a>(
+    mode: Option<&str>,
+    written: &'a tarn_engine::Written,
+) -> Option<CollectionMetrics<'a>> {
+    if mode != Some("SIZE") {
+        return None;
+    }
+    let c = written.collection.as_ref()?;
+    let gb = (c.size_bytes as f64 / (1u64 << 30) as f64).floor();
+    Some(CollectionMetrics {
+        item_collection_key: ItemRef(&c.key),
+        size_estimate_range_gb: [gb, gb + 1.0],
+    })
 }
 
 /// Maps an engine error of a conditional write, attaching the old item to a
@@ -328,11 +392,15 @@ pub(super) async fn put_item(app: &App, input: PutItemInput) -> Result<Vec<u8>, 
         .is_some()
         .then(|| item.clone());
     let result = blocking_raw(app, move |e| e.put_item(&name, item, condition.as_ref())).await?;
-    let old = result.map_err(|e| write_error(&params, e))?;
-    let units = write_units(old.as_ref(), new_units_item.as_ref());
+    let written = result.map_err(|e| write_error(&params, e))?;
+    let units = write_units(written.old.as_ref(), new_units_item.as_ref());
     reply(&WriteReply {
-        attributes: old.as_ref().filter(|_| write.want_old).map(ItemRef),
+        attributes: written.old.as_ref().filter(|_| write.want_old).map(ItemRef),
         consumed_capacity: consumed(params.return_consumed_capacity, &table, units),
+        item_collection_metrics: collection_metrics(
+            params.return_item_collection_metrics,
+            &written,
+        ),
     })
 }
 
@@ -351,11 +419,15 @@ pub(super) async fn delete_item(app: &App, input: DeleteItemInput) -> Result<Vec
     let name = table.clone();
     let (key, condition) = (write.target, write.condition);
     let result = blocking_raw(app, move |e| e.delete_item(&name, &key, condition.as_ref())).await?;
-    let old = result.map_err(|e| write_error(&params, e))?;
-    let units = write_units(old.as_ref(), None);
+    let written = result.map_err(|e| write_error(&params, e))?;
+    let units = write_units(written.old.as_ref(), None);
     reply(&WriteReply {
-        attributes: old.as_ref().filter(|_| write.want_old).map(ItemRef),
+        attributes: written.old.as_ref().filter(|_| write.want_old).map(ItemRef),
         consumed_capacity: consumed(params.return_consumed_capacity, &table, units),
+        item_collection_metrics: collection_metrics(
+            params.return_item_collection_metrics,
+            &written,
+        ),
     })
 }
 
@@ -404,7 +476,7 @@ pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec
         e.update_item(&name, &key, update.as_ref(), condition.as_ref())
     })
     .await?;
-    let (old, new) = result.map_err(|e| write_error(&params, e)).map_err(|e| {
+    let written = result.map_err(|e| write_error(&params, e)).map_err(|e| {
         // The legacy API words a run-time type error its own way.
         if legacy_update && e.message.as_deref() == Some(eval::BAD_OPERAND_TYPE) {
             ApiError::validation("Type mismatch for attribute to update")
@@ -412,11 +484,20 @@ pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec
             e
         }
     })?;
-    let units = write_units(old.as_ref(), new.as_ref());
-    let attributes = returned_attributes(params.return_values, old, new, updated.as_ref());
+    let units = write_units(written.old.as_ref(), written.new.as_ref());
+    let attributes = returned_attributes(
+        params.return_values,
+        written.old.clone(),
+        written.new.clone(),
+        updated.as_ref(),
+    );
     reply(&WriteReply {
         attributes: attributes.as_ref().filter(|a| !a.is_empty()).map(ItemRef),
         consumed_capacity: consumed(params.return_consumed_capacity, &table, units),
+        item_collection_metrics: collection_metrics(
+            params.return_item_collection_metrics,
+            &written,
+        ),
     })
 }
 

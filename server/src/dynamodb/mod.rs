@@ -2,6 +2,7 @@
 
 mod batch;
 mod expressions;
+mod indexes;
 mod items;
 mod legacy;
 mod reads;

@@ -3,15 +3,18 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use tarn_engine::{KeySchema, Page, PageOptions, QueryRequest, ScanRequest, SortCondition};
+use tarn_engine::{
+    IndexDef, IndexKind, Page, PageOptions, ProjectionType, QueryRequest, ScanRequest,
+    SortCondition, TableDef,
+};
 use tarn_expr::ast::{Comparator, Condition, Operand, PathElement, Projection, ValueRef};
 use tarn_expr::{eval, AttributeValue, Item};
 
 use super::expressions::{check_mix, Expressions, Placeholders, Texts};
-use super::items::{check_common, consumed, ConsumedCapacity, RETURN_CAPACITY};
+use super::items::{check_common, consumed_read, ConsumedCapacity, RETURN_CAPACITY};
 use super::legacy::{self, FilterCondition};
 use super::wire::{ItemRef, WireItem};
-use super::{blocking, data_plane, reply, unsupported};
+use super::{blocking, data_plane, reply};
 use crate::error::{ApiError, Constraints};
 use crate::App;
 
@@ -179,6 +182,7 @@ fn render_page(
     items_wanted: bool,
     params: &ReadParams<'_>,
     consistent: bool,
+    index: Option<&IndexDef>,
 ) -> Result<Vec<u8>, ApiError> {
     let table = params.table_name.unwrap_or_default();
     let items: Vec<Item> = match projection {
@@ -190,21 +194,154 @@ fn render_page(
         count: items.len(),
         scanned_count: page.scanned_count,
         last_evaluated_key: page.last_evaluated_key.as_ref().map(ItemRef),
-        consumed_capacity: consumed(
+        consumed_capacity: consumed_read(
             params.return_consumed_capacity,
             table,
+            index.map(|i| (i.name.as_str(), i.kind)),
             page_units(page.read_bytes, consistent),
         ),
     })
 }
 
-/// The key schema of a table, looked up for validating key conditions.
-async fn key_schema(app: &App, table: &str) -> Result<KeySchema, ApiError> {
+/// A table's definition, looked up for validating key conditions and
+/// index parameters.
+async fn table_def(app: &App, table: &str) -> Result<TableDef, ApiError> {
     let name = table.to_owned();
     let info = blocking(app, move |e| e.describe_table(&name))
         .await
         .map_err(data_plane)?;
-    Ok(info.def.key_schema)
+    if info.def.status != tarn_engine::TableStatus::Active {
+        return Err(data_plane(ApiError::from(
+            tarn_engine::Error::TableNotFound(info.def.name),
+        )));
+    }
+    Ok(info.def)
+}
+
+/// The key attributes a Query or Scan reads by: the table's, or an
+/// index's (several per part for a multi-attribute index key).
+struct ReadKeys<'a> {
+    hash: Vec<&'a str>,
+    range: Vec<&'a str>,
+}
+
+impl<'a> ReadKeys<'a> {
+    fn of(def: &'a TableDef, index: Option<&'a IndexDef>) -> Self {
+        match index {
+            Some(i) => ReadKeys {
+                hash: i.hash.iter().map(|a| a.name.as_str()).collect(),
+                range: i.range.iter().map(|a| a.name.as_str()).collect(),
+            },
+            None => ReadKeys {
+                hash: vec![def.key_schema.hash.name.as_str()],
+                range: def
+                    .key_schema
+                    .range
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .collect(),
+            },
+        }
+    }
+
+    fn is_key(&self, name: &str) -> bool {
+        self.hash.contains(&name) || self.range.contains(&name)
+    }
+}
+
+/// The index a read names, with the checks DynamoDB makes of the index
+/// parameters: it exists, a global index is read eventually consistently,
+/// and `Select: ALL_ATTRIBUTES` needs a global index that projects them.
+fn read_index<'d>(
+    def: &'d TableDef,
+    index_name: Option<&str>,
+    select: Option<&str>,
+    consistent: bool,
+) -> Result<Option<&'d IndexDef>, ApiError> {
+    let Some(name) = index_name else {
+        return Ok(None);
+    };
+    let index = def.index(name).ok_or_else(|| {
+        ApiError::validation(format!(
+            "The table does not have the specified index: {name}"
+        ))
+    })?;
+    if index.kind == IndexKind::Global {
+        if consistent {
+            return Err(ApiError::validation(
+                "Consistent reads are not supported on global secondary indexes",
+            ));
+        }
+        if select == Some("ALL_ATTRIBUTES") && index.projection.kind != ProjectionType::All {
+            return Err(ApiError::validation(format!(
+                "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index {name} because its projection type is not ALL"
+            )));
+        }
+    }
+    Ok(Some(index))
+}
+
+/// A global index returns only what it holds: a projection naming
+/// anything else is refused.
+fn check_projected(
+    def: &TableDef,
+    index: Option<&IndexDef>,
+    projection: Option<&Projection>,
+) -> Result<(), ApiError> {
+    let (Some(index), Some(projection)) = (index, projection) else {
+        return Ok(());
+    };
+    if index.kind != IndexKind::Global {
+        return Ok(());
+    }
+    let mut missing: Vec<&str> = Vec::new();
+    for p in &projection.paths {
+        if let Some(PathElement::Attr(n)) = p.elements.first() {
+            let n = n.as_str();
+            if !index.projects(&def.key_schema, n) && !missing.contains(&n) {
+                missing.push(n);
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::validation(format!(
+        "One or more parameter values were invalid: Global secondary index {} does not project [{}]",
+        index.name,
+        missing.join(", ")
+    )))
+}
+
+/// Whether a read of a local index must fetch whole items from the table:
+/// when it asks for every attribute, or names (in the projection or the
+/// filter) one the index does not hold. A global index returns what it
+/// holds.
+fn fetches_items(
+    def: &TableDef,
+    index: Option<&IndexDef>,
+    select: Option<&str>,
+    projection: Option<&Projection>,
+    filter: Option<&Condition>,
+) -> bool {
+    let Some(index) = index.filter(|i| i.kind == IndexKind::Local) else {
+        return false;
+    };
+    if index.projection.kind == ProjectionType::All {
+        return false;
+    }
+    if select == Some("ALL_ATTRIBUTES") {
+        return true;
+    }
+    let outside = |p: &tarn_expr::ast::Path| match p.elements.first() {
+        Some(PathElement::Attr(n)) => !index.projects(&def.key_schema, n.as_str()),
+        _ => false,
+    };
+    let mut needed = projection.is_some_and(|p| p.paths.iter().any(outside));
+    if let Some(f) = filter {
+        f.for_each_path(&mut |p| needed |= outside(p));
+    }
+    needed
 }
 
 fn unsupported_operator(name: &str) -> ApiError {
@@ -369,52 +506,93 @@ fn flatten_and(c: Condition, out: &mut Vec<Condition>) {
 
 /// Splits key-condition terms into the partition value and the sort-key
 /// condition, checking them against the schema.
+/// What a key condition asks of the key: the partition value (one per
+/// partition key attribute), equalities on leading sort key attributes,
+/// and a condition on the next one.
+struct KeyQuery {
+    partition: Vec<AttributeValue>,
+    sort_prefix: Vec<AttributeValue>,
+    sort: Option<SortCondition>,
+}
+
+fn missed(name: &str) -> ApiError {
+    ApiError::validation(format!("Query condition missed key schema element: {name}"))
+}
+
+/// Splits key-condition terms into the partition value and the sort-key
+/// conditions, checking them against the keys read by.
 fn key_conditions(
     terms: Vec<(String, SortCondition)>,
-    schema: &KeySchema,
-) -> Result<(AttributeValue, Option<SortCondition>), ApiError> {
-    if schema.range.is_none() && terms.len() > 1 {
+    keys: &ReadKeys<'_>,
+) -> Result<KeyQuery, ApiError> {
+    if keys.range.is_empty() && terms.len() > keys.hash.len() {
         return Err(ApiError::validation("Query key condition not supported"));
     }
     // DynamoDB looks for the partition key first: a query without it names
     // the partition key, whatever else is wrong.
-    if !terms.iter().any(|(name, _)| *name == schema.hash.name) {
-        return Err(ApiError::validation(format!(
-            "Query condition missed key schema element: {}",
-            schema.hash.name
-        )));
+    if let Some(absent) = keys
+        .hash
+        .iter()
+        .find(|h| !terms.iter().any(|(name, _)| name == *h))
+    {
+        return Err(missed(absent));
     }
-    let mut hash = None;
-    let mut range = None;
+    let mut hash: Vec<Option<SortCondition>> = vec![None; keys.hash.len()];
+    let mut range: Vec<Option<SortCondition>> = vec![None; keys.range.len()];
     for (name, cond) in terms {
         check_key_values(&name, &cond)?;
-        let slot = if name == schema.hash.name {
-            &mut hash
-        } else if schema.range.as_ref().is_some_and(|r| r.name == name) {
-            &mut range
+        let slot = if let Some(i) = keys.hash.iter().position(|h| *h == name) {
+            &mut hash[i]
+        } else if let Some(i) = keys.range.iter().position(|r| *r == name) {
+            &mut range[i]
         } else {
-            return Err(ApiError::validation(format!(
-                "Query condition missed key schema element: {}",
-                schema
-                    .range
-                    .as_ref()
-                    .map_or(schema.hash.name.as_str(), |r| r.name.as_str())
-            )));
+            // The element it names as missing: the sort key if there is
+            // one, else the partition key.
+            let missing = keys
+                .range
+                .last()
+                .or(keys.hash.last())
+                .copied()
+                .unwrap_or("");
+            return Err(missed(missing));
         };
         // Two conditions on one key were refused before the table lookup.
         *slot = Some(cond);
     }
-    let partition = match hash {
-        Some(SortCondition::Eq(v)) => v,
-        Some(_) => return Err(ApiError::validation("Query key condition not supported")),
-        None => {
-            return Err(ApiError::validation(format!(
-                "Query condition missed key schema element: {}",
-                schema.hash.name
-            )))
+    let partition = hash
+        .into_iter()
+        .map(|c| match c {
+            Some(SortCondition::Eq(v)) => Ok(v),
+            _ => Err(ApiError::validation("Query key condition not supported")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // Sort key attributes are constrained left to right: equalities, then
+    // at most one other condition, and nothing after a gap.
+    let mut sort_prefix = Vec::new();
+    let mut sort = None;
+    let mut gap = false;
+    for (i, cond) in range.into_iter().enumerate() {
+        match cond {
+            None => gap = true,
+            Some(_) if gap || sort.is_some() => {
+                return Err(ApiError::validation(format!(
+                    "Query key condition not supported: sort key attribute {} must follow equality conditions on every sort key attribute before it",
+                    keys.range[i]
+                )))
+            }
+            Some(SortCondition::Eq(v)) => sort_prefix.push(v),
+            Some(c) => sort = Some(c),
         }
-    };
-    Ok((partition, range))
+    }
+    // With only equalities, the last one is the condition.
+    if sort.is_none() {
+        sort = sort_prefix.pop().map(SortCondition::Eq);
+    }
+    Ok(KeyQuery {
+        partition,
+        sort_prefix,
+        sort,
+    })
 }
 
 /// Key values in conditions may not be empty strings or binaries.
@@ -433,17 +611,17 @@ fn check_key_values(name: &str, cond: &SortCondition) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A Query's filter may not name key attributes.
+/// A Query's filter may not name key attributes of what it reads.
 fn check_filter_keys(
     filter: &Condition,
-    schema: &KeySchema,
+    keys: &ReadKeys<'_>,
     parameter: &str,
 ) -> Result<(), ApiError> {
     let mut found = None;
     filter.for_each_path(&mut |p| {
         if let (None, Some(PathElement::Attr(n))) = (&found, p.elements.first()) {
             let n = n.as_str();
-            if n == schema.hash.name || schema.range.as_ref().is_some_and(|r| r.name == n) {
+            if keys.is_key(n) {
                 found = Some(n.to_owned());
             }
         }
@@ -476,7 +654,6 @@ fn prepare_read(
     let start = exclusive_start_key.map(WireItem::into_item).transpose()?;
     let items_wanted = params.select_items()?;
     let resolved = placeholders.resolve(texts)?;
-    check_index(params.index_name)?;
     Ok(PreparedRead {
         start,
         items_wanted,
@@ -494,13 +671,6 @@ fn filter_of(
         (Some(f), _) => Ok(Some(f)),
         (None, Some(f)) => legacy::filter(f, conditional_operator),
         (None, None) => Ok(None),
-    }
-}
-
-fn check_index(index_name: Option<&str>) -> Result<(), ApiError> {
-    match index_name {
-        Some(_) => Err(unsupported("IndexName")),
-        None => Ok(()),
     }
 }
 
@@ -560,12 +730,15 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
             ))
         }
     };
-    if terms.is_empty() || terms.len() > 2 {
-        return Err(ApiError::validation(
-            "Conditions can be of length 1 or 2 only",
-        ));
+    let length_error = || ApiError::validation("Conditions can be of length 1 or 2 only");
+    // A multi-attribute index key takes up to eight conditions; that is
+    // judged once the index is known.
+    if terms.is_empty() || (terms.len() > 2 && params.index_name.is_none()) {
+        return Err(length_error());
     }
-    if terms.len() == 2 && terms[0].0 == terms[1].0 {
+    let mut names: Vec<&str> = terms.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
         return Err(ApiError::validation(
             "KeyConditionExpressions must only contain one condition per key",
         ));
@@ -581,26 +754,44 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
         params.conditional_operator,
     )?;
     let table = params.table_name.unwrap_or_default().to_owned();
-    let schema = key_schema(app, &table).await?;
-    let (partition, sort) = key_conditions(terms, &schema)?;
+    let def = table_def(app, &table).await?;
+    let consistent = input.consistent_read.unwrap_or(false);
+    let index = read_index(&def, params.index_name, params.select, consistent)?;
+    let keys = ReadKeys::of(&def, index);
+    if terms.len() > 2 && terms.len() > keys.hash.len() + keys.range.len() {
+        return Err(length_error());
+    }
+    let key_query = key_conditions(terms, &keys)?;
     if let Some(f) = &filter {
-        check_filter_keys(f, &schema, filter_parameter)?;
+        check_filter_keys(f, &keys, filter_parameter)?;
     }
     let projection = projection_of(resolved.projection, params.attributes_to_get)?;
+    check_projected(&def, index, projection.as_ref())?;
+    let fetch_items = fetches_items(
+        &def,
+        index,
+        params.select,
+        projection.as_ref(),
+        filter.as_ref(),
+    );
     let forward = input.scan_index_forward.unwrap_or(true);
     let limit = params.limit.map(|l| l as usize);
     let name = table.clone();
+    let index_name = params.index_name.map(str::to_owned);
     let page = blocking(app, move |e| {
         e.query(
             &name,
             &QueryRequest {
-                partition: &partition,
-                sort: sort.as_ref(),
+                index: index_name.as_deref(),
+                partition: &key_query.partition,
+                sort_prefix: &key_query.sort_prefix,
+                sort: key_query.sort.as_ref(),
                 forward,
                 page: PageOptions {
                     limit,
                     exclusive_start_key: start.as_ref(),
                     filter: filter.as_ref(),
+                    fetch_items,
                 },
             },
         )
@@ -612,7 +803,8 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
         projection.as_ref(),
         items_wanted,
         &params,
-        input.consistent_read.unwrap_or(false),
+        consistent,
+        index,
     )
 }
 
@@ -722,16 +914,42 @@ pub(super) async fn scan(app: &App, input: ScanInput) -> Result<Vec<u8>, ApiErro
     let projection = projection_of(resolved.projection, params.attributes_to_get)?;
     let limit = params.limit.map(|l| l as usize);
     let name = params.table_name.unwrap_or_default().to_owned();
+    let consistent = input.consistent_read.unwrap_or(false);
+    let def = match params.index_name {
+        Some(_) => Some(table_def(app, &name).await?),
+        None => None,
+    };
+    let index = match &def {
+        Some(def) => {
+            let index = read_index(def, params.index_name, params.select, consistent)?;
+            check_projected(def, index, projection.as_ref())?;
+            index
+        }
+        None => None,
+    };
+    let fetch_items = match &def {
+        Some(def) => fetches_items(
+            def,
+            index,
+            params.select,
+            projection.as_ref(),
+            filter.as_ref(),
+        ),
+        None => false,
+    };
+    let index_name = params.index_name.map(str::to_owned);
     let page = blocking(app, move |e| {
         e.scan(
             &name,
             &ScanRequest {
+                index: index_name.as_deref(),
                 segment,
                 total_segments,
                 page: PageOptions {
                     limit,
                     exclusive_start_key: start.as_ref(),
                     filter: filter.as_ref(),
+                    fetch_items,
                 },
             },
         )
@@ -743,6 +961,7 @@ pub(super) async fn scan(app: &App, input: ScanInput) -> Result<Vec<u8>, ApiErro
         projection.as_ref(),
         items_wanted,
         &params,
-        input.consistent_read.unwrap_or(false),
+        consistent,
+        index,
     )
 }

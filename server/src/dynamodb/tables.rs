@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use tarn_engine::{BillingMode, KeyAttr, KeySchema, TableInfo, TableStatus};
 use tarn_expr::ScalarType;
 
+use super::indexes::{self, Definitions, GlobalIndexIn, IndexUpdateIn, LocalIndexIn};
 use super::{blocking, reply, unsupported};
 use crate::error::{ApiError, Constraints};
 use crate::App;
@@ -14,9 +15,9 @@ const CAPACITY_UNITS_MAX: i64 = 1_000_000_000_000;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct KeySchemaElement {
-    attribute_name: Option<String>,
-    key_type: Option<String>,
+pub(super) struct KeySchemaElement {
+    pub(super) attribute_name: Option<String>,
+    pub(super) key_type: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -28,7 +29,7 @@ struct AttributeDefinition {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ProvisionedThroughput {
+pub(super) struct ProvisionedThroughput {
     read_capacity_units: Option<i64>,
     write_capacity_units: Option<i64>,
 }
@@ -41,8 +42,8 @@ pub(super) struct CreateTableInput {
     attribute_definitions: Option<Vec<AttributeDefinition>>,
     billing_mode: Option<String>,
     provisioned_throughput: Option<ProvisionedThroughput>,
-    local_secondary_indexes: Option<IgnoredAny>,
-    global_secondary_indexes: Option<IgnoredAny>,
+    local_secondary_indexes: Option<Vec<LocalIndexIn>>,
+    global_secondary_indexes: Option<Vec<GlobalIndexIn>>,
     stream_specification: Option<StreamSpecification>,
     #[serde(rename = "SSESpecification")]
     sse_specification: Option<SseSpecification>,
@@ -82,8 +83,8 @@ pub(super) struct UpdateTableInput {
     table_name: Option<String>,
     billing_mode: Option<String>,
     provisioned_throughput: Option<ProvisionedThroughput>,
-    attribute_definitions: Option<IgnoredAny>,
-    global_secondary_index_updates: Option<IgnoredAny>,
+    attribute_definitions: Option<Vec<AttributeDefinition>>,
+    global_secondary_index_updates: Option<Vec<IndexUpdateIn>>,
     stream_specification: Option<IgnoredAny>,
     #[serde(rename = "SSESpecification")]
     sse_specification: Option<IgnoredAny>,
@@ -117,7 +118,7 @@ fn scalar(ty: &str) -> ScalarType {
 
 /// Checks throughput values: constraint violations go into `c`; the
 /// out-of-bounds check runs after constraints pass.
-fn check_throughput(c: &mut Constraints, pt: &ProvisionedThroughput, path: &str) {
+pub(super) fn check_throughput(c: &mut Constraints, pt: &ProvisionedThroughput, path: &str) {
     for (value, member) in [
         (pt.read_capacity_units, "readCapacityUnits"),
         (pt.write_capacity_units, "writeCapacityUnits"),
@@ -133,7 +134,7 @@ fn check_throughput(c: &mut Constraints, pt: &ProvisionedThroughput, path: &str)
     }
 }
 
-fn throughput_bounds(pt: &ProvisionedThroughput) -> Result<(u64, u64), ApiError> {
+pub(super) fn throughput_bounds(pt: &ProvisionedThroughput) -> Result<(u64, u64), ApiError> {
     let read = pt.read_capacity_units.unwrap_or(1);
     let write = pt.write_capacity_units.unwrap_or(1);
     if read > CAPACITY_UNITS_MAX {
@@ -196,16 +197,12 @@ fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable,
             }
         }
     }
-    for (i, def) in input.attribute_definitions.iter().flatten().enumerate() {
-        let p = format!("attributeDefinitions.{}.member", i + 1);
-        if def.attribute_name.is_none() {
-            c.null(&format!("{p}.attributeName"));
-        }
-        match &def.attribute_type {
-            None => c.null(&format!("{p}.attributeType")),
-            Some(t) => c.one_of(t, &format!("{p}.attributeType"), "[B, N, S]"),
-        }
-    }
+    check_definitions(&mut c, input.attribute_definitions.as_deref());
+    indexes::create_constraints(
+        &mut c,
+        input.local_secondary_indexes.as_deref(),
+        input.global_secondary_indexes.as_deref(),
+    );
     if let Some(mode) = &input.billing_mode {
         c.one_of(mode, "billingMode", "[PROVISIONED, PAY_PER_REQUEST]");
     }
@@ -214,14 +211,7 @@ fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable,
     }
     c.finish()?;
 
-    // Refuse what Tarn cannot do yet before judging the rest: index key
-    // attributes would otherwise look like unused definitions.
-    if input.local_secondary_indexes.is_some() {
-        return Err(unsupported("LocalSecondaryIndexes"));
-    }
-    if input.global_secondary_indexes.is_some() {
-        return Err(unsupported("GlobalSecondaryIndexes"));
-    }
+    // Refuse what Tarn cannot do yet before judging the rest.
     if input
         .stream_specification
         .as_ref()
@@ -290,6 +280,8 @@ fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable,
             }
         }
     }
+    let has_indexes =
+        input.local_secondary_indexes.is_some() || input.global_secondary_indexes.is_some();
     let undefined = ks.iter().any(|el| def_of(&key_name(el)).is_none());
     if undefined {
         if ks.len() == 2 || defs.is_empty() {
@@ -307,7 +299,7 @@ fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable,
             names.join(", ")
         )));
     }
-    if defs.len() != ks.len() {
+    if !has_indexes && defs.len() != ks.len() {
         return Err(ApiError::validation(
             "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
         ));
@@ -322,6 +314,33 @@ fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable,
         (BillingMode::Provisioned, Some(pt)) => Some(throughput_bounds(pt)?),
         (BillingMode::PayPerRequest, Some(_)) => return Err(ApiError::validation(PPR_WITH_THROUGHPUT)),
         (BillingMode::PayPerRequest, None) => None,
+    };
+    let definitions = Definitions(
+        defs.iter()
+            .map(|d| {
+                (
+                    d.attribute_name.as_deref().unwrap_or_default(),
+                    d.attribute_type.as_deref().unwrap_or("S"),
+                )
+            })
+            .collect(),
+    );
+    let table_keys: Vec<&str> = ks
+        .iter()
+        .map(|el| el.attribute_name.as_deref().unwrap_or_default())
+        .collect();
+    let new_indexes = if has_indexes {
+        indexes::validate_create(
+            input.local_secondary_indexes.as_deref(),
+            input.global_secondary_indexes.as_deref(),
+            table_keys[0],
+            table_keys.get(1).copied(),
+            &table_keys,
+            &definitions,
+            mode,
+        )?
+    } else {
+        Vec::new()
     };
     let key_attr = |el: &KeySchemaElement| {
         let name = key_name(el);
@@ -343,11 +362,26 @@ fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable,
             .collect(),
         billing_mode: mode,
         throughput,
+        indexes: new_indexes,
     })
 }
 
+/// The shape constraints of an AttributeDefinitions list.
+fn check_definitions(c: &mut Constraints, defs: Option<&[AttributeDefinition]>) {
+    for (i, def) in defs.into_iter().flatten().enumerate() {
+        let p = format!("attributeDefinitions.{}.member", i + 1);
+        if def.attribute_name.is_none() {
+            c.null(&format!("{p}.attributeName"));
+        }
+        match &def.attribute_type {
+            None => c.null(&format!("{p}.attributeType")),
+            Some(t) => c.one_of(t, &format!("{p}.attributeType"), "[B, N, S]"),
+        }
+    }
+}
+
 /// DynamoDB renders list members as Java's `toString` of its structures.
-fn render_key_schema(ks: &[KeySchemaElement]) -> String {
+pub(super) fn render_key_schema(ks: &[KeySchemaElement]) -> String {
     let parts: Vec<String> = ks
         .iter()
         .map(|el| {
@@ -412,6 +446,10 @@ pub(super) struct TableDescription<'a> {
     table_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     billing_mode_summary: Option<BillingModeSummaryOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    global_secondary_indexes: Option<Vec<indexes::GlobalIndexOut<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    local_secondary_indexes: Option<Vec<indexes::LocalIndexOut<'a>>>,
     deletion_protection_enabled: bool,
 }
 
@@ -437,6 +475,7 @@ impl<'a> TableDescription<'a> {
             });
         }
         let t = &def.throughput;
+        let (globals, locals) = indexes::describe(app, def, &info.indexes, status == "CREATING");
         TableDescription {
             attribute_definitions: def
                 .attribute_definitions
@@ -470,6 +509,8 @@ impl<'a> TableDescription<'a> {
                     },
                     last_update_to_pay_per_request_date_time: Some(seconds(ms)),
                 }),
+            global_secondary_indexes: (!globals.is_empty()).then_some(globals),
+            local_secondary_indexes: (!locals.is_empty()).then_some(locals),
             deletion_protection_enabled: false,
         }
     }
@@ -578,12 +619,12 @@ pub(super) async fn update_table(app: &App, input: UpdateTableInput) -> Result<V
     if let Some(pt) = &input.provisioned_throughput {
         check_throughput(&mut c, pt, "provisionedThroughput");
     }
+    check_definitions(&mut c, input.attribute_definitions.as_deref());
+    if let Some(updates) = &input.global_secondary_index_updates {
+        indexes::update_constraints(&mut c, updates);
+    }
     c.finish()?;
     for (present, member) in [
-        (
-            input.global_secondary_index_updates.is_some(),
-            "GlobalSecondaryIndexUpdates",
-        ),
         (input.stream_specification.is_some(), "StreamSpecification"),
         (input.sse_specification.is_some(), "SSESpecification"),
         (input.replica_updates.is_some(), "ReplicaUpdates"),
@@ -594,28 +635,57 @@ pub(super) async fn update_table(app: &App, input: UpdateTableInput) -> Result<V
         ),
         (input.on_demand_throughput.is_some(), "OnDemandThroughput"),
         (input.warm_throughput.is_some(), "WarmThroughput"),
-        (
-            input.attribute_definitions.is_some(),
-            "AttributeDefinitions",
-        ),
     ] {
         if present {
             return Err(unsupported(member));
         }
     }
+    let updates_empty = input
+        .global_secondary_index_updates
+        .as_ref()
+        .is_some_and(Vec::is_empty);
+    let index_updates = input.global_secondary_index_updates.unwrap_or_default();
     if input.billing_mode.is_none() && input.provisioned_throughput.is_none() {
+        if index_updates.is_empty() {
+            return Err(ApiError::validation(
+                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+            ));
+        }
+    } else if updates_empty {
         return Err(ApiError::validation(
-            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+            "One or more parameter values were invalid: List of GlobalSecondaryIndexUpdates is empty",
         ));
     }
+    indexes::check_updates(&index_updates, input.provisioned_throughput.is_some())?;
     let throughput = input
         .provisioned_throughput
         .as_ref()
         .map(throughput_bounds)
         .transpose()?;
+    let new_mode = input.billing_mode.as_deref().map(billing_mode);
+    let index_updates = if index_updates.is_empty() && new_mode.is_none() {
+        Vec::new()
+    } else {
+        let lookup = name.clone();
+        let info = blocking(app, move |e| e.describe_table(&lookup)).await?;
+        let defs: Vec<(&str, &str)> = input
+            .attribute_definitions
+            .iter()
+            .flatten()
+            .map(|d| {
+                (
+                    d.attribute_name.as_deref().unwrap_or_default(),
+                    d.attribute_type.as_deref().unwrap_or("S"),
+                )
+            })
+            .collect();
+        let mode = new_mode.unwrap_or(info.def.billing_mode);
+        indexes::resolve_updates(index_updates, &info.def, &Definitions(defs), mode)?
+    };
     let update = tarn_engine::UpdateTable {
-        billing_mode: input.billing_mode.as_deref().map(billing_mode),
+        billing_mode: new_mode,
         throughput,
+        index_updates,
     };
     let info = blocking(app, move |e| e.update_table(&name, update)).await?;
     reply(&TableDescriptionReply {

@@ -1,0 +1,253 @@
+//! Background work: dropping deleted tables and indexes, and backfilling
+//! new global indexes. One thread drains a queue of jobs; each job works in
+//! bounded batches. The catalog is the durable queue: a table marked
+//! `DELETING` or an index marked `CREATING` / `DELETING` is queued again at
+//! start-up, and every job is safe to run again from the beginning.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Weak};
+
+use fjall::{Keyspace, Readable};
+
+use crate::index::IndexStatus;
+use crate::{catalog_key, codec, keys, lock, Error, Result, Shared, Table};
+
+/// Keys deleted per batch when dropping a table or an index.
+const DROP_BATCH_KEYS_MAX: usize = 1000;
+/// Items indexed per batch by a backfill; the batch holds their locks.
+const BACKFILL_BATCH_ITEMS_MAX: usize = 256;
+
+/// A unit of background work.
+pub(crate) enum Job {
+    /// Drop every item and index entry of a `DELETING` table, then its
+    /// record.
+    DropTable(Arc<Table>),
+    /// Index the table's existing items in the `CREATING` index with this
+    /// id, then mark it `ACTIVE`.
+    Backfill(Arc<Table>, u32),
+    /// Drop the entries of the `DELETING` index with this id, then remove
+    /// it from the table record.
+    DropIndex(Arc<Table>, u32),
+}
+
+/// Starts the worker. It holds a weak handle so that dropping the last
+/// engine closes the database.
+pub(crate) fn start(shared: Weak<Shared>) -> Result<mpsc::Sender<Job>> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("tarn-background".into())
+        .spawn(move || {
+            for job in rx {
+                let Some(shared) = shared.upgrade() else {
+                    return;
+                };
+                let (what, result) = match job {
+                    Job::DropTable(table) => {
+                        ("dropping a deleted table", shared.drop_table_data(&table))
+                    }
+                    Job::Backfill(table, id) => {
+                        ("backfilling an index", shared.backfill(&table, id))
+                    }
+                    Job::DropIndex(table, id) => {
+                        ("dropping a deleted index", shared.drop_index(&table, id))
+                    }
+                };
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "{what} failed");
+                }
+            }
+        })
+        .map_err(|e| Error::Storage(e.into()))?;
+    Ok(tx)
+}
+
+impl Shared {
+    /// Deletes every key under `prefix` in `keyspace`, in bounded batches.
+    /// Nothing can write under the prefix any more, so a snapshot sees
+    /// every key there will ever be.
+    fn drop_prefix(&self, keyspace: &Keyspace, prefix: &[u8]) -> Result<u64> {
+        let snapshot = self.db.snapshot();
+        let mut batch = self.db.batch();
+        let mut dropped = 0u64;
+        for guard in snapshot.prefix(keyspace, prefix) {
+            batch.remove(keyspace, guard.key()?);
+            if batch.len() >= DROP_BATCH_KEYS_MAX {
+                dropped += batch.len() as u64;
+                std::mem::replace(&mut batch, self.db.batch()).commit()?;
+            }
+        }
+        dropped += batch.len() as u64;
+        batch.commit()?;
+        Ok(dropped)
+    }
+
+    /// Deletes every item, index entry and collection size of a `DELETING`
+    /// table, then the table record, which frees the name.
+    pub(crate) fn drop_table_data(&self, table: &Arc<Table>) -> Result<()> {
+        let (id, name, index_ids) = {
+            let def = table.read();
+            let ids: Vec<u32> = def.indexes.iter().map(|i| i.id).collect();
+            (def.id, def.name.clone(), ids)
+        };
+        let prefix = keys::table_prefix(id);
+        let mut dropped = self.drop_prefix(&self.items, &prefix)?;
+        for index_id in index_ids {
+            dropped += self.drop_prefix(&self.indexes, &index_id.to_be_bytes())?;
+        }
+        self.drop_prefix(&self.collections, &prefix)?;
+        let mut tables = self
+            .tables
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut batch = self.db.batch();
+        batch.remove(&self.catalog, catalog_key(&name));
+        self.commit.commit(batch)?;
+        if tables.get(&name).is_some_and(|t| Arc::ptr_eq(t, table)) {
+            tables.remove(&name);
+        }
+        tracing::debug!(table = %name, id, dropped, "dropped deleted table");
+        Ok(())
+    }
+
+    /// Drops a deleted index's entries, then removes it (and attribute
+    /// definitions no key uses any more) from the table record.
+    pub(crate) fn drop_index(&self, table: &Arc<Table>, index_id: u32) -> Result<()> {
+        let dropped = self.drop_prefix(&self.indexes, &index_id.to_be_bytes())?;
+        let mut def = table.write();
+        if def.status == crate::TableStatus::Deleting {
+            return Ok(());
+        }
+        let mut new = def.clone();
+        new.indexes.retain(|i| i.id != index_id);
+        let in_use = |name: &str| {
+            crate::index::table_key_attrs(&new.key_schema).any(|a| a.name == name)
+                || new
+                    .indexes
+                    .iter()
+                    .any(|i| i.key_attrs().any(|a| a.name == name))
+        };
+        let kept: Vec<_> = new
+            .attribute_definitions
+            .iter()
+            .filter(|a| in_use(&a.name))
+            .cloned()
+            .collect();
+        new.attribute_definitions = kept;
+        let mut batch = self.db.batch();
+        batch.insert(&self.catalog, catalog_key(&new.name), new.encode());
+        self.commit.commit(batch)?;
+        tracing::debug!(table = %new.name, index_id, dropped, "dropped deleted index");
+        *def = new;
+        drop(def);
+        lock(&table.index_counters).remove(&index_id);
+        Ok(())
+    }
+
+    /// Adds every existing item to a new global index, then marks it
+    /// `ACTIVE`.
+    ///
+    /// Writes maintain the index from the moment it was created, so the
+    /// backfill only has to cover items that existed then: it walks a
+    /// snapshot's keys, and for each batch takes the items' locks (in
+    /// stripe order, so it cannot deadlock with other lock holders), reads
+    /// each item's current version and writes its entry unless a write
+    /// already did. Running it again is harmless.
+    pub(crate) fn backfill(&self, table: &Arc<Table>, index_id: u32) -> Result<()> {
+        let snapshot = self.db.snapshot();
+        let table_id = table.read().id;
+        let mut keys_batch: Vec<Vec<u8>> = Vec::with_capacity(BACKFILL_BATCH_ITEMS_MAX);
+        let mut indexed = 0u64;
+        let mut iter = snapshot.prefix(&self.items, keys::table_prefix(table_id));
+        loop {
+            keys_batch.clear();
+            for guard in iter.by_ref().take(BACKFILL_BATCH_ITEMS_MAX) {
+                keys_batch.push(guard.key()?.to_vec());
+            }
+            if keys_batch.is_empty() {
+                break;
+            }
+            match self.backfill_batch(table, index_id, &keys_batch)? {
+                Some(n) => indexed += n,
+                // The index or the table went away.
+                None => return Ok(()),
+            }
+            if self.backfill_pause_ms > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(self.backfill_pause_ms));
+            }
+        }
+        let mut def = table.write();
+        let Some(i) = def
+            .indexes
+            .iter()
+            .position(|i| i.id == index_id && i.status == IndexStatus::Creating)
+        else {
+            return Ok(());
+        };
+        if def.status == crate::TableStatus::Deleting {
+            return Ok(());
+        }
+        let mut new = def.clone();
+        new.indexes[i].status = IndexStatus::Active;
+        new.indexes[i].backfilling = false;
+        let mut batch = self.db.batch();
+        batch.insert(&self.catalog, catalog_key(&new.name), new.encode());
+        // Syncing this record makes every backfill batch before it durable.
+        self.commit.commit(batch)?;
+        tracing::debug!(table = %new.name, index = %new.indexes[i].name, indexed, "index backfilled");
+        *def = new;
+        Ok(())
+    }
+
+    /// One backfill batch; `None` when the index is no longer being
+    /// created.
+    fn backfill_batch(
+        &self,
+        table: &Table,
+        index_id: u32,
+        item_keys: &[Vec<u8>],
+    ) -> Result<Option<u64>> {
+        let def = table.read();
+        if def.status != crate::TableStatus::Active {
+            return Ok(None);
+        }
+        let Some(index) = def
+            .indexes
+            .iter()
+            .find(|i| i.id == index_id && i.status == IndexStatus::Creating)
+        else {
+            return Ok(None);
+        };
+        let mut stripes = Vec::with_capacity(item_keys.len());
+        for k in item_keys {
+            stripes.push(self.stripe(self.lock_key(&def, k)?));
+        }
+        stripes.sort_unstable();
+        stripes.dedup();
+        let _guards: Vec<_> = stripes.iter().map(|&i| lock(&self.item_locks[i])).collect();
+        let mut batch = self.db.batch();
+        let (mut count, mut bytes) = (0i64, 0i64);
+        for k in item_keys {
+            let Some(value) = self.items.get(k)? else {
+                continue;
+            };
+            let item = codec::decode_item(&value)?;
+            let Some(entry_key) = index.entry_key(&def.key_schema, &item) else {
+                continue;
+            };
+            if self.indexes.get(&entry_key)?.is_some() {
+                continue;
+            }
+            let entry = index.project(&def.key_schema, &item);
+            let mut encoded = Vec::with_capacity(64);
+            codec::encode_item(&entry, &mut encoded);
+            batch.insert(&self.indexes, entry_key, encoded);
+            count += 1;
+            bytes += crate::index::entry_size(&entry) as i64;
+        }
+        if !batch.is_empty() {
+            self.commit.commit_batch(batch)?;
+        }
+        table.account_index(index_id, count, bytes);
+        Ok(Some(count as u64))
+    }
+}

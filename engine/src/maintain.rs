@@ -1,0 +1,180 @@
+//! The one place that writes what an item change implies besides the item:
+//! its index entries and, for tables with local indexes, its item
+//! collection's size. Every write path calls [`Shared::updated`] with the
+//! old and new item, under the item's lock, into the item's own batch, so
+//! the item and everything derived from it commit atomically (Garage's
+//! `updated(tx, old, new)` hook is the model).
+
+use fjall::OwnedWriteBatch;
+use tarn_expr::{size, Item};
+
+use crate::index::{self, IndexDef, IndexKind};
+use crate::{codec, keys, Error, Result, Shared, TableDef};
+
+/// What a write did: the old and new item and what that changed in the
+/// table's indexes and item collection.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Written {
+    /// The item before the write, if it existed.
+    pub old: Option<Item>,
+    /// The item after the write, if it exists.
+    pub new: Option<Item>,
+    /// The indexes whose entries changed.
+    pub indexes: Vec<IndexWrite>,
+    /// For tables with local indexes: the item collection after the write.
+    pub collection: Option<ItemCollection>,
+}
+
+/// One index touched by a write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexWrite {
+    /// Index name.
+    pub index: String,
+    /// Local or global.
+    pub kind: IndexKind,
+    /// Size of the entry removed or replaced, if there was one.
+    pub old_bytes: Option<usize>,
+    /// Size of the entry written, if there is one.
+    pub new_bytes: Option<usize>,
+}
+
+/// An item collection (the items of one partition key value, with their
+/// local index entries) and its size after a write.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemCollection {
+    /// The partition key attribute and value.
+    pub key: Item,
+    /// Bytes in the collection.
+    pub size_bytes: u64,
+}
+
+/// What [`Shared::updated`] wrote, for the counters and the reply.
+#[derive(Default)]
+pub(crate) struct Effects {
+    pub(crate) indexes: Vec<IndexWrite>,
+    /// (index id, entry count delta, byte delta), applied after the commit.
+    pub(crate) counters: Vec<(u32, i64, i64)>,
+    pub(crate) collection: Option<ItemCollection>,
+}
+
+impl Shared {
+    /// Adds to `batch` the index entries and collection size that follow
+    /// from changing the item at `key` from `old` to `new`. The caller
+    /// holds the item's lock (the partition's, for tables with local
+    /// indexes) and has checked `new`'s index keys.
+    pub(crate) fn updated(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        def: &TableDef,
+        key: &[u8],
+        old: Option<&Item>,
+        new: Option<&Item>,
+    ) -> Result<Effects> {
+        let ks = &def.key_schema;
+        let mut effects = Effects::default();
+        for index in def.indexes.iter().filter(|i| i.maintained()) {
+            let entry = |item: Option<&Item>| {
+                item.and_then(|i| index.entry_key(ks, i).map(|k| (k, index.project(ks, i))))
+            };
+            let before = entry(old);
+            let after = entry(new);
+            if before == after {
+                continue;
+            }
+            let mut counted_before = before.is_some();
+            if let Some((k, _)) = &before {
+                // While a backfill runs, an old item's entry may not have
+                // been written yet.
+                if index.backfilling {
+                    counted_before = self.indexes.get(k)?.is_some();
+                }
+                if after.as_ref().is_none_or(|(nk, _)| nk != k) {
+                    batch.remove(&self.indexes, k.as_slice());
+                }
+            }
+            if let Some((k, e)) = &after {
+                let mut value = Vec::with_capacity(64);
+                codec::encode_item(e, &mut value);
+                batch.insert(&self.indexes, k.as_slice(), value);
+            }
+            let old_bytes = before.as_ref().map(|(_, e)| index::entry_size(e));
+            let new_bytes = after.as_ref().map(|(_, e)| index::entry_size(e));
+            let (old_count, old_size) = match (counted_before, old_bytes) {
+                (true, Some(b)) => (1, b as i64),
+                _ => (0, 0),
+            };
+            effects.counters.push((
+                index.id,
+                i64::from(after.is_some()) - old_count,
+                new_bytes.map_or(0, |b| b as i64) - old_size,
+            ));
+            effects.indexes.push(IndexWrite {
+                index: index.name.clone(),
+                kind: index.kind,
+                old_bytes,
+                new_bytes,
+            });
+        }
+        if def.has_local_indexes() {
+            effects.collection = Some(self.update_collection(batch, def, key, old, new)?);
+        }
+        Ok(effects)
+    }
+
+    /// Keeps the size of the item collection of `key` current and refuses
+    /// a write that grows it past the limit.
+    fn update_collection(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        def: &TableDef,
+        key: &[u8],
+        old: Option<&Item>,
+        new: Option<&Item>,
+    ) -> Result<ItemCollection> {
+        let prefix = &key[..keys::partition_len(def, key)?];
+        let current = match self.collections.get(prefix)? {
+            Some(v) => {
+                let bytes: [u8; 8] = v
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| codec::DecodeError("item collection size"))?;
+                u64::from_be_bytes(bytes)
+            }
+            None => 0,
+        };
+        let locals: Vec<&IndexDef> = def
+            .indexes
+            .iter()
+            .filter(|i| i.kind == IndexKind::Local)
+            .collect();
+        let share = |item: Option<&Item>| -> u64 {
+            let Some(item) = item else { return 0 };
+            let entries: usize = locals
+                .iter()
+                .filter(|i| i.entry_key(&def.key_schema, item).is_some())
+                .map(|i| index::entry_size(&i.project(&def.key_schema, item)))
+                .sum();
+            (size::item_size(item) + entries) as u64
+        };
+        let (before, after) = (share(old), share(new));
+        let total = current.saturating_sub(before).saturating_add(after);
+        if after > before && total > self.collection_bytes_max {
+            return Err(Error::ItemCollectionSizeLimitExceeded);
+        }
+        if total == 0 {
+            batch.remove(&self.collections, prefix);
+        } else {
+            batch.insert(&self.collections, prefix, total.to_be_bytes());
+        }
+        let pk = &def.key_schema.hash.name;
+        let value = new
+            .or(old)
+            .and_then(|i| i.get(pk))
+            .cloned()
+            .ok_or(codec::DecodeError("item without partition key"))?;
+        Ok(ItemCollection {
+            key: Item::from([(pk.clone(), value)]),
+            size_bytes: total,
+        })
+    }
+}
