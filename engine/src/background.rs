@@ -16,6 +16,10 @@ use crate::{catalog_key, codec, keys, lock, Error, Result, Shared, Table};
 const DROP_BATCH_KEYS_MAX: usize = 1000;
 /// Items indexed per batch by a backfill; the batch holds their locks.
 const BACKFILL_BATCH_ITEMS_MAX: usize = 256;
+/// How often the worker sweeps expired idempotency tokens when idle.
+const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+/// Tokens deleted per sweep.
+const SWEEP_TOKENS_MAX: usize = 1000;
 
 /// A unit of background work.
 pub(crate) enum Job {
@@ -36,25 +40,32 @@ pub(crate) fn start(shared: Weak<Shared>) -> Result<mpsc::Sender<Job>> {
     let (tx, rx) = mpsc::channel::<Job>();
     std::thread::Builder::new()
         .name("tarn-background".into())
-        .spawn(move || {
-            for job in rx {
-                let Some(shared) = shared.upgrade() else {
-                    return;
-                };
-                let (what, result) = match job {
-                    Job::DropTable(table) => {
-                        ("dropping a deleted table", shared.drop_table_data(&table))
-                    }
-                    Job::Backfill(table, id) => {
-                        ("backfilling an index", shared.backfill(&table, id))
-                    }
-                    Job::DropIndex(table, id) => {
-                        ("dropping a deleted index", shared.drop_index(&table, id))
-                    }
-                };
-                if let Err(e) = result {
-                    tracing::error!(error = %e, "{what} failed");
+        .spawn(move || loop {
+            let job = match rx.recv_timeout(SWEEP_INTERVAL) {
+                Ok(job) => Some(job),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            };
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            let Some(job) = job else {
+                if let Err(e) = shared.sweep_tokens(SWEEP_TOKENS_MAX) {
+                    tracing::error!(error = %e, "sweeping idempotency tokens failed");
                 }
+                continue;
+            };
+            let (what, result) = match job {
+                Job::DropTable(table) => {
+                    ("dropping a deleted table", shared.drop_table_data(&table))
+                }
+                Job::Backfill(table, id) => ("backfilling an index", shared.backfill(&table, id)),
+                Job::DropIndex(table, id) => {
+                    ("dropping a deleted index", shared.drop_index(&table, id))
+                }
+            };
+            if let Err(e) = result {
+                tracing::error!(error = %e, "{what} failed");
             }
         })
         .map_err(|e| Error::Storage(e.into()))?;

@@ -27,6 +27,7 @@ pub mod index;
 mod keys;
 mod maintain;
 mod read;
+mod transact;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -48,6 +49,10 @@ pub use index::{
 };
 pub use maintain::{IndexWrite, ItemCollection, Written};
 pub use read::{Page, PageOptions, QueryRequest, ScanRequest, SortCondition, PAGE_BYTES_MAX};
+pub use transact::{
+    CancelReason, IdempotencyToken, TransactAction, TransactWritten, TOKEN_TTL_MS,
+    TRANSACT_ITEMS_MAX,
+};
 
 /// Number of striped item locks. A power of two, large enough that unrelated
 /// items rarely share one.
@@ -96,8 +101,14 @@ pub enum Error {
     ResourceInUse(String),
     /// A write would grow an item collection of a table with local indexes
     /// past its size limit.
-    #[error("Item collection size limit exceeded")]
+    #[error("Collection size exceeded")]
     ItemCollectionSizeLimitExceeded,
+    /// A transaction was not applied; one reason per action, in order.
+    #[error("Transaction cancelled")]
+    TransactionCanceled(Vec<CancelReason>),
+    /// A `ClientRequestToken` seen within ten minutes with another request.
+    #[error("Request with the same client token has different parameters")]
+    IdempotentParameterMismatch,
     /// The storage layer failed; after a failed sync every write fails.
     #[error("storage failure: {0}")]
     Storage(#[from] fjall::Error),
@@ -283,6 +294,8 @@ struct Shared {
     /// Item collection sizes of tables with local indexes, keyed by the
     /// collection's partition prefix.
     collections: Keyspace,
+    /// `ClientRequestToken`s of recent transactions.
+    tokens: Keyspace,
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
     next_table_id: Mutex<u32>,
     commit: commit::GroupCommit,
@@ -354,6 +367,7 @@ impl Engine {
         let items = db.keyspace("items", KeyspaceCreateOptions::default)?;
         let indexes = db.keyspace("indexes", KeyspaceCreateOptions::default)?;
         let collections = db.keyspace("collections", KeyspaceCreateOptions::default)?;
+        let tokens = db.keyspace("tokens", KeyspaceCreateOptions::default)?;
 
         let mut tables = BTreeMap::new();
         let mut max_id = 0u32;
@@ -382,6 +396,7 @@ impl Engine {
             items,
             indexes,
             collections,
+            tokens,
             tables: RwLock::new(tables),
             next_table_id: Mutex::new(next_id),
             item_locks: (0..ITEM_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
@@ -701,40 +716,14 @@ impl Engine {
         update: Option<&Update>,
         condition: Option<&Condition>,
     ) -> Result<Written> {
-        let key_of = |def: &TableDef| {
-            let storage_key = key_storage_key(def, key)?;
-            if let Some(update) = update {
-                let ks = &def.key_schema;
-                let mut names = vec![ks.hash.name.as_str()];
-                names.extend(ks.range.as_ref().map(|r| r.name.as_str()));
-                resolve::check_update_keys(update, &names)
-                    .map_err(|e| Error::Validation(e.message))?;
-            }
-            Ok(storage_key)
-        };
-        self.write_item(table, key_of, |old| {
-            check_condition(condition, old)?;
-            let mut new = old.cloned().unwrap_or_else(|| key.clone());
-            if let Some(update) = update {
-                eval::apply_update(update, &mut new, old.is_some())
-                    .map_err(|e| Error::Validation(e.message))?;
-            }
-            for value in new.values() {
-                value
-                    .validate()
-                    .map_err(|e| Error::Validation(e.to_string()))?;
-            }
-            if size::item_size(&new) > size::ITEM_SIZE_BYTES_MAX {
-                return Err(Error::Validation(
-                    "Item size to update has exceeded the maximum allowed size".into(),
-                ));
-            }
-            let acted = update.is_some_and(|u| !u.actions.is_empty());
-            if old.is_none() && acted && new == *key {
-                return Ok(None);
-            }
-            Ok(Some(new))
-        })
+        self.write_item(
+            table,
+            |def| update_storage_key(def, key, update),
+            |old| {
+                check_condition(condition, old)?;
+                updated_item(key, update, old)
+            },
+        )
     }
 
     /// Runs `f` on the definition of an active table.
@@ -811,7 +800,14 @@ impl Engine {
                 None if old.is_some() => batch.remove(&s.items, key.as_slice()),
                 None => return Ok((Written::default(), None)),
             }
-            let effects = s.updated(&mut batch, &def, &key, old.as_ref(), new.as_ref())?;
+            let effects = s.updated(
+                &mut batch,
+                &def,
+                &key,
+                old.as_ref(),
+                new.as_ref(),
+                &mut maintain::PendingSizes::new(),
+            )?;
             let ticket = s.commit.commit_batch(batch)?;
             (old, new, effects, ticket)
         };
@@ -927,6 +923,46 @@ pub enum BatchWrite {
         /// The key.
         key: Item,
     },
+}
+
+/// The storage key of an UpdateItem's `Key`, after checking that the
+/// update leaves the key attributes alone.
+fn update_storage_key(def: &TableDef, key: &Item, update: Option<&Update>) -> Result<Vec<u8>> {
+    let storage_key = key_storage_key(def, key)?;
+    if let Some(update) = update {
+        let ks = &def.key_schema;
+        let mut names = vec![ks.hash.name.as_str()];
+        names.extend(ks.range.as_ref().map(|r| r.name.as_str()));
+        resolve::check_update_keys(update, &names).map_err(|e| Error::Validation(e.message))?;
+    }
+    Ok(storage_key)
+}
+
+/// The item an update makes of `old` (or of the bare key, for an upsert);
+/// `None` when it creates nothing. As in DynamoDB, an update of a missing
+/// item that adds nothing but the key (REMOVE or DELETE only) creates
+/// nothing, and no update at all creates the key-only item.
+fn updated_item(key: &Item, update: Option<&Update>, old: Option<&Item>) -> Result<Option<Item>> {
+    let mut new = old.cloned().unwrap_or_else(|| key.clone());
+    if let Some(update) = update {
+        eval::apply_update(update, &mut new, old.is_some())
+            .map_err(|e| Error::Validation(e.message))?;
+    }
+    for value in new.values() {
+        value
+            .validate()
+            .map_err(|e| Error::Validation(e.to_string()))?;
+    }
+    if size::item_size(&new) > size::ITEM_SIZE_BYTES_MAX {
+        return Err(Error::Validation(
+            "Item size to update has exceeded the maximum allowed size".into(),
+        ));
+    }
+    let acted = update.is_some_and(|u| !u.actions.is_empty());
+    if old.is_none() && acted && new == *key {
+        return Ok(None);
+    }
+    Ok(Some(new))
 }
 
 /// Refuses a write whose condition does not hold for the old item.

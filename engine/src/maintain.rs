@@ -5,6 +5,8 @@
 //! the item and everything derived from it commit atomically (Garage's
 //! `updated(tx, old, new)` hook is the model).
 
+use std::collections::HashMap;
+
 use fjall::OwnedWriteBatch;
 use tarn_expr::{size, Item};
 
@@ -48,6 +50,11 @@ pub struct ItemCollection {
     pub size_bytes: u64,
 }
 
+/// Item collection sizes already changed by earlier writes of the same
+/// batch (a transaction writes several items of one collection), which
+/// the keyspace does not show yet. Keyed by partition prefix.
+pub(crate) type PendingSizes = HashMap<Vec<u8>, u64>;
+
 /// What [`Shared::updated`] wrote, for the counters and the reply.
 #[derive(Default)]
 pub(crate) struct Effects {
@@ -61,7 +68,8 @@ impl Shared {
     /// Adds to `batch` the index entries and collection size that follow
     /// from changing the item at `key` from `old` to `new`. The caller
     /// holds the item's lock (the partition's, for tables with local
-    /// indexes) and has checked `new`'s index keys.
+    /// indexes) and has checked `new`'s index keys. `pending` carries what
+    /// earlier writes of the same batch did to collection sizes.
     pub(crate) fn updated(
         &self,
         batch: &mut OwnedWriteBatch,
@@ -69,6 +77,7 @@ impl Shared {
         key: &[u8],
         old: Option<&Item>,
         new: Option<&Item>,
+        pending: &mut PendingSizes,
     ) -> Result<Effects> {
         let ks = &def.key_schema;
         let mut effects = Effects::default();
@@ -116,7 +125,7 @@ impl Shared {
             });
         }
         if def.has_local_indexes() {
-            effects.collection = Some(self.update_collection(batch, def, key, old, new)?);
+            effects.collection = Some(self.update_collection(batch, def, key, old, new, pending)?);
         }
         Ok(effects)
     }
@@ -130,18 +139,14 @@ impl Shared {
         key: &[u8],
         old: Option<&Item>,
         new: Option<&Item>,
+        pending: &mut PendingSizes,
     ) -> Result<ItemCollection> {
         let prefix = &key[..keys::partition_len(def, key)?];
-        let current = match self.collections.get(prefix)? {
-            Some(v) => {
-                let bytes: [u8; 8] = v
-                    .as_ref()
-                    .try_into()
-                    .map_err(|_| codec::DecodeError("item collection size"))?;
-                u64::from_be_bytes(bytes)
-            }
-            None => 0,
+        let stored = match pending.get(prefix) {
+            Some(size) => Some(*size),
+            None => self.stored_collection_size(prefix)?,
         };
+        let current = stored.unwrap_or(0);
         let locals: Vec<&IndexDef> = def
             .indexes
             .iter()
@@ -166,6 +171,7 @@ impl Shared {
         } else {
             batch.insert(&self.collections, prefix, total.to_be_bytes());
         }
+        pending.insert(prefix.to_vec(), total);
         let pk = &def.key_schema.hash.name;
         let value = new
             .or(old)
@@ -176,5 +182,16 @@ impl Shared {
             key: Item::from([(pk.clone(), value)]),
             size_bytes: total,
         })
+    }
+
+    fn stored_collection_size(&self, prefix: &[u8]) -> Result<Option<u64>> {
+        let Some(v) = self.collections.get(prefix)? else {
+            return Ok(None);
+        };
+        let bytes: [u8; 8] = v
+            .as_ref()
+            .try_into()
+            .map_err(|_| codec::DecodeError("item collection size"))?;
+        Ok(Some(u64::from_be_bytes(bytes)))
     }
 }

@@ -239,10 +239,7 @@ type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
 /// `prefix` (a partition prefix and any sort-key equalities). Bounds are
 /// prefix ranges, so they hold for table keys (where nothing follows the
 /// sort key) and for index entries (where the table key follows).
-fn sort_bounds(
-    prefix: &[u8],
-    sort: Option<&SortCondition>,
-) -> Result<KeyRange> {
+fn sort_bounds(prefix: &[u8], sort: Option<&SortCondition>) -> Result<KeyRange> {
     let start = Bound::Included(prefix.to_vec());
     let end = prefix_end(prefix);
     let after = |v: &AttributeValue| prefix_end(&with(prefix, v));

@@ -14,7 +14,9 @@ use tarn_engine::{
     IndexUpdate, KeyAttr, KeySchema, NewIndex, Options, PageOptions, ProjectionType, QueryRequest,
     ScanRequest, UpdateTable,
 };
-use tarn_expr::ast::{Name, Path, PathElement, SetOperand, SetValue, Update, UpdateAction, ValueRef};
+use tarn_expr::ast::{
+    Name, Path, PathElement, SetOperand, SetValue, Update, UpdateAction, ValueRef,
+};
 use tarn_expr::{size, AttributeValue, Item, Number, ScalarType};
 
 const TABLE: &str = "model";
@@ -258,10 +260,10 @@ fn apply(update: &Update, item: &mut Item) {
 /// the engine must require of every write.
 fn well_typed(item: &Item, all: &[NewIndex]) -> bool {
     all.iter().all(|i| {
-        i.hash
-            .iter()
-            .chain(&i.range)
-            .all(|a| item.get(&a.name).is_none_or(|v| v.scalar_type() == Some(a.ty)))
+        i.hash.iter().chain(&i.range).all(|a| {
+            item.get(&a.name)
+                .is_none_or(|v| v.scalar_type() == Some(a.ty))
+        })
     })
 }
 
@@ -473,9 +475,8 @@ fn run(seed: u64) {
                 let update = random_update(&mut rng, 10);
                 let mut new = model.get(&k).cloned().unwrap_or_else(|| key_item(&k));
                 apply(&update, &mut new);
-                let creates_nothing = !model.contains_key(&k)
-                    && new == key_item(&k)
-                    && !update.actions.is_empty();
+                let creates_nothing =
+                    !model.contains_key(&k) && new == key_item(&k) && !update.actions.is_empty();
                 let result = e.update_item(TABLE, &key_item(&k), Some(&update), None);
                 if well_typed(&new, &all) {
                     result.unwrap_or_else(|err| panic!("step {step}: update failed: {err}"));

@@ -27,6 +27,10 @@ pub enum ErrorCode {
     LimitExceeded,
     /// A write would grow an item collection past 10 GB.
     ItemCollectionSizeLimitExceeded,
+    /// A transaction was not applied; see its cancellation reasons.
+    TransactionCanceled,
+    /// A `ClientRequestToken` reused with a different request.
+    IdempotentParameterMismatch,
     /// Something failed inside Tarn; the request may not have been applied.
     InternalServerError,
 }
@@ -48,6 +52,12 @@ impl ErrorCode {
             ErrorCode::LimitExceeded => "com.amazonaws.dynamodb.v20120810#LimitExceededException",
             ErrorCode::ItemCollectionSizeLimitExceeded => {
                 "com.amazonaws.dynamodb.v20120810#ItemCollectionSizeLimitExceededException"
+            }
+            ErrorCode::TransactionCanceled => {
+                "com.amazonaws.dynamodb.v20120810#TransactionCanceledException"
+            }
+            ErrorCode::IdempotentParameterMismatch => {
+                "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException"
             }
             ErrorCode::InternalServerError => {
                 "com.amazonaws.dynamodb.v20120810#InternalServerError"
@@ -74,6 +84,19 @@ pub struct ApiError {
     /// The item a failed condition saw, for
     /// `ReturnValuesOnConditionCheckFailure: ALL_OLD`.
     pub item: Option<Box<tarn_expr::Item>>,
+    /// A cancelled transaction's reasons, one per action.
+    pub cancellation_reasons: Option<Vec<CancellationReason>>,
+}
+
+/// One entry of a TransactionCanceledException's `CancellationReasons`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CancellationReason {
+    /// `None`, `ConditionalCheckFailed`, `ValidationError`, ...
+    pub code: &'static str,
+    /// The reason's message, if it has one.
+    pub message: Option<String>,
+    /// The item a failed condition saw, when asked for.
+    pub item: Option<tarn_expr::Item>,
 }
 
 impl ApiError {
@@ -83,6 +106,7 @@ impl ApiError {
             code,
             message: Some(message.into()),
             item: None,
+            cancellation_reasons: None,
         }
     }
 
@@ -92,6 +116,7 @@ impl ApiError {
             code,
             message: None,
             item: None,
+            cancellation_reasons: None,
         }
     }
 
@@ -112,6 +137,20 @@ impl ApiError {
             capital_message: Option<&'a str>,
             #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
             item: Option<crate::dynamodb::wire::ItemRef<'a>>,
+            #[serde(
+                rename = "CancellationReasons",
+                skip_serializing_if = "Option::is_none"
+            )]
+            cancellation_reasons: Option<Vec<Reason<'a>>>,
+        }
+        #[derive(serde::Serialize)]
+        struct Reason<'a> {
+            #[serde(rename = "Code")]
+            code: &'a str,
+            #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+            message: Option<&'a str>,
+            #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
+            item: Option<crate::dynamodb::wire::ItemRef<'a>>,
         }
         let msg = self.message.as_deref();
         let serialization = self.code == ErrorCode::Serialization;
@@ -120,6 +159,15 @@ impl ApiError {
             message: if serialization { None } else { msg },
             capital_message: if serialization { msg } else { None },
             item: self.item.as_deref().map(crate::dynamodb::wire::ItemRef),
+            cancellation_reasons: self.cancellation_reasons.as_ref().map(|rs| {
+                rs.iter()
+                    .map(|r| Reason {
+                        code: r.code,
+                        message: r.message.as_deref(),
+                        item: r.item.as_ref().map(crate::dynamodb::wire::ItemRef),
+                    })
+                    .collect()
+            }),
         };
         // Serializing two strings into a Vec cannot fail.
         serde_json::to_vec(&body).unwrap_or_default()

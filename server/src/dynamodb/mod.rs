@@ -7,6 +7,7 @@ mod items;
 mod legacy;
 mod reads;
 mod tables;
+mod transact;
 pub mod wire;
 
 use serde::de::DeserializeOwned;
@@ -33,6 +34,8 @@ pub async fn dispatch(app: &App, op: &str, body: &[u8]) -> Result<Vec<u8>, ApiEr
         "Scan" => reads::scan(app, parse(body)?).await,
         "BatchGetItem" => batch::batch_get_item(app, parse(body)?).await,
         "BatchWriteItem" => batch::batch_write_item(app, parse(body)?).await,
+        "TransactWriteItems" => transact::transact_write_items(app, parse(body)?, body).await,
+        "TransactGetItems" => transact::transact_get_items(app, parse(body)?).await,
         _ => Err(ApiError::bare(ErrorCode::UnknownOperation)),
     }
 }
@@ -54,6 +57,8 @@ pub fn is_known(op: &str) -> bool {
             | "Scan"
             | "BatchGetItem"
             | "BatchWriteItem"
+            | "TransactWriteItems"
+            | "TransactGetItems"
     )
 }
 

@@ -1,0 +1,451 @@
+//! TransactWriteItems and TransactGetItems.
+//!
+//! A write transaction takes, in this order, the read guards of its tables
+//! (sorted by name) and the locks of its items (sorted by stripe), the same
+//! locks every single-item write takes one of. Holding them it reads every
+//! old item, evaluates every condition and computes every new item, and
+//! commits all writes, with everything [`Shared::updated`] derives from
+//! them, as one fjall batch, or nothing at all. So a transaction is
+//! serializable against every other write: a conflicting write waits for
+//! it (for microseconds) instead of failing, and no reader can see part of
+//! it. Lock order (tables by name, then stripes ascending) is the same for
+//! every multi-lock holder, so transactions cannot deadlock.
+//!
+//! Idempotency: a transaction with a `ClientRequestToken` records the token
+//! and a digest of its request in the `tokens` keyspace, in its own batch.
+//! The token's lock is taken with the item locks, so a repeat waits for the
+//! first and then finds the token: within ten minutes the same digest
+//! succeeds without applying again, another digest is refused.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use fjall::Readable;
+use tarn_expr::ast::{Condition, Update};
+use tarn_expr::{size, Item};
+
+use crate::maintain::PendingSizes;
+use crate::{
+    check_condition, codec, index, item_storage_key, key_storage_key, lock, now_ms,
+    update_storage_key, updated_item, Engine, Error, Result, Table, TableDef, TableStatus, Written,
+};
+
+/// How long a `ClientRequestToken` is remembered.
+pub const TOKEN_TTL_MS: u64 = 10 * 60 * 1000;
+/// DynamoDB's limit on actions per transaction.
+pub const TRANSACT_ITEMS_MAX: usize = 100;
+
+/// One action of a TransactWriteItems.
+#[derive(Clone, Debug)]
+pub enum TransactAction {
+    /// Put: store `item` if `condition` holds.
+    Put {
+        /// Table name.
+        table: String,
+        /// The item.
+        item: Item,
+        /// Resolved condition.
+        condition: Option<Condition>,
+    },
+    /// Update the item at `key` if `condition` holds.
+    Update {
+        /// Table name.
+        table: String,
+        /// The key.
+        key: Item,
+        /// Resolved update.
+        update: Option<Update>,
+        /// Resolved condition.
+        condition: Option<Condition>,
+    },
+    /// Delete the item at `key` if `condition` holds.
+    Delete {
+        /// Table name.
+        table: String,
+        /// The key.
+        key: Item,
+        /// Resolved condition.
+        condition: Option<Condition>,
+    },
+    /// Require `condition` of the item at `key`; writes nothing.
+    ConditionCheck {
+        /// Table name.
+        table: String,
+        /// The key.
+        key: Item,
+        /// Resolved condition.
+        condition: Condition,
+    },
+}
+
+impl TransactAction {
+    /// The table the action names.
+    pub fn table(&self) -> &str {
+        match self {
+            TransactAction::Put { table, .. }
+            | TransactAction::Update { table, .. }
+            | TransactAction::Delete { table, .. }
+            | TransactAction::ConditionCheck { table, .. } => table,
+        }
+    }
+}
+
+/// A `ClientRequestToken` and the digest of the request it came with.
+#[derive(Clone, Debug)]
+pub struct IdempotencyToken {
+    /// The token as the client sent it.
+    pub token: String,
+    /// A digest of the whole request, to tell a repeat from a different
+    /// request with the same token.
+    pub digest: [u8; 32],
+}
+
+/// Why an action of a cancelled transaction could not be applied.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CancelReason {
+    /// The action was fine (another one failed).
+    None,
+    /// Its condition did not hold; the item as it was, if any.
+    ConditionalCheckFailed(Option<Item>),
+    /// It would grow an item collection past its limit.
+    ItemCollectionSizeLimitExceeded,
+    /// It computed an item DynamoDB refuses; DynamoDB's message.
+    ValidationError(String),
+}
+
+/// What a transaction did.
+#[derive(Clone, Debug, Default)]
+pub struct TransactWritten {
+    /// Per action, in request order: the old and new item and their index
+    /// effects. A ConditionCheck has the item as `old` and no `new`.
+    pub written: Vec<Written>,
+    /// True when this was a repeat of an earlier request with the same
+    /// token, and nothing was applied.
+    pub replayed: bool,
+}
+
+const MULTIPLE_OPERATIONS: &str =
+    "Transaction request cannot include multiple operations on one item";
+
+/// The key the token of a transaction is stored and locked under.
+fn token_key(token: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(token.len() + 1);
+    k.push(b'K');
+    k.extend_from_slice(token.as_bytes());
+    k
+}
+
+/// The tables a request names, sorted and deduplicated, with their guards
+/// taken in that order.
+struct Tables<'a> {
+    names: Vec<&'a str>,
+    tables: Vec<Arc<Table>>,
+}
+
+impl<'a> Tables<'a> {
+    fn lookup(engine: &Engine, names: impl Iterator<Item = &'a str>) -> Result<Tables<'a>> {
+        let mut names: Vec<&str> = names.collect();
+        names.sort_unstable();
+        names.dedup();
+        let tables = names
+            .iter()
+            .map(|n| engine.shared.table(n))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Tables { names, tables })
+    }
+
+    fn position(&self, name: &str) -> usize {
+        // Every name looked up is in the list.
+        self.names
+            .binary_search(&name)
+            .unwrap_or_else(|_| unreachable!("table {name} was looked up"))
+    }
+}
+
+fn active(def: &TableDef) -> Result<()> {
+    if def.status != TableStatus::Active {
+        return Err(Error::TableNotFound(def.name.clone()));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// TransactWriteItems: every action's condition is evaluated against
+    /// the items as they are, and either every write is applied in one
+    /// atomic batch or none is ([`Error::TransactionCanceled`] gives each
+    /// action's reason, in request order). Request problems that need no
+    /// item (keys, sizes, duplicates) are a plain validation error.
+    pub fn transact_write(
+        &self,
+        actions: &[TransactAction],
+        token: Option<&IdempotencyToken>,
+    ) -> Result<TransactWritten> {
+        let s = &self.shared;
+        let tables = Tables::lookup(self, actions.iter().map(TransactAction::table))?;
+        let guards: Vec<_> = tables.tables.iter().map(|t| t.read()).collect();
+        for g in &guards {
+            active(g)?;
+        }
+        let def_of = |name: &str| &*guards[tables.position(name)];
+        let mut keys = Vec::with_capacity(actions.len());
+        let mut seen = HashSet::with_capacity(actions.len());
+        for action in actions {
+            let def = def_of(action.table());
+            let key = match action {
+                TransactAction::Put { item, .. } => {
+                    if size::item_size(item) > size::ITEM_SIZE_BYTES_MAX {
+                        return Err(Error::Validation(
+                            "Item size has exceeded the maximum allowed size".into(),
+                        ));
+                    }
+                    item_storage_key(def, item)?
+                }
+                TransactAction::Update { key, update, .. } => {
+                    update_storage_key(def, key, update.as_ref())?
+                }
+                TransactAction::Delete { key, .. } | TransactAction::ConditionCheck { key, .. } => {
+                    key_storage_key(def, key)?
+                }
+            };
+            if !seen.insert((action.table(), key.clone())) {
+                return Err(Error::Validation(MULTIPLE_OPERATIONS.into()));
+            }
+            keys.push(key);
+        }
+
+        let mut stripes = Vec::with_capacity(keys.len() + 1);
+        for (action, key) in actions.iter().zip(&keys) {
+            stripes.push(s.stripe(s.lock_key(def_of(action.table()), key)?));
+        }
+        let token_key = token.map(|t| token_key(&t.token));
+        if let Some(k) = &token_key {
+            stripes.push(s.stripe(k));
+        }
+        stripes.sort_unstable();
+        stripes.dedup();
+        let locks: Vec<_> = stripes.iter().map(|&i| lock(&s.item_locks[i])).collect();
+
+        let now = now_ms();
+        if let (Some(t), Some(k)) = (token, &token_key) {
+            if let Some(v) = s.tokens.get(k)? {
+                let (created_ms, digest) = decode_token(&v)?;
+                if now.saturating_sub(created_ms) < TOKEN_TTL_MS {
+                    if digest == t.digest {
+                        return Ok(TransactWritten {
+                            written: Vec::new(),
+                            replayed: true,
+                        });
+                    }
+                    return Err(Error::IdempotentParameterMismatch);
+                }
+            }
+        }
+
+        let mut batch = s.db.batch();
+        let mut pending = PendingSizes::new();
+        let mut reasons = Vec::with_capacity(actions.len());
+        let mut written = Vec::with_capacity(actions.len());
+        let mut counters = Vec::new();
+        for (action, key) in actions.iter().zip(&keys) {
+            let def = def_of(action.table());
+            let old = s
+                .items
+                .get(key)?
+                .map(|v| codec::decode_item(&v))
+                .transpose()?;
+            let decided = match action {
+                TransactAction::Put {
+                    item, condition, ..
+                } => check_condition(condition.as_ref(), old.as_ref())
+                    .map(|()| Some(Some(item.clone()))),
+                TransactAction::Update {
+                    key: k,
+                    update,
+                    condition,
+                    ..
+                } => check_condition(condition.as_ref(), old.as_ref())
+                    .and_then(|()| updated_item(k, update.as_ref(), old.as_ref()))
+                    .map(Some),
+                TransactAction::Delete { condition, .. } => {
+                    check_condition(condition.as_ref(), old.as_ref()).map(|()| Some(None))
+                }
+                TransactAction::ConditionCheck { condition, .. } => {
+                    check_condition(Some(condition), old.as_ref()).map(|()| None)
+                }
+            };
+            // `Some(new)` writes `new` (`None` deletes); `None` writes
+            // nothing.
+            let write = match decided {
+                Ok(w) => w,
+                Err(Error::ConditionalCheckFailed(old)) => {
+                    reasons.push(CancelReason::ConditionalCheckFailed(old));
+                    written.push(Written::default());
+                    continue;
+                }
+                Err(Error::Validation(m)) => {
+                    reasons.push(CancelReason::ValidationError(m));
+                    written.push(Written::default());
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
+            let Some(new) = write else {
+                reasons.push(CancelReason::None);
+                written.push(Written {
+                    old,
+                    ..Written::default()
+                });
+                continue;
+            };
+            if let Some(item) = &new {
+                if let Err(Error::Validation(m)) =
+                    index::check_item(&def.indexes, &def.key_schema, item)
+                {
+                    reasons.push(CancelReason::ValidationError(m));
+                    written.push(Written::default());
+                    continue;
+                }
+            }
+            match &new {
+                Some(item) => {
+                    let mut value = Vec::with_capacity(128);
+                    codec::encode_item(item, &mut value);
+                    batch.insert(&s.items, key.as_slice(), value);
+                }
+                None if old.is_some() => batch.remove(&s.items, key.as_slice()),
+                None => {}
+            }
+            let effects = match s.updated(
+                &mut batch,
+                def,
+                key,
+                old.as_ref(),
+                new.as_ref(),
+                &mut pending,
+            ) {
+                Ok(effects) => effects,
+                Err(Error::ItemCollectionSizeLimitExceeded) => {
+                    reasons.push(CancelReason::ItemCollectionSizeLimitExceeded);
+                    written.push(Written::default());
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
+            reasons.push(CancelReason::None);
+            counters.push((tables.position(action.table()), effects.counters));
+            written.push(Written {
+                old,
+                new,
+                indexes: effects.indexes,
+                collection: effects.collection,
+            });
+        }
+        if reasons.iter().any(|r| *r != CancelReason::None) {
+            return Err(Error::TransactionCanceled(reasons));
+        }
+        if let (Some(t), Some(k)) = (token, token_key) {
+            let mut value = Vec::with_capacity(40);
+            value.extend_from_slice(&now.to_be_bytes());
+            value.extend_from_slice(&t.digest);
+            batch.insert(&s.tokens, k, value);
+        }
+        let ticket = s.commit.commit_batch(batch)?;
+        drop(locks);
+        drop(guards);
+        for (w, action) in written.iter().zip(actions) {
+            if !matches!(action, TransactAction::ConditionCheck { .. }) {
+                tables.tables[tables.position(action.table())]
+                    .account(w.old.as_ref(), w.new.as_ref());
+            }
+        }
+        for (table, deltas) in counters {
+            for (id, count, bytes) in deltas {
+                tables.tables[table].account_index(id, count, bytes);
+            }
+        }
+        s.commit.wait(ticket)?;
+        Ok(TransactWritten {
+            written,
+            replayed: false,
+        })
+    }
+
+    /// TransactGetItems: reads every key from one snapshot, so the items
+    /// returned are one committed state. `None` for a missing item.
+    pub fn transact_get(&self, gets: &[(String, Item)]) -> Result<Vec<Option<Item>>> {
+        let s = &self.shared;
+        let tables = Tables::lookup(self, gets.iter().map(|(t, _)| t.as_str()))?;
+        let guards: Vec<_> = tables.tables.iter().map(|t| t.read()).collect();
+        for g in &guards {
+            active(g)?;
+        }
+        let mut keys = Vec::with_capacity(gets.len());
+        let mut seen = HashSet::with_capacity(gets.len());
+        for (table, key) in gets {
+            let k = key_storage_key(&guards[tables.position(table)], key)?;
+            if !seen.insert((table.as_str(), k.clone())) {
+                return Err(Error::Validation(MULTIPLE_OPERATIONS.into()));
+            }
+            keys.push(k);
+        }
+        let snapshot = s.db.snapshot();
+        drop(guards);
+        keys.iter()
+            .map(|k| {
+                snapshot
+                    .get(&s.items, k)?
+                    .map(|v| codec::decode_item(&v))
+                    .transpose()
+                    .map_err(Error::from)
+            })
+            .collect()
+    }
+}
+
+fn decode_token(v: &[u8]) -> Result<(u64, [u8; 32])> {
+    if v.len() != 40 {
+        return Err(codec::DecodeError("idempotency token record").into());
+    }
+    let mut created = [0u8; 8];
+    created.copy_from_slice(&v[..8]);
+    let mut digest = [0u8; 32];
+    digest.copy_from_slice(&v[8..]);
+    Ok((u64::from_be_bytes(created), digest))
+}
+
+impl crate::Shared {
+    /// Deletes remembered tokens older than the idempotency window, at most
+    /// `max` of them; returns how many it deleted. Each is re-checked under
+    /// its lock, so a transaction reusing an expired token is not undone.
+    pub(crate) fn sweep_tokens(&self, max: usize) -> Result<usize> {
+        let now = now_ms();
+        let expired = |v: &[u8]| -> Result<bool> {
+            let (created_ms, _) = decode_token(v)?;
+            Ok(now.saturating_sub(created_ms) >= TOKEN_TTL_MS)
+        };
+        let mut candidates = Vec::new();
+        for guard in self.tokens.iter() {
+            let (k, v) = guard.into_inner()?;
+            if expired(&v)? {
+                candidates.push(k.to_vec());
+                if candidates.len() >= max {
+                    break;
+                }
+            }
+        }
+        let mut swept = 0;
+        for k in candidates {
+            let _guard = lock(self.item_lock(&k));
+            let Some(v) = self.tokens.get(&k)? else {
+                continue;
+            };
+            if expired(&v)? {
+                let mut batch = self.db.batch();
+                batch.remove(&self.tokens, k);
+                self.commit.commit_batch(batch)?;
+                swept += 1;
+            }
+        }
+        Ok(swept)
+    }
+}

@@ -1,0 +1,535 @@
+//! TransactWriteItems and TransactGetItems.
+//!
+//! Every action is validated (members, expressions, keys) before the
+//! engine sees the transaction; what only the items can decide (conditions,
+//! computed items) comes back as a TransactionCanceledException with one
+//! cancellation reason per action, in request order. Messages are
+//! DynamoDB's (`docs/research/transaction-errors.md`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tarn_engine::{CancelReason, IdempotencyToken, TransactAction, TRANSACT_ITEMS_MAX};
+use tarn_expr::{eval, size, Item};
+
+use super::expressions::{Placeholders, Texts};
+use super::items::{collection_metrics, CollectionMetrics, RETURN_CAPACITY};
+use super::wire::{ItemRef, WireItem};
+use super::{blocking, data_plane, reply};
+use crate::error::{ApiError, CancellationReason, Constraints, ErrorCode};
+use crate::App;
+
+/// DynamoDB's limit on the total size of a transaction's items.
+const TRANSACT_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// `ClientRequestToken` length limits.
+const TOKEN_CHARS_MAX: usize = 36;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ActionIn {
+    table_name: Option<String>,
+    item: Option<WireItem>,
+    key: Option<WireItem>,
+    update_expression: Option<String>,
+    condition_expression: Option<String>,
+    expression_attribute_names: Option<BTreeMap<String, String>>,
+    expression_attribute_values: Option<WireItem>,
+    return_values_on_condition_check_failure: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct TransactWriteItem {
+    condition_check: Option<ActionIn>,
+    put: Option<ActionIn>,
+    delete: Option<ActionIn>,
+    update: Option<ActionIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct TransactWriteItemsInput {
+    transact_items: Option<Vec<TransactWriteItem>>,
+    return_consumed_capacity: Option<String>,
+    return_item_collection_metrics: Option<String>,
+    client_request_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GetIn {
+    table_name: Option<String>,
+    key: Option<WireItem>,
+    projection_expression: Option<String>,
+    expression_attribute_names: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct TransactGetItem {
+    get: Option<GetIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct TransactGetItemsInput {
+    transact_items: Option<Vec<TransactGetItem>>,
+    return_consumed_capacity: Option<String>,
+}
+
+/// Which action a TransactWriteItem holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    ConditionCheck,
+    Put,
+    Delete,
+    Update,
+}
+
+impl Kind {
+    fn member(self) -> &'static str {
+        match self {
+            Kind::ConditionCheck => "conditionCheck",
+            Kind::Put => "put",
+            Kind::Delete => "delete",
+            Kind::Update => "update",
+        }
+    }
+}
+
+impl TransactWriteItem {
+    /// The one action of the item, or `None` if it has none or several.
+    fn action(self) -> Result<(Kind, ActionIn), usize> {
+        let mut found: Vec<(Kind, ActionIn)> = [
+            (Kind::ConditionCheck, self.condition_check),
+            (Kind::Put, self.put),
+            (Kind::Delete, self.delete),
+            (Kind::Update, self.update),
+        ]
+        .into_iter()
+        .filter_map(|(k, a)| a.map(|a| (k, a)))
+        .collect();
+        match found.len() {
+            1 => Ok(found.remove(0)),
+            n => Err(n),
+        }
+    }
+}
+
+fn check_list_length(c: &mut Constraints, len: Option<usize>) {
+    match len {
+        None => c.null("transactItems"),
+        Some(0) => c.violated(
+            &"[]",
+            "transactItems",
+            "Member must have length greater than or equal to 1",
+        ),
+        Some(n) if n > TRANSACT_ITEMS_MAX => c.violated(
+            &"[...]",
+            "transactItems",
+            &format!("Member must have length less than or equal to {TRANSACT_ITEMS_MAX}"),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// The members an action must have, as constraint violations.
+fn action_constraints(c: &mut Constraints, i: usize, kind: Kind, a: &ActionIn) {
+    let p = format!("transactItems.{}.member.{}", i + 1, kind.member());
+    match &a.table_name {
+        None => c.null(&format!("{p}.tableName")),
+        Some(name) => c.table_name(name, &format!("{p}.tableName")),
+    }
+    match kind {
+        Kind::Put if a.item.is_none() => c.null(&format!("{p}.item")),
+        Kind::Put => {}
+        _ if a.key.is_none() => c.null(&format!("{p}.key")),
+        _ => {}
+    }
+    if kind == Kind::Update && a.update_expression.is_none() {
+        c.null(&format!("{p}.updateExpression"));
+    }
+    if kind == Kind::ConditionCheck && a.condition_expression.is_none() {
+        c.null(&format!("{p}.conditionExpression"));
+    }
+    if let Some(v) = &a.return_values_on_condition_check_failure {
+        c.one_of(
+            v,
+            &format!("{p}.returnValuesOnConditionCheckFailure"),
+            "[ALL_OLD, NONE]",
+        );
+    }
+}
+
+/// One validated action, with what the reply needs to know of it.
+struct Prepared {
+    action: TransactAction,
+    kind: Kind,
+    return_old: bool,
+}
+
+fn prepare(kind: Kind, a: ActionIn) -> Result<Prepared, ApiError> {
+    let texts = Texts {
+        condition: a.condition_expression.as_deref(),
+        update: a.update_expression.as_deref(),
+        null_members: match kind {
+            Kind::Update => "UpdateExpression and ConditionExpression are null",
+            _ => "ConditionExpression is null",
+        },
+        ..Texts::default()
+    };
+    let placeholders = Placeholders::new(
+        a.expression_attribute_names,
+        a.expression_attribute_values,
+        &texts,
+    )?;
+    let resolved = placeholders.resolve(&texts)?;
+    let table = a.table_name.unwrap_or_default();
+    let condition = resolved.condition;
+    let return_old = a.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
+    let action = match kind {
+        Kind::Put => TransactAction::Put {
+            table,
+            item: a.item.unwrap_or_default().into_item()?,
+            condition,
+        },
+        Kind::Update => TransactAction::Update {
+            table,
+            key: a.key.unwrap_or_default().into_item()?,
+            update: resolved.update,
+            condition,
+        },
+        Kind::Delete => TransactAction::Delete {
+            table,
+            key: a.key.unwrap_or_default().into_item()?,
+            condition,
+        },
+        Kind::ConditionCheck => TransactAction::ConditionCheck {
+            table,
+            key: a.key.unwrap_or_default().into_item()?,
+            condition: condition.ok_or_else(|| {
+                ApiError::validation(
+                    "The ConditionExpression parameter is required for ConditionCheck",
+                )
+            })?,
+        },
+    };
+    Ok(Prepared {
+        action,
+        kind,
+        return_old,
+    })
+}
+
+/// What makes two requests "the same" for idempotency: their JSON with
+/// object members in sorted order (clients serialize maps in any order),
+/// hashed.
+fn request_digest(body: &[u8]) -> [u8; 32] {
+    let canonical = serde_json::from_slice::<serde_json::Value>(body)
+        .and_then(|v| serde_json::to_vec(&v))
+        .unwrap_or_else(|_| body.to_vec());
+    *blake3::hash(&canonical).as_bytes()
+}
+
+/// A transaction's units: twice a plain operation's.
+fn transactional(units: f64) -> f64 {
+    2.0 * units
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TableUnits<'a> {
+    table_name: &'a str,
+    capacity_units: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_capacity_units: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    write_capacity_units: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    table: Option<super::items::Capacity>,
+}
+
+/// ConsumedCapacity of a transaction: one entry per table, in the order
+/// tables first appear.
+fn per_table<'a>(
+    mode: Option<&str>,
+    units: &[(&'a str, f64)],
+    writes: bool,
+) -> Option<Vec<TableUnits<'a>>> {
+    if !matches!(mode, Some("TOTAL" | "INDEXES")) {
+        return None;
+    }
+    let mut out: Vec<TableUnits<'a>> = Vec::new();
+    for (table, u) in units {
+        match out.iter_mut().find(|t| t.table_name == *table) {
+            Some(t) => t.capacity_units += u,
+            None => out.push(TableUnits {
+                table_name: table,
+                capacity_units: *u,
+                read_capacity_units: None,
+                write_capacity_units: None,
+                table: None,
+            }),
+        }
+    }
+    for t in &mut out {
+        if writes {
+            t.write_capacity_units = Some(t.capacity_units);
+        } else {
+            t.read_capacity_units = Some(t.capacity_units);
+        }
+        if mode == Some("INDEXES") {
+            t.table = Some(super::items::Capacity::new(t.capacity_units));
+        }
+    }
+    Some(out)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct WriteReply<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumed_capacity: Option<Vec<TableUnits<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item_collection_metrics: Option<BTreeMap<&'a str, Vec<CollectionMetrics<'a>>>>,
+}
+
+/// The TransactionCanceledException for `reasons`: its message lists
+/// every reason's code in order.
+fn canceled(reasons: Vec<CancelReason>, prepared: &[Prepared]) -> ApiError {
+    let wire: Vec<CancellationReason> = reasons
+        .into_iter()
+        .zip(prepared)
+        .map(|(r, p)| match r {
+            CancelReason::None => CancellationReason {
+                code: "None",
+                message: None,
+                item: None,
+            },
+            CancelReason::ConditionalCheckFailed(old) => CancellationReason {
+                code: "ConditionalCheckFailed",
+                message: Some("The conditional request failed".into()),
+                item: old.filter(|_| p.return_old),
+            },
+            CancelReason::ItemCollectionSizeLimitExceeded => CancellationReason {
+                code: "ItemCollectionSizeLimitExceeded",
+                message: Some("Collection size exceeded".into()),
+                item: None,
+            },
+            CancelReason::ValidationError(m) => CancellationReason {
+                code: "ValidationError",
+                message: Some(m),
+                item: None,
+            },
+        })
+        .collect();
+    let codes: Vec<&str> = wire.iter().map(|r| r.code).collect();
+    let mut e = ApiError::new(
+        ErrorCode::TransactionCanceled,
+        format!(
+            "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+            codes.join(", ")
+        ),
+    );
+    e.cancellation_reasons = Some(wire);
+    e
+}
+
+pub(super) async fn transact_write_items(
+    app: &App,
+    input: TransactWriteItemsInput,
+    body: &[u8],
+) -> Result<Vec<u8>, ApiError> {
+    let mut c = Constraints::default();
+    check_list_length(&mut c, input.transact_items.as_ref().map(Vec::len));
+    if let Some(v) = &input.return_consumed_capacity {
+        c.one_of(v, "returnConsumedCapacity", RETURN_CAPACITY);
+    }
+    if let Some(v) = &input.return_item_collection_metrics {
+        c.one_of(v, "returnItemCollectionMetrics", "[SIZE, NONE]");
+    }
+    if let Some(t) = &input.client_request_token {
+        if t.is_empty() {
+            c.violated(
+                t,
+                "clientRequestToken",
+                "Member must have length greater than or equal to 1",
+            );
+        }
+        if t.chars().count() > TOKEN_CHARS_MAX {
+            c.violated(
+                t,
+                "clientRequestToken",
+                &format!("Member must have length less than or equal to {TOKEN_CHARS_MAX}"),
+            );
+        }
+    }
+    let mut actions = Vec::new();
+    let mut malformed = false;
+    for (i, item) in input.transact_items.into_iter().flatten().enumerate() {
+        match item.action() {
+            Ok((kind, a)) => {
+                action_constraints(&mut c, i, kind, &a);
+                actions.push((kind, a));
+            }
+            Err(_) => malformed = true,
+        }
+    }
+    c.finish()?;
+    if malformed {
+        return Err(ApiError::validation(
+            "TransactItems can only contain one of Check, Put, Update or Delete",
+        ));
+    }
+    let prepared = actions
+        .into_iter()
+        .map(|(kind, a)| prepare(kind, a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let total: usize = prepared
+        .iter()
+        .map(|p| match &p.action {
+            TransactAction::Put { item, .. } => size::item_size(item),
+            TransactAction::Update { key, .. }
+            | TransactAction::Delete { key, .. }
+            | TransactAction::ConditionCheck { key, .. } => size::item_size(key),
+        })
+        .sum();
+    if total > TRANSACT_BYTES_MAX {
+        return Err(ApiError::validation(
+            "Transaction request size has exceeded the maximum allowed size of 4 MB",
+        ));
+    }
+    let token = input.client_request_token.map(|token| IdempotencyToken {
+        token,
+        digest: request_digest(body),
+    });
+    let engine_actions: Vec<TransactAction> = prepared.iter().map(|p| p.action.clone()).collect();
+    let result = blocking(app, move |e| {
+        Ok(e.transact_write(&engine_actions, token.as_ref()))
+    })
+    .await?;
+    let outcome = result.map_err(|e| match e {
+        tarn_engine::Error::TransactionCanceled(reasons) => canceled(reasons, &prepared),
+        tarn_engine::Error::IdempotentParameterMismatch => ApiError::new(
+            ErrorCode::IdempotentParameterMismatch,
+            "Request with the same client token has different parameters",
+        ),
+        other => data_plane(ApiError::from(other)),
+    })?;
+    let mut units = Vec::with_capacity(prepared.len());
+    let mut metrics: BTreeMap<&str, Vec<CollectionMetrics<'_>>> = BTreeMap::new();
+    let mode = input.return_item_collection_metrics.as_deref();
+    for (i, p) in prepared.iter().enumerate() {
+        let table = p.action.table();
+        let w = outcome.written.get(i);
+        let (old, new) = w.map_or((None, None), |w| (w.old.as_ref(), w.new.as_ref()));
+        let plain = match p.kind {
+            Kind::Put => super::items::write_units(
+                old,
+                new.or(match &p.action {
+                    TransactAction::Put { item, .. } => Some(item),
+                    _ => None,
+                }),
+            ),
+            _ => super::items::write_units(old, new),
+        };
+        units.push((table, transactional(plain)));
+        if let Some(m) = w.and_then(|w| collection_metrics(mode, w)) {
+            metrics.entry(table).or_default().push(m);
+        }
+    }
+    reply(&WriteReply {
+        consumed_capacity: per_table(input.return_consumed_capacity.as_deref(), &units, true),
+        item_collection_metrics: (mode == Some("SIZE")).then_some(metrics),
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ItemResponse<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item: Option<ItemRef<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetReply<'a> {
+    responses: Vec<ItemResponse<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumed_capacity: Option<Vec<TableUnits<'a>>>,
+}
+
+pub(super) async fn transact_get_items(
+    app: &App,
+    input: TransactGetItemsInput,
+) -> Result<Vec<u8>, ApiError> {
+    let mut c = Constraints::default();
+    check_list_length(&mut c, input.transact_items.as_ref().map(Vec::len));
+    if let Some(v) = &input.return_consumed_capacity {
+        c.one_of(v, "returnConsumedCapacity", RETURN_CAPACITY);
+    }
+    for (i, item) in input.transact_items.iter().flatten().enumerate() {
+        let p = format!("transactItems.{}.member.get", i + 1);
+        match &item.get {
+            None => c.null(&p),
+            Some(g) => {
+                match &g.table_name {
+                    None => c.null(&format!("{p}.tableName")),
+                    Some(name) => c.table_name(name, &format!("{p}.tableName")),
+                }
+                if g.key.is_none() {
+                    c.null(&format!("{p}.key"));
+                }
+            }
+        }
+    }
+    c.finish()?;
+    let mut gets = Vec::new();
+    let mut projections = Vec::new();
+    for item in input.transact_items.into_iter().flatten() {
+        let Some(g) = item.get else { continue };
+        let texts = Texts {
+            projection: g.projection_expression.as_deref(),
+            ..Texts::default()
+        };
+        let placeholders = Placeholders::new(g.expression_attribute_names, None, &texts)?;
+        projections.push(placeholders.resolve(&texts)?.projection);
+        gets.push((
+            g.table_name.unwrap_or_default(),
+            g.key.unwrap_or_default().into_item()?,
+        ));
+    }
+    let names: Vec<String> = gets.iter().map(|(t, _)| t.clone()).collect();
+    let items = blocking(app, move |e| e.transact_get(&gets))
+        .await
+        .map_err(data_plane)?;
+    let units: Vec<(&str, f64)> = names
+        .iter()
+        .zip(&items)
+        .map(|(t, item)| {
+            let plain = item
+                .as_ref()
+                .map_or(0, size::item_size)
+                .div_ceil(4096)
+                .max(1) as f64;
+            (t.as_str(), transactional(plain))
+        })
+        .collect();
+    let projected: Vec<Option<Item>> = items
+        .into_iter()
+        .zip(&projections)
+        .map(|(item, p)| match (item, p) {
+            (Some(item), Some(p)) => Some(eval::project(&item, p)),
+            (item, _) => item,
+        })
+        .collect();
+    reply(&GetReply {
+        responses: projected
+            .iter()
+            .map(|i| ItemResponse {
+                item: i.as_ref().map(ItemRef),
+            })
+            .collect(),
+        consumed_capacity: per_table(input.return_consumed_capacity.as_deref(), &units, false),
+    })
+}
