@@ -264,11 +264,37 @@ pub fn entry_size(entry: &Item) -> usize {
 /// Checks the index key attributes a new item carries against every
 /// maintained index: right type, not empty, within the key size limits.
 /// Table key attributes were checked against the table schema already.
-pub fn check_item(indexes: &[IndexDef], table: &KeySchema, item: &Item) -> Result<()> {
-    for index in indexes.iter().filter(|i| i.maintained()) {
-        let mut hash_bytes = 0;
-        let mut range_bytes = 0;
-        for (part, attrs) in [(0, &index.hash), (1, &index.range)] {
+/// When an attribute keys several indexes, DynamoDB names the first index
+/// by name. `from_update` words an empty value as UpdateItem does.
+pub fn check_item(
+    indexes: &[IndexDef],
+    table: &KeySchema,
+    item: &Item,
+    from_update: bool,
+) -> Result<()> {
+    check_keys(indexes, table, item, from_update, false)
+}
+
+/// Only the empty-value part of [`check_item`]: a fault the request alone
+/// shows, which a transaction reports for the whole request.
+pub fn check_empty(indexes: &[IndexDef], table: &KeySchema, item: &Item) -> Result<()> {
+    check_keys(indexes, table, item, false, true)
+}
+
+fn check_keys(
+    indexes: &[IndexDef],
+    table: &KeySchema,
+    item: &Item,
+    from_update: bool,
+    empty_only: bool,
+) -> Result<()> {
+    let mut by_name: Vec<&IndexDef> = indexes.iter().filter(|i| i.maintained()).collect();
+    by_name.sort_by(|a, b| a.name.cmp(&b.name));
+    for index in by_name {
+        for (limit, attrs) in [
+            (crate::HASH_KEY_BYTES_MAX, &index.hash),
+            (crate::RANGE_KEY_BYTES_MAX, &index.range),
+        ] {
             for attr in attrs.iter() {
                 if table_key_names(table).any(|n| n == attr.name) {
                     continue;
@@ -276,7 +302,29 @@ pub fn check_item(indexes: &[IndexDef], table: &KeySchema, item: &Item) -> Resul
                 let Some(value) = item.get(&attr.name) else {
                     continue;
                 };
-                let Some(ty) = value.scalar_type().filter(|t| *t == attr.ty) else {
+                let typed = value.scalar_type().filter(|t| *t == attr.ty);
+                let bytes = key::value_size(value).unwrap_or(0);
+                if let Some(ty) = typed.filter(|t| bytes == 0 && *t != ScalarType::N) {
+                    let kind = if ty == ScalarType::S {
+                        "string"
+                    } else {
+                        "binary"
+                    };
+                    return Err(Error::Validation(if from_update {
+                        format!(
+                            "One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty {kind} value."
+                        )
+                    } else {
+                        format!(
+                            "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {kind} value. IndexName: {}, IndexKey: {}",
+                            index.name, attr.name
+                        )
+                    }));
+                }
+                if empty_only {
+                    continue;
+                }
+                if typed.is_none() {
                     return Err(Error::Validation(format!(
                         "One or more parameter values were invalid: Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
                         attr.name,
@@ -284,37 +332,14 @@ pub fn check_item(indexes: &[IndexDef], table: &KeySchema, item: &Item) -> Resul
                         value.type_name(),
                         index.name
                     )));
-                };
-                let bytes = key::value_size(value).unwrap_or(0);
-                if bytes == 0 && ty != ScalarType::N {
-                    let kind = if ty == ScalarType::S {
-                        "string"
-                    } else {
-                        "binary"
-                    };
+                }
+                if bytes > limit {
                     return Err(Error::Validation(format!(
-                        "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {kind} value. IndexName: {}, IndexKey: {}",
-                        index.name, attr.name
+                        "One or more parameter values were invalid: Size limit exceeded for Index Key {} Actual Size: {bytes} bytes Max Size: {limit} bytes IndexName: {}",
+                        attr.name, index.name
                     )));
                 }
-                if part == 0 {
-                    hash_bytes += bytes;
-                } else {
-                    range_bytes += bytes;
-                }
             }
-        }
-        if hash_bytes > crate::HASH_KEY_BYTES_MAX {
-            return Err(Error::Validation(format!(
-                "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes IndexName: {}",
-                index.name
-            )));
-        }
-        if range_bytes > crate::RANGE_KEY_BYTES_MAX {
-            return Err(Error::Validation(format!(
-                "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes IndexName: {}",
-                index.name
-            )));
         }
     }
     Ok(())
@@ -577,14 +602,14 @@ mod tests {
         let index = gsi(ProjectionType::All, &[]);
         let mut wrong = person(20);
         wrong.insert("age".into(), s("x"));
-        let err = check_item(std::slice::from_ref(&index), &table(), &wrong).unwrap_err();
+        let err = check_item(std::slice::from_ref(&index), &table(), &wrong, false).unwrap_err();
         assert_eq!(
             err.to_string(),
             "One or more parameter values were invalid: Type mismatch for Index Key age Expected: N Actual: S IndexName: byCity"
         );
         let mut empty = person(20);
         empty.insert("city".into(), s(""));
-        let err = check_item(std::slice::from_ref(&index), &table(), &empty).unwrap_err();
+        let err = check_item(std::slice::from_ref(&index), &table(), &empty, false).unwrap_err();
         assert!(
             err.to_string()
                 .contains("IndexName: byCity, IndexKey: city"),
@@ -592,6 +617,6 @@ mod tests {
         );
         let mut deleting = index.clone();
         deleting.status = IndexStatus::Deleting;
-        assert!(check_item(&[deleting], &table(), &wrong).is_ok());
+        assert!(check_item(&[deleting], &table(), &wrong, false).is_ok());
     }
 }

@@ -672,10 +672,15 @@ impl Engine {
             ));
         }
         let key_of = |def: &TableDef| item_storage_key(def, &item);
-        self.write_item(table, key_of, |old| {
-            check_condition(condition, old)?;
-            Ok(Some(item.clone()))
-        })
+        self.write_item(
+            table,
+            key_of,
+            |old| {
+                check_condition(condition, old)?;
+                Ok(Some(item.clone()))
+            },
+            false,
+        )
     }
 
     /// Reads one item by its full primary key.
@@ -698,10 +703,15 @@ impl Engine {
         condition: Option<&Condition>,
     ) -> Result<Written> {
         let key_of = |def: &TableDef| key_storage_key(def, key);
-        self.write_item(table, key_of, |old| {
-            check_condition(condition, old)?;
-            Ok(None)
-        })
+        self.write_item(
+            table,
+            key_of,
+            |old| {
+                check_condition(condition, old)?;
+                Ok(None)
+            },
+            false,
+        )
     }
 
     /// Applies `update` (resolved) to the item with `key`, creating it if it
@@ -723,6 +733,7 @@ impl Engine {
                 check_condition(condition, old)?;
                 updated_item(key, update, old)
             },
+            true,
         )
     }
 
@@ -752,8 +763,9 @@ impl Engine {
         table: &str,
         key_of: impl FnOnce(&TableDef) -> Result<Vec<u8>>,
         decide: impl FnOnce(Option<&Item>) -> Result<Option<Item>>,
+        from_update: bool,
     ) -> Result<Written> {
-        let (written, ticket) = self.write_item_unsynced(table, key_of, decide)?;
+        let (written, ticket) = self.write_item_unsynced(table, key_of, decide, from_update)?;
         if let Some(ticket) = ticket {
             self.shared.commit.wait(ticket)?;
         }
@@ -768,6 +780,7 @@ impl Engine {
         table: &str,
         key_of: impl FnOnce(&TableDef) -> Result<Vec<u8>>,
         decide: impl FnOnce(Option<&Item>) -> Result<Option<Item>>,
+        from_update: bool,
     ) -> Result<(Written, Option<u64>)> {
         let s = &self.shared;
         let table = s.table(table)?;
@@ -788,7 +801,7 @@ impl Engine {
                 .transpose()?;
             let new = decide(old.as_ref())?;
             if let Some(item) = &new {
-                index::check_item(&def.indexes, &def.key_schema, item)?;
+                index::check_item(&def.indexes, &def.key_schema, item, from_update)?;
             }
             let mut batch = s.db.batch();
             match &new {
@@ -846,7 +859,7 @@ impl Engine {
                     let key = self
                         .with_active_table(table, |def| {
                             let key = item_storage_key(def, item)?;
-                            index::check_item(&def.indexes, &def.key_schema, item)?;
+                            index::check_item(&def.indexes, &def.key_schema, item, false)?;
                             Ok(key)
                         })
                         .map_err(|e| match e {
@@ -890,10 +903,14 @@ impl Engine {
                     table,
                     |def| item_storage_key(def, item),
                     |_| Ok(Some(item.clone())),
+                    false,
                 )?,
-                BatchWrite::Delete { table, key } => {
-                    self.write_item_unsynced(table, |def| key_storage_key(def, key), |_| Ok(None))?
-                }
+                BatchWrite::Delete { table, key } => self.write_item_unsynced(
+                    table,
+                    |def| key_storage_key(def, key),
+                    |_| Ok(None),
+                    false,
+                )?,
             };
             last_ticket = ticket.max(last_ticket);
             results.push(written);

@@ -187,9 +187,13 @@ impl Engine {
             active(g)?;
         }
         let def_of = |name: &str| &*guards[tables.position(name)];
+        // Faults the request alone shows fail the whole request; a key
+        // that does not fit the schema cancels the transaction with a
+        // ValidationError for its action.
         let mut keys = Vec::with_capacity(actions.len());
         let mut seen = HashSet::with_capacity(actions.len());
-        for action in actions {
+        let mut key_fault = None;
+        for (i, action) in actions.iter().enumerate() {
             let def = def_of(action.table());
             let key = match action {
                 TransactAction::Put { item, .. } => {
@@ -198,19 +202,31 @@ impl Engine {
                             "Item size has exceeded the maximum allowed size".into(),
                         ));
                     }
-                    item_storage_key(def, item)?
+                    index::check_empty(&def.indexes, &def.key_schema, item)?;
+                    item_storage_key(def, item)
                 }
                 TransactAction::Update { key, update, .. } => {
-                    update_storage_key(def, key, update.as_ref())?
+                    update_storage_key(def, key, update.as_ref())
                 }
                 TransactAction::Delete { key, .. } | TransactAction::ConditionCheck { key, .. } => {
-                    key_storage_key(def, key)?
+                    key_storage_key(def, key)
                 }
+            };
+            let key = match key {
+                Ok(k) => k,
+                Err(Error::Validation(m)) if !is_request_fault(&m) => {
+                    key_fault.get_or_insert((i, m));
+                    continue;
+                }
+                Err(e) => return Err(e),
             };
             if !seen.insert((action.table(), key.clone())) {
                 return Err(Error::Validation(MULTIPLE_OPERATIONS.into()));
             }
             keys.push(key);
+        }
+        if let Some((i, m)) = key_fault {
+            return Err(Error::TransactionCanceled(only_reason(actions.len(), i, m)));
         }
 
         let mut stripes = Vec::with_capacity(keys.len() + 1);
@@ -298,8 +314,9 @@ impl Engine {
                 continue;
             };
             if let Some(item) = &new {
+                let from_update = matches!(action, TransactAction::Update { .. });
                 if let Err(Error::Validation(m)) =
-                    index::check_item(&def.indexes, &def.key_schema, item)
+                    index::check_item(&def.indexes, &def.key_schema, item, from_update)
                 {
                     reasons.push(CancelReason::ValidationError(m));
                     written.push(Written::default());
@@ -339,6 +356,17 @@ impl Engine {
                 indexes: effects.indexes,
                 collection: effects.collection,
             });
+        }
+        // The first ValidationError cancels alone; otherwise every failed
+        // condition is reported.
+        if let Some(i) = reasons
+            .iter()
+            .position(|r| matches!(r, CancelReason::ValidationError(_)))
+        {
+            let CancelReason::ValidationError(m) = reasons.swap_remove(i) else {
+                unreachable!("found above")
+            };
+            return Err(Error::TransactionCanceled(only_reason(actions.len(), i, m)));
         }
         if reasons.iter().any(|r| *r != CancelReason::None) {
             return Err(Error::TransactionCanceled(reasons));
@@ -381,8 +409,14 @@ impl Engine {
         }
         let mut keys = Vec::with_capacity(gets.len());
         let mut seen = HashSet::with_capacity(gets.len());
-        for (table, key) in gets {
-            let k = key_storage_key(&guards[tables.position(table)], key)?;
+        for (i, (table, key)) in gets.iter().enumerate() {
+            let k = match key_storage_key(&guards[tables.position(table)], key) {
+                Ok(k) => k,
+                Err(Error::Validation(m)) if !is_request_fault(&m) => {
+                    return Err(Error::TransactionCanceled(only_reason(gets.len(), i, m)));
+                }
+                Err(e) => return Err(e),
+            };
             if !seen.insert((table.as_str(), k.clone())) {
                 return Err(Error::Validation(MULTIPLE_OPERATIONS.into()));
             }
@@ -400,6 +434,20 @@ impl Engine {
             })
             .collect()
     }
+}
+
+/// Key faults that DynamoDB reports for a whole transaction rather than as
+/// one action's cancellation reason: empty key values, and sizes.
+fn is_request_fault(message: &str) -> bool {
+    message.contains("cannot contain an empty") || message.contains("has exceeded the maximum")
+}
+
+/// Reasons for a transaction cancelled by one action's ValidationError:
+/// that one, and `None` for every other action.
+fn only_reason(len: usize, i: usize, message: String) -> Vec<CancelReason> {
+    let mut reasons = vec![CancelReason::None; len];
+    reasons[i] = CancelReason::ValidationError(message);
+    reasons
 }
 
 fn decode_token(v: &[u8]) -> Result<(u64, [u8; 32])> {

@@ -153,7 +153,11 @@ impl ApiError {
             item: Option<crate::dynamodb::wire::ItemRef<'a>>,
         }
         let msg = self.message.as_deref();
-        let serialization = self.code == ErrorCode::Serialization;
+        // These exceptions spell the key `Message`, as DynamoDB sends them.
+        let serialization = matches!(
+            self.code,
+            ErrorCode::Serialization | ErrorCode::TransactionCanceled
+        );
         let body = Body {
             type_name: self.code.type_name(),
             message: if serialization { None } else { msg },

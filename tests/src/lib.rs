@@ -55,8 +55,14 @@ pub struct Server {
 impl Server {
     /// Starts a server on a fresh temporary data directory.
     pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// Starts a server on a fresh temporary data directory with extra
+    /// arguments.
+    pub fn start_with(extra: &[&str]) -> Server {
         let temp = tempfile::tempdir().expect("tempdir");
-        let mut s = Server::start_in(temp.path(), &[]);
+        let mut s = Server::start_in(temp.path(), extra);
         s._temp = Some(temp);
         s
     }

@@ -174,12 +174,6 @@ pub(super) struct Capacity {
     capacity_units: f64,
 }
 
-impl Capacity {
-    pub(super) fn new(capacity_units: f64) -> Self {
-        Capacity { capacity_units }
-    }
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct ConsumedCapacity<'a> {

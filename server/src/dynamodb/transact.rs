@@ -19,7 +19,7 @@ use super::{blocking, data_plane, reply};
 use crate::error::{ApiError, CancellationReason, Constraints, ErrorCode};
 use crate::App;
 
-/// DynamoDB's limit on the total size of a transaction's items.
+/// DynamoDB's limit on the size of a transaction request.
 const TRANSACT_BYTES_MAX: usize = 4 * 1024 * 1024;
 /// `ClientRequestToken` length limits.
 const TOKEN_CHARS_MAX: usize = 36;
@@ -246,7 +246,18 @@ struct TableUnits<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     write_capacity_units: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    table: Option<super::items::Capacity>,
+    table: Option<TableSplit>,
+}
+
+/// The `Table` member of a transaction's ConsumedCapacity: the same split.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TableSplit {
+    capacity_units: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_capacity_units: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    write_capacity_units: Option<f64>,
 }
 
 /// ConsumedCapacity of a transaction: one entry per table, in the order
@@ -279,7 +290,11 @@ fn per_table<'a>(
             t.read_capacity_units = Some(t.capacity_units);
         }
         if mode == Some("INDEXES") {
-            t.table = Some(super::items::Capacity::new(t.capacity_units));
+            t.table = Some(TableSplit {
+                capacity_units: t.capacity_units,
+                read_capacity_units: t.read_capacity_units,
+                write_capacity_units: t.write_capacity_units,
+            });
         }
     }
     Some(out)
@@ -365,40 +380,39 @@ pub(super) async fn transact_write_items(
         }
     }
     let mut actions = Vec::new();
-    let mut malformed = false;
+    let mut malformed = None;
     for (i, item) in input.transact_items.into_iter().flatten().enumerate() {
         match item.action() {
             Ok((kind, a)) => {
                 action_constraints(&mut c, i, kind, &a);
                 actions.push((kind, a));
             }
-            Err(_) => malformed = true,
+            Err(n) => {
+                malformed.get_or_insert(n);
+            }
         }
     }
     c.finish()?;
-    if malformed {
+    match malformed {
+        Some(0) => return Err(ApiError::validation(
+            "Invalid Request: TransactWriteRequest should contain Delete or Put or Update request",
+        )),
+        Some(_) => {
+            return Err(ApiError::validation(
+                "TransactItems can only contain one of Check, Put, Update or Delete",
+            ))
+        }
+        None => {}
+    }
+    if body.len() > TRANSACT_BYTES_MAX {
         return Err(ApiError::validation(
-            "TransactItems can only contain one of Check, Put, Update or Delete",
+            "Transaction request size cannot exceed 4 MB",
         ));
     }
     let prepared = actions
         .into_iter()
         .map(|(kind, a)| prepare(kind, a))
         .collect::<Result<Vec<_>, _>>()?;
-    let total: usize = prepared
-        .iter()
-        .map(|p| match &p.action {
-            TransactAction::Put { item, .. } => size::item_size(item),
-            TransactAction::Update { key, .. }
-            | TransactAction::Delete { key, .. }
-            | TransactAction::ConditionCheck { key, .. } => size::item_size(key),
-        })
-        .sum();
-    if total > TRANSACT_BYTES_MAX {
-        return Err(ApiError::validation(
-            "Transaction request size has exceeded the maximum allowed size of 4 MB",
-        ));
-    }
     let token = input.client_request_token.map(|token| IdempotencyToken {
         token,
         digest: request_digest(body),
@@ -412,7 +426,7 @@ pub(super) async fn transact_write_items(
         tarn_engine::Error::TransactionCanceled(reasons) => canceled(reasons, &prepared),
         tarn_engine::Error::IdempotentParameterMismatch => ApiError::new(
             ErrorCode::IdempotentParameterMismatch,
-            "Request with the same client token has different parameters",
+            "DynamoDB rejected the request because you retried a request with a different payload but with an idempotent token that was already used.",
         ),
         other => data_plane(ApiError::from(other)),
     })?;
