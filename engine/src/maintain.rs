@@ -38,6 +38,9 @@ pub struct IndexWrite {
     pub old_bytes: Option<usize>,
     /// Size of the entry written, if there is one.
     pub new_bytes: Option<usize>,
+    /// True when the entry moved to another index key (a delete and a
+    /// put, for capacity), false when it was written in place.
+    pub key_changed: bool,
 }
 
 /// An item collection (the items of one partition key value, with their
@@ -117,11 +120,13 @@ impl Shared {
                 i64::from(after.is_some()) - old_count,
                 new_bytes.map_or(0, |b| b as i64) - old_size,
             ));
+            let key_changed = matches!((&before, &after), (Some((a, _)), Some((b, _))) if a != b);
             effects.indexes.push(IndexWrite {
                 index: index.name.clone(),
                 kind: index.kind,
                 old_bytes,
                 new_bytes,
+                key_changed,
             });
         }
         if def.has_local_indexes() {

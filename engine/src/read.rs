@@ -122,8 +122,12 @@ pub struct Page {
     pub scanned_count: usize,
     /// Where the next page starts; `None` when the read is complete.
     pub last_evaluated_key: Option<Item>,
-    /// Sum of the sizes of the items read, for capacity.
+    /// Sum of the sizes of the records read (items, or index entries), for
+    /// capacity; rounded once per request.
     pub read_bytes: usize,
+    /// For a local index read that fetched items from the table: the 4 KB
+    /// read units of those items, each rounded on its own.
+    pub fetched_read_units: usize,
     /// The same items as the 1 MB page limit measures them.
     pub page_bytes: usize,
 }
@@ -200,10 +204,15 @@ impl Source<'_> {
         }
     }
 
+    /// True when records are replaced by the table's items.
+    fn fetches(&self) -> bool {
+        self.fetch_items && self.index.is_some_and(|i| i.kind == IndexKind::Local)
+    }
+
     /// What a page returns for a stored record: the record itself, or for
     /// a local index read with `fetch_items` the table's whole item.
     fn load(&self, entry: Item) -> Result<Option<Item>> {
-        if !self.fetch_items || self.index.is_none_or(|i| i.kind != IndexKind::Local) {
+        if !self.fetches() {
             return Ok(Some(entry));
         }
         let key = crate::key_storage_key(self.def, &key_of(self.def, &entry))?;
@@ -597,11 +606,15 @@ fn read_page(
         let entry = codec::decode_item(&value)?;
         page.scanned_count += 1;
         page.page_bytes += page_size(source.def, &entry);
+        page.read_bytes += size::item_size(&entry);
         last = Some(source.last_key(&entry));
+        let fetching = source.fetches();
         let Some(item) = source.load(entry)? else {
             continue;
         };
-        page.read_bytes += size::item_size(&item);
+        if fetching {
+            page.fetched_read_units += size::item_size(&item).div_ceil(4096).max(1);
+        }
         if opts.filter.is_none_or(|f| eval::eval_condition(f, &item)) {
             page.items.push(item);
         }

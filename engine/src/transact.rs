@@ -247,8 +247,20 @@ impl Engine {
                 let (created_ms, digest) = decode_token(&v)?;
                 if now.saturating_sub(created_ms) < TOKEN_TTL_MS {
                     if digest == t.digest {
+                        // A repeat reads its items (for its capacity) and
+                        // writes nothing.
+                        let written = keys
+                            .iter()
+                            .map(|k| {
+                                let old = s.items.get(k)?.map(|v| codec::decode_item(&v));
+                                Ok(Written {
+                                    old: old.transpose()?,
+                                    ..Written::default()
+                                })
+                            })
+                            .collect::<Result<Vec<_>>>()?;
                         return Ok(TransactWritten {
-                            written: Vec::new(),
+                            written,
                             replayed: true,
                         });
                     }

@@ -7,8 +7,9 @@ use tarn_engine::BatchWrite;
 use tarn_expr::ast::Projection;
 use tarn_expr::{eval, size, Item};
 
+use super::capacity::{self, ConsumedCapacity, Split, Units, RETURN_CAPACITY};
 use super::expressions::{check_mix, Placeholders, Texts};
-use super::items::{collection_metrics, write_units, CollectionMetrics, RETURN_CAPACITY};
+use super::items::{collection_metrics, CollectionMetrics};
 use super::legacy;
 use super::wire::{ItemRef, WireItem};
 use super::{blocking, data_plane, reply};
@@ -65,13 +66,6 @@ pub(super) struct BatchWriteItemInput {
     return_item_collection_metrics: Option<String>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct TableCapacity<'a> {
-    table_name: &'a str,
-    capacity_units: f64,
-}
-
 /// DynamoDB's answer to `RequestItems: {}`.
 fn empty_request_items(operation: &str) -> ApiError {
     ApiError::validation(format!(
@@ -124,7 +118,7 @@ struct BatchGetReply<'a> {
     responses: BTreeMap<&'a str, Vec<ItemRef<'a>>>,
     unprocessed_keys: BTreeMap<&'a str, UnprocessedKeys<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    consumed_capacity: Option<Vec<TableCapacity<'a>>>,
+    consumed_capacity: Option<Vec<ConsumedCapacity<'a>>>,
 }
 
 pub(super) async fn batch_get_item(
@@ -247,7 +241,7 @@ pub(super) async fn batch_get_item(
     })?;
     let mut found: Vec<Vec<Item>> = Vec::with_capacity(gets.len());
     let mut unprocessed: Vec<Vec<&Item>> = Vec::with_capacity(gets.len());
-    let mut units: Vec<f64> = Vec::with_capacity(gets.len());
+    let mut per_table: Vec<(String, Units)> = Vec::with_capacity(gets.len());
     let mut bytes = 0usize;
     for (g, items) in gets.iter().zip(results) {
         let (mut f, mut u, mut table_units) = (Vec::new(), Vec::new(), 0.0);
@@ -257,12 +251,7 @@ pub(super) async fn batch_get_item(
                 continue;
             }
             let read = item.as_ref().map_or(0, size::item_size);
-            let item_units = read.div_ceil(4096).max(1) as f64;
-            table_units += if g.consistent {
-                item_units
-            } else {
-                item_units / 2.0
-            };
+            table_units += capacity::read_units(read, g.consistent);
             if let Some(item) = item {
                 bytes += read;
                 f.push(match &g.projection {
@@ -273,7 +262,7 @@ pub(super) async fn batch_get_item(
         }
         found.push(f);
         unprocessed.push(u);
-        units.push(table_units);
+        per_table.push((g.table.clone(), Units::table(table_units)));
     }
     let mut responses = BTreeMap::new();
     let mut unprocessed_keys = BTreeMap::new();
@@ -292,19 +281,11 @@ pub(super) async fn batch_get_item(
             );
         }
     }
-    let consumed_capacity = matches!(
+    let consumed_capacity = capacity::report_tables(
         input.return_consumed_capacity.as_deref(),
-        Some("TOTAL" | "INDEXES")
-    )
-    .then(|| {
-        gets.iter()
-            .zip(&units)
-            .map(|(g, u)| TableCapacity {
-                table_name: &g.table,
-                capacity_units: *u,
-            })
-            .collect()
-    });
+        &per_table,
+        Split::None,
+    );
     reply(&BatchGetReply {
         responses,
         unprocessed_keys,
@@ -317,7 +298,7 @@ pub(super) async fn batch_get_item(
 struct BatchWriteReply<'a> {
     unprocessed_items: BTreeMap<&'a str, Vec<()>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    consumed_capacity: Option<Vec<TableCapacity<'a>>>,
+    consumed_capacity: Option<Vec<ConsumedCapacity<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     item_collection_metrics: Option<BTreeMap<&'a str, Vec<CollectionMetrics<'a>>>>,
 }
@@ -364,18 +345,14 @@ pub(super) async fn batch_write_item(
         ));
     }
     let mut writes = Vec::with_capacity(total);
-    let mut per_table: Vec<(String, f64)> = Vec::new();
     for (table, requests) in request_items {
-        let mut table_units = 0.0;
         for r in requests {
             let write = match (r.put_request, r.delete_request) {
                 (Some(PutRequest { item: Some(item) }), None) => {
                     let item = item.into_item()?;
-                    table_units += write_units(None, Some(&item));
                     BatchWrite::Put { table: table.clone(), item }
                 }
                 (None, Some(DeleteRequest { key: Some(key) })) => {
-                    table_units += 1.0;
                     BatchWrite::Delete { table: table.clone(), key: key.into_item()? }
                 }
                 (Some(PutRequest { item: None }), None) => {
@@ -396,7 +373,6 @@ pub(super) async fn batch_write_item(
             };
             writes.push(write);
         }
-        per_table.push((table, table_units));
     }
     let tables: Vec<String> = writes
         .iter()
@@ -409,24 +385,19 @@ pub(super) async fn batch_write_item(
         .map_err(data_plane)?;
     let mode = input.return_item_collection_metrics.as_deref();
     let mut metrics: BTreeMap<&str, Vec<CollectionMetrics<'_>>> = BTreeMap::new();
+    // Each request is charged as its own PutItem or DeleteItem.
+    let mut per_table: Vec<(String, Units)> = Vec::new();
     for (table, w) in tables.iter().zip(&written) {
         if let Some(m) = collection_metrics(mode, w) {
             metrics.entry(table.as_str()).or_default().push(m);
         }
+        capacity::charge(&mut per_table, table, &Units::write(w));
     }
-    let consumed_capacity = matches!(
+    let consumed_capacity = capacity::report_tables(
         input.return_consumed_capacity.as_deref(),
-        Some("TOTAL" | "INDEXES")
-    )
-    .then(|| {
-        per_table
-            .iter()
-            .map(|(t, u)| TableCapacity {
-                table_name: t,
-                capacity_units: *u,
-            })
-            .collect()
-    });
+        &per_table,
+        Split::None,
+    );
     reply(&BatchWriteReply {
         unprocessed_items: BTreeMap::new(),
         consumed_capacity,

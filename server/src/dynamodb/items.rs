@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use tarn_expr::ast::{Condition, Projection, Update};
 use tarn_expr::{eval, size, Item};
 
+use super::capacity::{self, ConsumedCapacity, Split, Units, RETURN_CAPACITY};
 use super::expressions::{check_mix, Placeholders, Texts};
 use super::legacy::{self, AttributeValueUpdate, ExpectedAttributeValue};
 use super::wire::{ItemRef, WireItem};
@@ -76,7 +77,6 @@ pub(super) struct GetItemInput {
 }
 
 const RETURN_VALUES: &str = "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]";
-pub(super) const RETURN_CAPACITY: &str = "[INDEXES, TOTAL, NONE]";
 
 /// The members the three write operations share, borrowed from whichever
 /// input they came in.
@@ -166,97 +166,6 @@ fn write_condition(
         (None, None) => None,
     };
     Ok((condition, resolved.update))
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct Capacity {
-    capacity_units: f64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct ConsumedCapacity<'a> {
-    table_name: &'a str,
-    capacity_units: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    table: Option<Capacity>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    global_secondary_indexes: Option<BTreeMap<&'a str, Capacity>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    local_secondary_indexes: Option<BTreeMap<&'a str, Capacity>>,
-}
-
-/// ConsumedCapacity as DynamoDB reports it for `ReturnConsumedCapacity`.
-pub(super) fn consumed<'a>(
-    mode: Option<&str>,
-    table_name: &'a str,
-    units: f64,
-) -> Option<ConsumedCapacity<'a>> {
-    consumed_read(mode, table_name, None, units)
-}
-
-/// ConsumedCapacity of a read of a table or, when `index` names one, of
-/// an index: with `INDEXES` the units are shown against the index and the
-/// table is charged nothing.
-pub(super) fn consumed_read<'a>(
-    mode: Option<&str>,
-    table_name: &'a str,
-    index: Option<(&'a str, tarn_engine::IndexKind)>,
-    units: f64,
-) -> Option<ConsumedCapacity<'a>> {
-    let mut c = ConsumedCapacity {
-        table_name,
-        capacity_units: units,
-        table: None,
-        global_secondary_indexes: None,
-        local_secondary_indexes: None,
-    };
-    match mode {
-        Some("TOTAL") => {}
-        Some("INDEXES") => match index {
-            None => {
-                c.table = Some(Capacity {
-                    capacity_units: units,
-                })
-            }
-            Some((name, kind)) => {
-                c.table = Some(Capacity {
-                    capacity_units: 0.0,
-                });
-                let per_index = Some(BTreeMap::from([(
-                    name,
-                    Capacity {
-                        capacity_units: units,
-                    },
-                )]));
-                match kind {
-                    tarn_engine::IndexKind::Global => c.global_secondary_indexes = per_index,
-                    tarn_engine::IndexKind::Local => c.local_secondary_indexes = per_index,
-                }
-            }
-        },
-        _ => return None,
-    }
-    Some(c)
-}
-
-/// Write units: 1 per KB of the larger of the old and new item, at least 1.
-pub(super) fn write_units(old: Option<&Item>, new: Option<&Item>) -> f64 {
-    let bytes = old
-        .map_or(0, size::item_size)
-        .max(new.map_or(0, size::item_size));
-    bytes.div_ceil(1024).max(1) as f64
-}
-
-/// Read units: 1 per 4 KB read, at least 1; half for eventually consistent.
-fn read_units(item: Option<&Item>, consistent: bool) -> f64 {
-    let units = item.map_or(0, size::item_size).div_ceil(4096).max(1) as f64;
-    if consistent {
-        units
-    } else {
-        units / 2.0
-    }
 }
 
 #[derive(Serialize)]
@@ -387,16 +296,17 @@ pub(super) async fn put_item(app: &App, input: PutItemInput) -> Result<Vec<u8>, 
     let table = params.table_name.unwrap_or_default().to_owned();
     let name = table.clone();
     let (item, condition) = (write.target, write.condition);
-    let new_units_item = params
-        .return_consumed_capacity
-        .is_some()
-        .then(|| item.clone());
     let result = blocking_raw(app, move |e| e.put_item(&name, item, condition.as_ref())).await?;
     let written = result.map_err(|e| write_error(&params, e))?;
-    let units = write_units(written.old.as_ref(), new_units_item.as_ref());
+    let units = Units::write(&written);
     reply(&WriteReply {
         attributes: written.old.as_ref().filter(|_| write.want_old).map(ItemRef),
-        consumed_capacity: consumed(params.return_consumed_capacity, &table, units),
+        consumed_capacity: capacity::report(
+            params.return_consumed_capacity,
+            &table,
+            &units,
+            Split::None,
+        ),
         item_collection_metrics: collection_metrics(
             params.return_item_collection_metrics,
             &written,
@@ -420,10 +330,15 @@ pub(super) async fn delete_item(app: &App, input: DeleteItemInput) -> Result<Vec
     let (key, condition) = (write.target, write.condition);
     let result = blocking_raw(app, move |e| e.delete_item(&name, &key, condition.as_ref())).await?;
     let written = result.map_err(|e| write_error(&params, e))?;
-    let units = write_units(written.old.as_ref(), None);
+    let units = Units::write(&written);
     reply(&WriteReply {
         attributes: written.old.as_ref().filter(|_| write.want_old).map(ItemRef),
-        consumed_capacity: consumed(params.return_consumed_capacity, &table, units),
+        consumed_capacity: capacity::report(
+            params.return_consumed_capacity,
+            &table,
+            &units,
+            Split::None,
+        ),
         item_collection_metrics: collection_metrics(
             params.return_item_collection_metrics,
             &written,
@@ -484,7 +399,7 @@ pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec
             e
         }
     })?;
-    let units = write_units(written.old.as_ref(), written.new.as_ref());
+    let units = Units::write(&written);
     let attributes = returned_attributes(
         params.return_values,
         written.old.clone(),
@@ -493,7 +408,12 @@ pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec
     );
     reply(&WriteReply {
         attributes: attributes.as_ref().filter(|a| !a.is_empty()).map(ItemRef),
-        consumed_capacity: consumed(params.return_consumed_capacity, &table, units),
+        consumed_capacity: capacity::report(
+            params.return_consumed_capacity,
+            &table,
+            &units,
+            Split::None,
+        ),
         item_collection_metrics: collection_metrics(
             params.return_item_collection_metrics,
             &written,
@@ -587,44 +507,21 @@ pub(super) async fn get_item(app: &App, input: GetItemInput) -> Result<Vec<u8>, 
         .map_err(data_plane)?;
     let consistent = input.consistent_read.unwrap_or(false);
     // Capacity is charged on the whole item, before projection.
-    let units = read_units(item.as_ref(), consistent);
+    let units = Units::table(capacity::read_units(
+        item.as_ref().map_or(0, size::item_size),
+        consistent,
+    ));
     let item = match (item, &projection) {
         (Some(item), Some(p)) => Some(eval::project(&item, p)),
         (item, _) => item,
     };
     reply(&GetReply {
         item: item.as_ref().map(ItemRef),
-        consumed_capacity: consumed(input.return_consumed_capacity.as_deref(), &table, units),
+        consumed_capacity: capacity::report(
+            input.return_consumed_capacity.as_deref(),
+            &table,
+            &units,
+            Split::None,
+        ),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tarn_expr::{AttributeValue, Number};
-
-    fn item_of_size(bytes: usize) -> Item {
-        // Name "a" (1 byte) plus a string value.
-        let mut item = Item::new();
-        item.insert("a".into(), AttributeValue::S("x".repeat(bytes - 1)));
-        item
-    }
-
-    #[test]
-    fn capacity_units_round_up_per_kb_and_4kb() {
-        assert_eq!(write_units(None, Some(&item_of_size(1))), 1.0);
-        assert_eq!(write_units(None, Some(&item_of_size(1024))), 1.0);
-        assert_eq!(write_units(None, Some(&item_of_size(1025))), 2.0);
-        assert_eq!(
-            write_units(Some(&item_of_size(3000)), Some(&item_of_size(10))),
-            3.0
-        );
-        assert_eq!(read_units(Some(&item_of_size(4096)), true), 1.0);
-        assert_eq!(read_units(Some(&item_of_size(4097)), true), 2.0);
-        assert_eq!(read_units(Some(&item_of_size(4097)), false), 1.0);
-        assert_eq!(read_units(None, false), 0.5);
-        let mut n = Item::new();
-        n.insert("n".into(), AttributeValue::N(Number::from_i64(1)));
-        assert_eq!(read_units(Some(&n), true), 1.0);
-    }
 }

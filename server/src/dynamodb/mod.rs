@@ -1,6 +1,7 @@
 //! The DynamoDB protocol (`awsJson1_0`, target prefix `DynamoDB_20120810`).
 
 mod batch;
+mod capacity;
 mod expressions;
 mod indexes;
 mod items;

@@ -10,8 +10,9 @@ use tarn_engine::{
 use tarn_expr::ast::{Comparator, Condition, Operand, PathElement, Projection, ValueRef};
 use tarn_expr::{eval, AttributeValue, Item};
 
+use super::capacity::{self, ConsumedCapacity, Split, Units, RETURN_CAPACITY};
 use super::expressions::{check_mix, Expressions, Placeholders, Texts};
-use super::items::{check_common, consumed_read, ConsumedCapacity, RETURN_CAPACITY};
+use super::items::check_common;
 use super::legacy::{self, FilterCondition};
 use super::wire::{ItemRef, WireItem};
 use super::{blocking, data_plane, reply};
@@ -166,13 +167,19 @@ struct ReadReply<'a> {
 }
 
 /// Query and Scan are charged on what they read, rounded up to 4 KB once
-/// per request; eventually consistent reads cost half.
-fn page_units(read_bytes: usize, consistent: bool) -> f64 {
-    let units = read_bytes.div_ceil(4096).max(1) as f64;
-    if consistent {
-        units
-    } else {
-        units / 2.0
+/// per request (eventually consistent reads cost half); on an index, the
+/// entries read go to the index and items fetched from the table to it.
+fn page_units(page: &Page, consistent: bool, index: Option<&IndexDef>) -> Units {
+    let read = capacity::read_units(page.read_bytes, consistent);
+    match index {
+        None => Units::table(read),
+        Some(i) => {
+            let factor = if consistent { 1.0 } else { 0.5 };
+            Units {
+                table: page.fetched_read_units as f64 * factor,
+                indexes: vec![(i.name.clone(), i.kind, read)],
+            }
+        }
     }
 }
 
@@ -185,6 +192,7 @@ fn render_page(
     index: Option<&IndexDef>,
 ) -> Result<Vec<u8>, ApiError> {
     let table = params.table_name.unwrap_or_default();
+    let units = page_units(&page, consistent, index);
     let items: Vec<Item> = match projection {
         Some(p) => page.items.iter().map(|i| eval::project(i, p)).collect(),
         None => page.items,
@@ -194,11 +202,11 @@ fn render_page(
         count: items.len(),
         scanned_count: page.scanned_count,
         last_evaluated_key: page.last_evaluated_key.as_ref().map(ItemRef),
-        consumed_capacity: consumed_read(
+        consumed_capacity: capacity::report(
             params.return_consumed_capacity,
             table,
-            index.map(|i| (i.name.as_str(), i.kind)),
-            page_units(page.read_bytes, consistent),
+            &units,
+            Split::None,
         ),
     })
 }

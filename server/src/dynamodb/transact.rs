@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use tarn_engine::{CancelReason, IdempotencyToken, TransactAction, TRANSACT_ITEMS_MAX};
 use tarn_expr::{eval, size, Item};
 
+use super::capacity::{self, ConsumedCapacity, Split, Units, RETURN_CAPACITY};
 use super::expressions::{Placeholders, Texts};
-use super::items::{collection_metrics, CollectionMetrics, RETURN_CAPACITY};
+use super::items::{collection_metrics, CollectionMetrics};
 use super::wire::{ItemRef, WireItem};
 use super::{blocking, data_plane, reply};
 use crate::error::{ApiError, CancellationReason, Constraints, ErrorCode};
@@ -231,80 +232,11 @@ fn request_digest(body: &[u8]) -> [u8; 32] {
     *blake3::hash(&canonical).as_bytes()
 }
 
-/// A transaction's units: twice a plain operation's.
-fn transactional(units: f64) -> f64 {
-    2.0 * units
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct TableUnits<'a> {
-    table_name: &'a str,
-    capacity_units: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    read_capacity_units: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    write_capacity_units: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    table: Option<TableSplit>,
-}
-
-/// The `Table` member of a transaction's ConsumedCapacity: the same split.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct TableSplit {
-    capacity_units: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    read_capacity_units: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    write_capacity_units: Option<f64>,
-}
-
-/// ConsumedCapacity of a transaction: one entry per table, in the order
-/// tables first appear.
-fn per_table<'a>(
-    mode: Option<&str>,
-    units: &[(&'a str, f64)],
-    writes: bool,
-) -> Option<Vec<TableUnits<'a>>> {
-    if !matches!(mode, Some("TOTAL" | "INDEXES")) {
-        return None;
-    }
-    let mut out: Vec<TableUnits<'a>> = Vec::new();
-    for (table, u) in units {
-        match out.iter_mut().find(|t| t.table_name == *table) {
-            Some(t) => t.capacity_units += u,
-            None => out.push(TableUnits {
-                table_name: table,
-                capacity_units: *u,
-                read_capacity_units: None,
-                write_capacity_units: None,
-                table: None,
-            }),
-        }
-    }
-    for t in &mut out {
-        if writes {
-            t.write_capacity_units = Some(t.capacity_units);
-        } else {
-            t.read_capacity_units = Some(t.capacity_units);
-        }
-        if mode == Some("INDEXES") {
-            t.table = Some(TableSplit {
-                capacity_units: t.capacity_units,
-                read_capacity_units: t.read_capacity_units,
-                write_capacity_units: t.write_capacity_units,
-            });
-        }
-    }
-    Some(out)
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct WriteReply<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    consumed_capacity: Option<Vec<TableUnits<'a>>>,
+    consumed_capacity: Option<Vec<ConsumedCapacity<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     item_collection_metrics: Option<BTreeMap<&'a str, Vec<CollectionMetrics<'a>>>>,
 }
@@ -430,30 +362,38 @@ pub(super) async fn transact_write_items(
         ),
         other => data_plane(ApiError::from(other)),
     })?;
-    let mut units = Vec::with_capacity(prepared.len());
+    let mut per_table: Vec<(String, Units)> = Vec::new();
     let mut metrics: BTreeMap<&str, Vec<CollectionMetrics<'_>>> = BTreeMap::new();
     let mode = input.return_item_collection_metrics.as_deref();
-    for (i, p) in prepared.iter().enumerate() {
+    for (p, w) in prepared.iter().zip(&outcome.written) {
         let table = p.action.table();
-        let w = outcome.written.get(i);
-        let (old, new) = w.map_or((None, None), |w| (w.old.as_ref(), w.new.as_ref()));
-        let plain = match p.kind {
-            Kind::Put => super::items::write_units(
-                old,
-                new.or(match &p.action {
-                    TransactAction::Put { item, .. } => Some(item),
-                    _ => None,
-                }),
-            ),
-            _ => super::items::write_units(old, new),
+        // A repeat only reads its items; a ConditionCheck is billed as a
+        // write of the item it read.
+        let units = if outcome.replayed {
+            let bytes = w.old.as_ref().map_or(0, size::item_size);
+            Units::table(2.0 * capacity::read_units(bytes, true))
+        } else if p.kind == Kind::ConditionCheck {
+            let bytes = w.old.as_ref().map_or(0, size::item_size);
+            Units::table(2.0 * capacity::write_units(bytes))
+        } else {
+            Units::write(w).transactional()
         };
-        units.push((table, transactional(plain)));
-        if let Some(m) = w.and_then(|w| collection_metrics(mode, w)) {
+        capacity::charge(&mut per_table, table, &units);
+        if let Some(m) = collection_metrics(mode, w) {
             metrics.entry(table).or_default().push(m);
         }
     }
+    let split = if outcome.replayed {
+        Split::Read
+    } else {
+        Split::Write
+    };
     reply(&WriteReply {
-        consumed_capacity: per_table(input.return_consumed_capacity.as_deref(), &units, true),
+        consumed_capacity: capacity::report_tables(
+            input.return_consumed_capacity.as_deref(),
+            &per_table,
+            split,
+        ),
         item_collection_metrics: (mode == Some("SIZE")).then_some(metrics),
     })
 }
@@ -470,7 +410,7 @@ struct ItemResponse<'a> {
 struct GetReply<'a> {
     responses: Vec<ItemResponse<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    consumed_capacity: Option<Vec<TableUnits<'a>>>,
+    consumed_capacity: Option<Vec<ConsumedCapacity<'a>>>,
 }
 
 pub(super) async fn transact_get_items(
@@ -517,18 +457,15 @@ pub(super) async fn transact_get_items(
     let items = blocking(app, move |e| e.transact_get(&gets))
         .await
         .map_err(data_plane)?;
-    let units: Vec<(&str, f64)> = names
-        .iter()
-        .zip(&items)
-        .map(|(t, item)| {
-            let plain = item
-                .as_ref()
-                .map_or(0, size::item_size)
-                .div_ceil(4096)
-                .max(1) as f64;
-            (t.as_str(), transactional(plain))
-        })
-        .collect();
+    let mut per_table: Vec<(String, Units)> = Vec::new();
+    for (t, item) in names.iter().zip(&items) {
+        let bytes = item.as_ref().map_or(0, size::item_size);
+        capacity::charge(
+            &mut per_table,
+            t,
+            &Units::table(2.0 * capacity::read_units(bytes, true)),
+        );
+    }
     let projected: Vec<Option<Item>> = items
         .into_iter()
         .zip(&projections)
@@ -544,6 +481,10 @@ pub(super) async fn transact_get_items(
                 item: i.as_ref().map(ItemRef),
             })
             .collect(),
-        consumed_capacity: per_table(input.return_consumed_capacity.as_deref(), &units, false),
+        consumed_capacity: capacity::report_tables(
+            input.return_consumed_capacity.as_deref(),
+            &per_table,
+            Split::Read,
+        ),
     })
 }
