@@ -32,6 +32,7 @@ pub fn table(name: &str) -> CreateTable {
         billing_mode: BillingMode::PayPerRequest,
         throughput: None,
         indexes: Vec::new(),
+        settings: Default::default(),
     }
 }
 

@@ -21,14 +21,25 @@ const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 /// Tokens deleted per sweep.
 const SWEEP_TOKENS_MAX: usize = 1000;
 
+/// What a backfill fills.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Backfill {
+    /// The `CREATING` global index with this id, marked `ACTIVE` at the end.
+    Index(u32),
+    /// The expiry index of the TTL setting with this id.
+    Expiry(u32),
+}
+
 /// A unit of background work.
 pub(crate) enum Job {
     /// Drop every item and index entry of a `DELETING` table, then its
     /// record.
     DropTable(Arc<Table>),
-    /// Index the table's existing items in the `CREATING` index with this
-    /// id, then mark it `ACTIVE`.
-    Backfill(Arc<Table>, u32),
+    /// Index the table's existing items in a new index or the expiry
+    /// index of a TTL setting.
+    Backfill(Arc<Table>, Backfill),
+    /// Drop the entries of the expiry index of a disabled TTL setting.
+    DropExpiry(u32),
     /// Drop the entries of the `DELETING` index with this id, then remove
     /// it from the table record.
     DropIndex(Arc<Table>, u32),
@@ -59,7 +70,8 @@ pub(crate) fn start(shared: Weak<Shared>) -> Result<mpsc::Sender<Job>> {
                 Job::DropTable(table) => {
                     ("dropping a deleted table", shared.drop_table_data(&table))
                 }
-                Job::Backfill(table, id) => ("backfilling an index", shared.backfill(&table, id)),
+                Job::Backfill(table, target) => ("backfilling", shared.backfill(&table, target)),
+                Job::DropExpiry(id) => ("dropping an expiry index", shared.drop_expiry(id)),
                 Job::DropIndex(table, id) => {
                     ("dropping a deleted index", shared.drop_index(&table, id))
                 }
@@ -106,6 +118,9 @@ impl Shared {
             dropped += self.drop_prefix(&self.indexes, &index_id.to_be_bytes())?;
         }
         self.drop_prefix(&self.collections, &prefix)?;
+        if let Some(ttl) = &table.read().settings.ttl {
+            dropped += self.drop_prefix(&self.expiry, &ttl.id.to_be_bytes())?;
+        }
         let mut tables = self
             .tables
             .write()
@@ -155,19 +170,20 @@ impl Shared {
     }
 
     /// Adds every existing item to a new global index, then marks it
-    /// `ACTIVE`.
+    /// `ACTIVE`; or, for a TTL expiry index, records every existing item's
+    /// expiry.
     ///
-    /// Writes maintain the index from the moment it was created, so the
-    /// backfill only has to cover items that existed then: it walks a
-    /// snapshot's keys, and for each batch takes the items' locks (in
-    /// stripe order, so it cannot deadlock with other lock holders), reads
-    /// each item's current version and writes its entry unless a write
-    /// already did. Running it again is harmless.
-    pub(crate) fn backfill(&self, table: &Arc<Table>, index_id: u32) -> Result<()> {
+    /// Writes maintain the derived entries from the moment the index was
+    /// created, so the backfill only has to cover items that existed then:
+    /// it walks a snapshot's keys, and for each batch takes the items'
+    /// locks (in stripe order, so it cannot deadlock with other lock
+    /// holders), reads each item's current version and writes its entry
+    /// unless a write already did. Running it again is harmless.
+    pub(crate) fn backfill(&self, table: &Arc<Table>, target: Backfill) -> Result<()> {
         let snapshot = self.db.snapshot();
         let table_id = table.read().id;
         let mut keys_batch: Vec<Vec<u8>> = Vec::with_capacity(BACKFILL_BATCH_ITEMS_MAX);
-        let mut indexed = 0u64;
+        let mut filled = 0u64;
         let mut iter = snapshot.prefix(&self.items, keys::table_prefix(table_id));
         loop {
             keys_batch.clear();
@@ -177,9 +193,9 @@ impl Shared {
             if keys_batch.is_empty() {
                 break;
             }
-            match self.backfill_batch(table, index_id, &keys_batch)? {
-                Some(n) => indexed += n,
-                // The index or the table went away.
+            match self.backfill_batch(table, target, &keys_batch)? {
+                Some(n) => filled += n,
+                // The index, the TTL setting or the table went away.
                 None => return Ok(()),
             }
             if self.backfill_pause_ms > 0 {
@@ -187,6 +203,25 @@ impl Shared {
             }
         }
         let mut def = table.write();
+        if def.status == crate::TableStatus::Deleting {
+            return Ok(());
+        }
+        let index_id = match target {
+            Backfill::Index(id) => id,
+            Backfill::Expiry(id) => {
+                let mut new = def.clone();
+                match &mut new.settings.ttl {
+                    Some(ttl) if ttl.id == id => ttl.backfilled = true,
+                    _ => return Ok(()),
+                }
+                let mut batch = self.db.batch();
+                batch.insert(&self.catalog, catalog_key(&new.name), new.encode());
+                self.commit.commit(batch)?;
+                tracing::debug!(table = %new.name, filled, "expiry index backfilled");
+                *def = new;
+                return Ok(());
+            }
+        };
         let Some(i) = def
             .indexes
             .iter()
@@ -194,9 +229,6 @@ impl Shared {
         else {
             return Ok(());
         };
-        if def.status == crate::TableStatus::Deleting {
-            return Ok(());
-        }
         let mut new = def.clone();
         new.indexes[i].status = IndexStatus::Active;
         new.indexes[i].backfilling = false;
@@ -204,29 +236,39 @@ impl Shared {
         batch.insert(&self.catalog, catalog_key(&new.name), new.encode());
         // Syncing this record makes every backfill batch before it durable.
         self.commit.commit(batch)?;
-        tracing::debug!(table = %new.name, index = %new.indexes[i].name, indexed, "index backfilled");
+        tracing::debug!(table = %new.name, index = %new.indexes[i].name, filled, "index backfilled");
         *def = new;
         Ok(())
     }
 
-    /// One backfill batch; `None` when the index is no longer being
-    /// created.
+    /// One backfill batch; `None` when the target is no longer wanted.
     fn backfill_batch(
         &self,
         table: &Table,
-        index_id: u32,
+        target: Backfill,
         item_keys: &[Vec<u8>],
     ) -> Result<Option<u64>> {
         let def = table.read();
         if def.status != crate::TableStatus::Active {
             return Ok(None);
         }
-        let Some(index) = def
-            .indexes
-            .iter()
-            .find(|i| i.id == index_id && i.status == IndexStatus::Creating)
-        else {
-            return Ok(None);
+        let index = match target {
+            Backfill::Index(id) => {
+                let found = def
+                    .indexes
+                    .iter()
+                    .find(|i| i.id == id && i.status == IndexStatus::Creating);
+                let Some(index) = found else {
+                    return Ok(None);
+                };
+                Some(index)
+            }
+            Backfill::Expiry(id) => {
+                if def.settings.ttl.as_ref().is_none_or(|t| t.id != id) {
+                    return Ok(None);
+                }
+                None
+            }
         };
         let mut stripes = Vec::with_capacity(item_keys.len());
         for k in item_keys {
@@ -242,6 +284,17 @@ impl Shared {
                 continue;
             };
             let item = codec::decode_item(&value)?;
+            let Some(index) = index else {
+                // An expiry entry is keyed by what it holds: writing it
+                // again is harmless.
+                if let Some(ttl) = &def.settings.ttl {
+                    if let Some(at) = crate::ttl::expiry_of(&item, &ttl.attribute) {
+                        batch.insert(&self.expiry, crate::ttl::expiry_key(ttl.id, at, k), []);
+                        count += 1;
+                    }
+                }
+                continue;
+            };
             let Some(entry_key) = index.entry_key(&def.key_schema, &item) else {
                 continue;
             };
@@ -258,7 +311,16 @@ impl Shared {
         if !batch.is_empty() {
             self.commit.commit_batch(batch)?;
         }
-        table.account_index(index_id, count, bytes);
+        if let Some(index) = index {
+            table.account_index(index.id, count, bytes);
+        }
         Ok(Some(count as u64))
+    }
+
+    /// Drops the entries of a disabled TTL setting's expiry index.
+    pub(crate) fn drop_expiry(&self, ttl_id: u32) -> Result<()> {
+        let dropped = self.drop_prefix(&self.expiry, &ttl_id.to_be_bytes())?;
+        tracing::debug!(ttl_id, dropped, "dropped expiry index");
+        Ok(())
     }
 }

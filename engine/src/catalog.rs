@@ -21,6 +21,13 @@ const F_THROUGHPUT: u8 = 9;
 const F_THROUGHPUT_HISTORY: u8 = 10;
 const F_PPR_SWITCH: u8 = 11;
 const F_INDEX: u8 = 12;
+const F_TAG: u8 = 13;
+const F_DELETION_PROTECTION: u8 = 14;
+const F_TABLE_CLASS: u8 = 15;
+const F_SSE_KMS_KEY: u8 = 16;
+const F_ON_DEMAND: u8 = 17;
+const F_TTL: u8 = 18;
+const F_TTL_CHANGED: u8 = 19;
 
 /// A named, typed attribute: a key schema element or an attribute definition.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +105,62 @@ pub struct TableDef {
     /// Secondary indexes, local and global, in creation order (those being
     /// deleted included until their entries are gone).
     pub indexes: Vec<IndexDef>,
+    /// Tags, TTL and the other settings DescribeTable reports.
+    pub settings: TableSettings,
+}
+
+/// A table's storage class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableClass {
+    /// STANDARD.
+    Standard,
+    /// STANDARD_INFREQUENT_ACCESS.
+    StandardInfrequentAccess,
+}
+
+impl TableClass {
+    /// DynamoDB's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableClass::Standard => "STANDARD",
+            TableClass::StandardInfrequentAccess => "STANDARD_INFREQUENT_ACCESS",
+        }
+    }
+}
+
+/// Time to live, while enabled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TtlDef {
+    /// The attribute holding each item's expiry, epoch seconds.
+    pub attribute: String,
+    /// Id of the expiry index of this enablement (from the id counter; a
+    /// new one each time TTL is enabled, so a disabled one's entries are
+    /// never read again).
+    pub id: u32,
+    /// True once every item that existed when TTL was enabled has its
+    /// expiry recorded (writes since then record their own).
+    pub backfilled: bool,
+}
+
+/// Settings that do not change how items are stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TableSettings {
+    /// Tags, in the order first set.
+    pub tags: Vec<(String, String)>,
+    /// DeleteTable is refused while set.
+    pub deletion_protection: bool,
+    /// The table class and when UpdateTable last changed it (ms since the
+    /// epoch, 0 if set at creation); `None` if never set.
+    pub table_class: Option<(TableClass, u64)>,
+    /// The KMS key of customer-managed encryption; `None` for the default.
+    pub sse_kms_key: Option<String>,
+    /// OnDemandThroughput maxima, read and write request units (-1 for no
+    /// maximum); `None` if never set.
+    pub on_demand: Option<(i64, i64)>,
+    /// Time to live, when enabled.
+    pub ttl: Option<TtlDef>,
+    /// When TTL was last enabled or disabled, ms since the epoch.
+    pub ttl_changed_ms: u64,
 }
 
 impl TableDef {
@@ -183,6 +246,43 @@ impl TableDef {
         for index in &self.indexes {
             put_field(&mut out, F_INDEX, &index.encode());
         }
+        let t = &self.settings;
+        for (k, v) in &t.tags {
+            let mut p = Vec::with_capacity(k.len() + v.len() + 4);
+            put_bytes(&mut p, k.as_bytes());
+            put_bytes(&mut p, v.as_bytes());
+            put_field(&mut out, F_TAG, &p);
+        }
+        if t.deletion_protection {
+            put_field(&mut out, F_DELETION_PROTECTION, &[1]);
+        }
+        if let Some((class, ms)) = t.table_class {
+            let mut p = vec![match class {
+                TableClass::Standard => 1u8,
+                TableClass::StandardInfrequentAccess => 2,
+            }];
+            p.extend_from_slice(&ms.to_be_bytes());
+            put_field(&mut out, F_TABLE_CLASS, &p);
+        }
+        if let Some(key) = &t.sse_kms_key {
+            put_field(&mut out, F_SSE_KMS_KEY, key.as_bytes());
+        }
+        if let Some((read, write)) = t.on_demand {
+            let mut p = Vec::with_capacity(16);
+            p.extend_from_slice(&read.to_be_bytes());
+            p.extend_from_slice(&write.to_be_bytes());
+            put_field(&mut out, F_ON_DEMAND, &p);
+        }
+        if let Some(ttl) = &t.ttl {
+            let mut p = Vec::with_capacity(ttl.attribute.len() + 8);
+            p.extend_from_slice(&ttl.id.to_be_bytes());
+            put_bytes(&mut p, ttl.attribute.as_bytes());
+            p.push(u8::from(ttl.backfilled));
+            put_field(&mut out, F_TTL, &p);
+        }
+        if t.ttl_changed_ms != 0 {
+            put_field(&mut out, F_TTL_CHANGED, &t.ttl_changed_ms.to_be_bytes());
+        }
         out
     }
 
@@ -203,6 +303,7 @@ impl TableDef {
         let mut throughput = Throughput::default();
         let mut pay_per_request_since_ms = None;
         let mut indexes = Vec::new();
+        let mut settings = TableSettings::default();
         while !r.is_empty() {
             let tag = r.u8()?;
             let mut f = Reader::new(r.bytes()?);
@@ -244,6 +345,41 @@ impl TableDef {
                 }
                 F_PPR_SWITCH => pay_per_request_since_ms = Some(f.u64()?),
                 F_INDEX => indexes.push(IndexDef::decode(f.take(payload_len(&f))?)?),
+                F_TAG => {
+                    let k = f.str()?.to_owned();
+                    let v = f.str()?.to_owned();
+                    settings.tags.push((k, v));
+                }
+                F_DELETION_PROTECTION => settings.deletion_protection = f.u8()? != 0,
+                F_TABLE_CLASS => {
+                    let class = match f.u8()? {
+                        1 => TableClass::Standard,
+                        2 => TableClass::StandardInfrequentAccess,
+                        _ => return Err(DecodeError("unknown table class")),
+                    };
+                    settings.table_class = Some((class, f.u64()?));
+                }
+                F_SSE_KMS_KEY => {
+                    let rest = f.take(payload_len(&f))?;
+                    let s = std::str::from_utf8(rest).map_err(|_| DecodeError("invalid utf-8"))?;
+                    settings.sse_kms_key = Some(s.to_owned());
+                }
+                F_ON_DEMAND => {
+                    let read = f.u64()? as i64;
+                    let write = f.u64()? as i64;
+                    settings.on_demand = Some((read, write));
+                }
+                F_TTL => {
+                    let id = f.u32()?;
+                    let attribute = f.str()?.to_owned();
+                    let backfilled = f.u8()? != 0;
+                    settings.ttl = Some(TtlDef {
+                        attribute,
+                        id,
+                        backfilled,
+                    });
+                }
+                F_TTL_CHANGED => settings.ttl_changed_ms = f.u64()?,
                 _ => continue,
             }
         }
@@ -261,6 +397,7 @@ impl TableDef {
             throughput,
             pay_per_request_since_ms,
             indexes,
+            settings,
         })
     }
 }
@@ -329,6 +466,19 @@ mod tests {
                 write_units: 0,
                 created_ms: 1_700_000_000_123,
             }],
+            settings: TableSettings {
+                tags: vec![("team".into(), "audio".into()), ("env".into(), "".into())],
+                deletion_protection: true,
+                table_class: Some((TableClass::StandardInfrequentAccess, 5)),
+                sse_kms_key: Some("arn:aws:kms:us-east-1:000000000000:key/k".into()),
+                on_demand: Some((-1, 200)),
+                ttl: Some(TtlDef {
+                    attribute: "expires".into(),
+                    id: 9,
+                    backfilled: true,
+                }),
+                ttl_changed_ms: 1_700_000_000_999,
+            },
         }
     }
 

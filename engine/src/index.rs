@@ -345,6 +345,58 @@ fn check_keys(
     Ok(())
 }
 
+/// UpdateItem words a type mismatch of a value it copied from the item
+/// (`SET key = other`) differently from one the request gave.
+pub fn update_wording(e: Error, update: Option<&tarn_expr::ast::Update>) -> Error {
+    use tarn_expr::ast::{PathElement, SetOperand, SetValue, UpdateAction};
+    let (Error::Validation(m), Some(update)) = (&e, update) else {
+        return e;
+    };
+    let copied = update.actions.iter().any(|a| match a {
+        UpdateAction::Set(
+            p,
+            SetValue::Operand(SetOperand::Path(_) | SetOperand::IfNotExists(..)),
+        ) => {
+            matches!(p.elements.first(), Some(PathElement::Attr(n))
+                if m.contains(&format!("Type mismatch for Index Key {} ", n.as_str())))
+        }
+        _ => false,
+    });
+    if copied {
+        Error::Validation(
+            "The update expression attempted to update the secondary index key to unsupported type"
+                .into(),
+        )
+    } else {
+        e
+    }
+}
+
+/// Index key attributes hold scalars: an update may not reach into one.
+pub fn check_update_paths(indexes: &[IndexDef], update: &tarn_expr::ast::Update) -> Result<()> {
+    use tarn_expr::ast::{PathElement, UpdateAction};
+    for action in &update.actions {
+        let (UpdateAction::Set(p, _)
+        | UpdateAction::Remove(p)
+        | UpdateAction::Add(p, _)
+        | UpdateAction::Delete(p, _)) = action;
+        let Some(PathElement::Attr(n)) = p.elements.first() else {
+            continue;
+        };
+        let keyed = indexes
+            .iter()
+            .filter(|i| i.maintained())
+            .any(|i| i.key_attrs().any(|a| a.name == n.as_str()));
+        if keyed && p.elements.len() > 1 {
+            return Err(Error::Validation(format!(
+                "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: IndexKey: {}",
+                n.as_str()
+            )));
+        }
+    }
+    Ok(())
+}
+
 // ---- stored records: an index is a field of its table's record ----
 
 const F_ID: u8 = 1;

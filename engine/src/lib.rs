@@ -27,7 +27,9 @@ pub mod index;
 mod keys;
 mod maintain;
 mod read;
+mod throttle;
 mod transact;
+mod ttl;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -40,7 +42,10 @@ use fjall::{Database, Keyspace, KeyspaceCreateOptions, Readable};
 use tarn_expr::ast::{Condition, Update};
 use tarn_expr::{eval, key, resolve, size, AttributeValue, Item};
 
-pub use catalog::{BillingMode, KeyAttr, KeySchema, TableDef, TableStatus, Throughput};
+pub use catalog::{
+    BillingMode, KeyAttr, KeySchema, TableClass, TableDef, TableSettings, TableStatus, Throughput,
+    TtlDef,
+};
 pub use codec::DecodeError;
 pub use commit::{CommitStats, Durability};
 pub use index::{
@@ -49,6 +54,7 @@ pub use index::{
 };
 pub use maintain::{IndexWrite, ItemCollection, Written};
 pub use read::{Page, PageOptions, QueryRequest, ScanRequest, SortCondition, PAGE_BYTES_MAX};
+pub use throttle::{Side, Throttled};
 pub use transact::{
     CancelReason, IdempotencyToken, TransactAction, TransactWritten, TOKEN_TTL_MS,
     TRANSACT_ITEMS_MAX,
@@ -57,6 +63,8 @@ pub use transact::{
 /// Number of striped item locks. A power of two, large enough that unrelated
 /// items rarely share one.
 const ITEM_LOCK_STRIPES: usize = 1024;
+/// DynamoDB's limit on tags per table.
+pub const TAGS_MAX: usize = 50;
 /// DynamoDB's item collection size limit for tables with local indexes.
 pub const ITEM_COLLECTION_BYTES_MAX: u64 = 10 * 1024 * 1024 * 1024;
 /// DynamoDB's partition key size limit.
@@ -106,6 +114,9 @@ pub enum Error {
     /// A transaction was not applied; one reason per action, in order.
     #[error("Transaction cancelled")]
     TransactionCanceled(Vec<CancelReason>),
+    /// `--enforce-throughput`: the table or index is out of capacity.
+    #[error("{}", .0.message())]
+    Throttled(Throttled),
     /// A `ClientRequestToken` seen within ten minutes with another request.
     #[error("Request with the same client token has different parameters")]
     IdempotentParameterMismatch,
@@ -134,6 +145,17 @@ pub struct Options {
     /// Pause between backfill batches of a new global index, for tests that
     /// must write while a backfill runs (0 in production).
     pub backfill_pause_ms: u64,
+    /// How often the TTL sweeper looks for expired items.
+    pub ttl_sweep_interval_ms: u64,
+    /// Minimum time between two TTL changes of one table (DynamoDB's is
+    /// about an hour; 0, the default, allows any).
+    pub ttl_cooldown_ms: u64,
+    /// Throttle requests beyond provisioned throughput and on-demand
+    /// maxima, as DynamoDB does (off by default, like DynamoDB Local).
+    pub enforce_throughput: bool,
+    /// Unused capacity a provisioned table keeps for bursts (DynamoDB's
+    /// 300 seconds).
+    pub burst_seconds: u64,
 }
 
 impl Default for Options {
@@ -143,6 +165,10 @@ impl Default for Options {
             durability: Durability::Sync,
             item_collection_bytes_max: ITEM_COLLECTION_BYTES_MAX,
             backfill_pause_ms: 0,
+            ttl_sweep_interval_ms: 1000,
+            ttl_cooldown_ms: 0,
+            enforce_throughput: false,
+            burst_seconds: 300,
         }
     }
 }
@@ -253,6 +279,9 @@ pub struct CreateTable {
     pub throughput: Option<(u64, u64)>,
     /// Local and global secondary indexes, validated for shape.
     pub indexes: Vec<NewIndex>,
+    /// Tags, deletion protection, table class, encryption and on-demand
+    /// maxima (TTL is set by UpdateTimeToLive).
+    pub settings: TableSettings,
 }
 
 /// What UpdateTable asks to change.
@@ -264,6 +293,16 @@ pub struct UpdateTable {
     pub throughput: Option<(u64, u64)>,
     /// Global secondary index changes.
     pub index_updates: Vec<IndexUpdate>,
+    /// New deletion protection.
+    pub deletion_protection: Option<bool>,
+    /// New table class.
+    pub table_class: Option<TableClass>,
+    /// New encryption: `Some(None)` for the default key, `Some(Some(arn))`
+    /// for a KMS key.
+    pub sse_kms_key: Option<Option<String>>,
+    /// New on-demand maxima, read and write (-1 removes one; `None` keeps
+    /// a member as it is).
+    pub on_demand: Option<(Option<i64>, Option<i64>)>,
 }
 
 /// One member of UpdateTable's `GlobalSecondaryIndexUpdates`.
@@ -296,12 +335,16 @@ struct Shared {
     collections: Keyspace,
     /// `ClientRequestToken`s of recent transactions.
     tokens: Keyspace,
+    /// Expiry entries of tables with TTL, keyed by TTL setting id first.
+    expiry: Keyspace,
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
     next_table_id: Mutex<u32>,
     commit: commit::GroupCommit,
     item_locks: Box<[Mutex<()>]>,
     collection_bytes_max: u64,
     backfill_pause_ms: u64,
+    ttl_cooldown_ms: u64,
+    buckets: throttle::Buckets,
 }
 
 /// The storage engine. Cheap to clone; all clones share one database.
@@ -368,6 +411,7 @@ impl Engine {
         let indexes = db.keyspace("indexes", KeyspaceCreateOptions::default)?;
         let collections = db.keyspace("collections", KeyspaceCreateOptions::default)?;
         let tokens = db.keyspace("tokens", KeyspaceCreateOptions::default)?;
+        let expiry = db.keyspace("expiry", KeyspaceCreateOptions::default)?;
 
         let mut tables = BTreeMap::new();
         let mut max_id = 0u32;
@@ -397,11 +441,14 @@ impl Engine {
             indexes,
             collections,
             tokens,
+            expiry,
             tables: RwLock::new(tables),
             next_table_id: Mutex::new(next_id),
             item_locks: (0..ITEM_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
             collection_bytes_max: options.item_collection_bytes_max,
             backfill_pause_ms: options.backfill_pause_ms,
+            ttl_cooldown_ms: options.ttl_cooldown_ms,
+            buckets: throttle::Buckets::new(options.enforce_throughput, options.burst_seconds),
         });
 
         // Counters are recounted from a snapshot taken before any request is
@@ -424,6 +471,10 @@ impl Engine {
             .map_err(|e| Error::Storage(e.into()))?;
 
         let jobs = background::start(Arc::downgrade(&shared))?;
+        ttl::start_sweeper(
+            Arc::downgrade(&shared),
+            std::time::Duration::from_millis(options.ttl_sweep_interval_ms.max(1)),
+        )?;
         let engine = Engine {
             shared,
             jobs,
@@ -438,14 +489,21 @@ impl Engine {
             }
             for index in &def.indexes {
                 match index.status {
-                    IndexStatus::Creating => {
-                        engine.submit(background::Job::Backfill(Arc::clone(table), index.id))
-                    }
+                    IndexStatus::Creating => engine.submit(background::Job::Backfill(
+                        Arc::clone(table),
+                        background::Backfill::Index(index.id),
+                    )),
                     IndexStatus::Deleting => {
                         engine.submit(background::Job::DropIndex(Arc::clone(table), index.id))
                     }
                     IndexStatus::Active => {}
                 }
+            }
+            if let Some(ttl) = def.settings.ttl.as_ref().filter(|t| !t.backfilled) {
+                engine.submit(background::Job::Backfill(
+                    Arc::clone(table),
+                    background::Backfill::Expiry(ttl.id),
+                ));
             }
         }
         Ok(engine)
@@ -493,6 +551,11 @@ impl Engine {
             pay_per_request_since_ms: (req.billing_mode == BillingMode::PayPerRequest)
                 .then_some(now),
             indexes,
+            settings: TableSettings {
+                ttl: None,
+                ttl_changed_ms: 0,
+                ..req.settings
+            },
         };
         let mut batch = s.db.batch();
         batch.insert(&s.catalog, catalog_key(&def.name), def.encode());
@@ -549,6 +612,11 @@ impl Engine {
             if def.status == TableStatus::Deleting {
                 return Err(Error::TableBeingDeleted(name.to_owned()));
             }
+            if def.settings.deletion_protection {
+                return Err(Error::Validation(
+                    "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.".into(),
+                ));
+            }
             if def.indexes.iter().any(|i| i.status != IndexStatus::Active) {
                 return Err(Error::ResourceInUse(
                     "Attempt to change a resource which is still in use: Cannot delete table while indexes are being created, updated, or deleted.".into(),
@@ -593,6 +661,11 @@ impl Engine {
             if update.billing_mode.is_some() || update.throughput.is_some() {
                 apply_update(&mut new, &update, now)?;
             }
+            apply_settings(&mut new.settings, &update, now);
+            if new.billing_mode == BillingMode::Provisioned {
+                // On-demand maxima do not survive a switch to provisioned.
+                new.settings.on_demand = None;
+            }
             let mut next_id = lock(&s.next_table_id);
             let mut new_next = *next_id;
             for change in &update.index_updates {
@@ -616,7 +689,10 @@ impl Engine {
                             new_index_def(index.clone(), id, IndexStatus::Creating, now);
                         index_def.backfilling = true;
                         new.indexes.push(index_def);
-                        jobs.push(background::Job::Backfill(Arc::clone(&table), id));
+                        jobs.push(background::Job::Backfill(
+                            Arc::clone(&table),
+                            background::Backfill::Index(id),
+                        ));
                     }
                     IndexUpdate::Update {
                         name: index,
@@ -629,7 +705,15 @@ impl Engine {
                     }
                     IndexUpdate::Delete { name: index } => {
                         let i = find_global(&new, index)?;
-                        check_one_online_change(&new)?;
+                        // A backfilling index may itself be deleted.
+                        if new
+                            .indexes
+                            .iter()
+                            .enumerate()
+                            .any(|(j, x)| j != i && x.status != IndexStatus::Active)
+                        {
+                            check_one_online_change(&new)?;
+                        }
                         // A backfill in progress stops at its next batch.
                         new.indexes[i].status = IndexStatus::Deleting;
                         jobs.push(background::Job::DropIndex(
@@ -648,10 +732,95 @@ impl Engine {
             *next_id = new_next;
             *def = new;
         }
+        // The reply shows the table as this call left it, before any
+        // background job can move it on.
+        let info = table.info();
         for job in jobs {
             self.submit(job);
         }
-        Ok(table.info())
+        Ok(info)
+    }
+
+    /// TagResource: sets `tags` on the table, replacing the values of keys
+    /// it has; at most 50 tags in all.
+    pub fn tag_table(&self, name: &str, tags: &[(String, String)]) -> Result<()> {
+        self.change_settings(name, |settings| {
+            for (k, v) in tags {
+                match settings.tags.iter_mut().find(|(key, _)| key == k) {
+                    Some(existing) => existing.1 = v.clone(),
+                    None => settings.tags.push((k.clone(), v.clone())),
+                }
+            }
+            if settings.tags.len() > TAGS_MAX {
+                return Err(Error::Validation(
+                    "Number of Tags exceed the current limit for the provided ResourceArn".into(),
+                ));
+            }
+            Ok(())
+        })
+    }
+
+    /// UntagResource: removes the tags with these keys (absent keys are
+    /// ignored).
+    pub fn untag_table(&self, name: &str, keys: &[String]) -> Result<()> {
+        self.change_settings(name, |settings| {
+            settings.tags.retain(|(k, _)| !keys.contains(k));
+            Ok(())
+        })
+    }
+
+    /// Applies `change` to a table's settings and stores them.
+    fn change_settings(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut TableSettings) -> Result<()>,
+    ) -> Result<()> {
+        let s = &self.shared;
+        let table = s.table(name)?;
+        let mut def = table.write();
+        if def.status != TableStatus::Active {
+            return Err(Error::TableNotFound(def.name.clone()));
+        }
+        let mut new = def.clone();
+        change(&mut new.settings)?;
+        if new == *def {
+            return Ok(());
+        }
+        let mut batch = s.db.batch();
+        batch.insert(&s.catalog, catalog_key(name), new.encode());
+        s.commit.commit(batch)?;
+        *def = new;
+        Ok(())
+    }
+
+    /// Admits a request to `table` (reading `index`, if any) under
+    /// `--enforce-throughput`, or refuses it with [`Error::Throttled`].
+    /// A missing table is admitted: the request itself reports it, after
+    /// its own validation.
+    pub fn admit(&self, table: &str, side: Side, index: Option<&str>) -> Result<()> {
+        let Ok(table) = self.shared.table(table) else {
+            return Ok(());
+        };
+        let def = table.read();
+        self.shared.buckets.admit(&def, side, index)
+    }
+
+    /// Charges the units a request consumed to its table's (or index's)
+    /// buckets; `index_units` are the GSI write arms.
+    pub fn charge(
+        &self,
+        table: &str,
+        side: Side,
+        index: Option<&str>,
+        table_units: f64,
+        index_units: &[(String, f64)],
+    ) {
+        if let Ok(table) = self.shared.table(table) {
+            let def = table.read();
+            self.shared
+                .buckets
+                .charge(&def, side, index, table_units, index_units);
+        }
     }
 
     // ---- items ----
@@ -679,7 +848,7 @@ impl Engine {
                 check_condition(condition, old)?;
                 Ok(Some(item.clone()))
             },
-            false,
+            None,
         )
     }
 
@@ -710,7 +879,7 @@ impl Engine {
                 check_condition(condition, old)?;
                 Ok(None)
             },
-            false,
+            None,
         )
     }
 
@@ -733,7 +902,9 @@ impl Engine {
                 check_condition(condition, old)?;
                 updated_item(key, update, old)
             },
-            true,
+            Some(update.unwrap_or(&Update {
+                actions: Vec::new(),
+            })),
         )
     }
 
@@ -763,7 +934,7 @@ impl Engine {
         table: &str,
         key_of: impl FnOnce(&TableDef) -> Result<Vec<u8>>,
         decide: impl FnOnce(Option<&Item>) -> Result<Option<Item>>,
-        from_update: bool,
+        from_update: Option<&Update>,
     ) -> Result<Written> {
         let (written, ticket) = self.write_item_unsynced(table, key_of, decide, from_update)?;
         if let Some(ticket) = ticket {
@@ -780,7 +951,7 @@ impl Engine {
         table: &str,
         key_of: impl FnOnce(&TableDef) -> Result<Vec<u8>>,
         decide: impl FnOnce(Option<&Item>) -> Result<Option<Item>>,
-        from_update: bool,
+        from_update: Option<&Update>,
     ) -> Result<(Written, Option<u64>)> {
         let s = &self.shared;
         let table = s.table(table)?;
@@ -801,7 +972,8 @@ impl Engine {
                 .transpose()?;
             let new = decide(old.as_ref())?;
             if let Some(item) = &new {
-                index::check_item(&def.indexes, &def.key_schema, item, from_update)?;
+                index::check_item(&def.indexes, &def.key_schema, item, from_update.is_some())
+                    .map_err(|e| index::update_wording(e, from_update))?;
             }
             let mut batch = s.db.batch();
             match &new {
@@ -903,13 +1075,13 @@ impl Engine {
                     table,
                     |def| item_storage_key(def, item),
                     |_| Ok(Some(item.clone())),
-                    false,
+                    None,
                 )?,
                 BatchWrite::Delete { table, key } => self.write_item_unsynced(
                     table,
                     |def| key_storage_key(def, key),
                     |_| Ok(None),
-                    false,
+                    None,
                 )?,
             };
             last_ticket = ticket.max(last_ticket);
@@ -951,6 +1123,7 @@ fn update_storage_key(def: &TableDef, key: &Item, update: Option<&Update>) -> Re
         let mut names = vec![ks.hash.name.as_str()];
         names.extend(ks.range.as_ref().map(|r| r.name.as_str()));
         resolve::check_update_keys(update, &names).map_err(|e| Error::Validation(e.message))?;
+        index::check_update_paths(&def.indexes, update)?;
     }
     Ok(storage_key)
 }
@@ -1057,6 +1230,34 @@ impl Shared {
             }
             table.account_index(index_id, count, bytes);
         }
+    }
+}
+
+/// UpdateTable's settings changes: deletion protection, table class,
+/// encryption and on-demand maxima (merged member by member; -1 clears).
+fn apply_settings(settings: &mut TableSettings, update: &UpdateTable, now: u64) {
+    if let Some(p) = update.deletion_protection {
+        settings.deletion_protection = p;
+    }
+    if let Some(class) = update.table_class {
+        // Setting STANDARD on a table that never had a class changes
+        // nothing DynamoDB reports.
+        if settings.table_class.is_some() || class != TableClass::Standard {
+            settings.table_class = Some((class, now));
+        }
+    }
+    if let Some(key) = &update.sse_kms_key {
+        settings.sse_kms_key = key.clone();
+    }
+    if let Some((read, write)) = update.on_demand {
+        let (mut r, mut w) = settings.on_demand.unwrap_or((-1, -1));
+        if let Some(read) = read {
+            r = read;
+        }
+        if let Some(write) = write {
+            w = write;
+        }
+        settings.on_demand = (r != -1 || w != -1).then_some((r, w));
     }
 }
 

@@ -1,6 +1,6 @@
 //! The one place that writes what an item change implies besides the item:
-//! its index entries and, for tables with local indexes, its item
-//! collection's size. Every write path calls [`Shared::updated`] with the
+//! its index entries, for tables with local indexes its item collection's
+//! size, and for tables with TTL its expiry entry. Every write path calls [`Shared::updated`] with the
 //! old and new item, under the item's lock, into the item's own batch, so
 //! the item and everything derived from it commit atomically (Garage's
 //! `updated(tx, old, new)` hook is the model).
@@ -131,6 +131,9 @@ impl Shared {
         }
         if def.has_local_indexes() {
             effects.collection = Some(self.update_collection(batch, def, key, old, new, pending)?);
+        }
+        if let Some(ttl) = &def.settings.ttl {
+            self.update_expiry(batch, ttl, key, old, new);
         }
         Ok(effects)
     }

@@ -36,6 +36,7 @@ fn music(name: &str) -> CreateTable {
         billing_mode: BillingMode::PayPerRequest,
         throughput: None,
         indexes: Vec::new(),
+        settings: Default::default(),
     }
 }
 

@@ -326,9 +326,17 @@ impl Engine {
                 continue;
             };
             if let Some(item) = &new {
-                let from_update = matches!(action, TransactAction::Update { .. });
+                let update = match action {
+                    TransactAction::Update { update, .. } => {
+                        Some(update.clone().unwrap_or(Update {
+                            actions: Vec::new(),
+                        }))
+                    }
+                    _ => None,
+                };
                 if let Err(Error::Validation(m)) =
-                    index::check_item(&def.indexes, &def.key_schema, item, from_update)
+                    index::check_item(&def.indexes, &def.key_schema, item, update.is_some())
+                        .map_err(|e| index::update_wording(e, update.as_ref()))
                 {
                     reasons.push(CancelReason::ValidationError(m));
                     written.push(Written::default());

@@ -159,6 +159,7 @@ fn table() -> CreateTable {
         billing_mode: BillingMode::PayPerRequest,
         throughput: None,
         indexes: indexes(),
+        settings: Default::default(),
     }
 }
 

@@ -31,6 +31,10 @@ pub enum ErrorCode {
     TransactionCanceled,
     /// A `ClientRequestToken` reused with a different request.
     IdempotentParameterMismatch,
+    /// Provisioned throughput exceeded (`--enforce-throughput`).
+    ProvisionedThroughputExceeded,
+    /// On-demand maximum throughput exceeded (`--enforce-throughput`).
+    Throttling,
     /// Something failed inside Tarn; the request may not have been applied.
     InternalServerError,
 }
@@ -59,6 +63,10 @@ impl ErrorCode {
             ErrorCode::IdempotentParameterMismatch => {
                 "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException"
             }
+            ErrorCode::ProvisionedThroughputExceeded => {
+                "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
+            }
+            ErrorCode::Throttling => "com.amazonaws.dynamodb.v20120810#ThrottlingException",
             ErrorCode::InternalServerError => {
                 "com.amazonaws.dynamodb.v20120810#InternalServerError"
             }
@@ -190,6 +198,14 @@ impl From<tarn_engine::Error> for ApiError {
             E::LimitExceeded(m) => ApiError::new(ErrorCode::LimitExceeded, m),
             E::ResourceNotFound(m) => ApiError::new(ErrorCode::ResourceNotFound, m),
             E::ResourceInUse(m) => ApiError::new(ErrorCode::ResourceInUse, m),
+            E::Throttled(ref t) => {
+                let code = if *t == tarn_engine::Throttled::OnDemand {
+                    ErrorCode::Throttling
+                } else {
+                    ErrorCode::ProvisionedThroughputExceeded
+                };
+                ApiError::new(code, t.message())
+            }
             E::ItemCollectionSizeLimitExceeded => {
                 ApiError::new(ErrorCode::ItemCollectionSizeLimitExceeded, e.to_string())
             }

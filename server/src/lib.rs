@@ -36,6 +36,7 @@ pub struct App {
     pub account_id: String,
     request_seq: AtomicU64,
     request_seed: u64,
+    address: std::sync::OnceLock<String>,
 }
 
 impl App {
@@ -52,7 +53,21 @@ impl App {
             account_id,
             request_seq: AtomicU64::new(0),
             request_seed,
+            address: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Records where the server listens (`host:port`), for
+    /// DescribeEndpoints. Only the first call counts.
+    pub fn set_address(&self, address: String) {
+        let _ = self.address.set(address);
+    }
+
+    /// Where clients reach this server: the listening address, or
+    /// DynamoDB's regional host name if it was never set.
+    pub fn address(&self) -> &str {
+        self.address
+            .get_or_init(|| format!("dynamodb.{}.amazonaws.com", self.region))
     }
 
     /// The ARN of a table.

@@ -52,6 +52,20 @@ struct Args {
     /// (for tests that write while a backfill runs).
     #[arg(long, default_value_t = 0, hide = true)]
     backfill_pause_ms: u64,
+    /// How often expired items are looked for and deleted, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    ttl_sweep_interval_ms: u64,
+    /// Minimum time between two TTL changes of a table, in milliseconds
+    /// (DynamoDB enforces about an hour; 0 allows any).
+    #[arg(long, default_value_t = 0)]
+    ttl_cooldown_ms: u64,
+    /// Throttle requests beyond provisioned throughput (and on-demand
+    /// maxima) as DynamoDB does.
+    #[arg(long)]
+    enforce_throughput: bool,
+    /// Seconds of unused capacity a provisioned table keeps for bursts.
+    #[arg(long, default_value_t = 300)]
+    burst_seconds: u64,
 }
 
 fn main() -> ExitCode {
@@ -95,6 +109,10 @@ fn run(args: Args) -> Result<(), String> {
         },
         item_collection_bytes_max: args.item_collection_size_limit_bytes,
         backfill_pause_ms: args.backfill_pause_ms,
+        ttl_sweep_interval_ms: args.ttl_sweep_interval_ms,
+        ttl_cooldown_ms: args.ttl_cooldown_ms,
+        enforce_throughput: args.enforce_throughput,
+        burst_seconds: args.burst_seconds,
     };
     let engine = Engine::open(options).map_err(|e| {
         format!(
@@ -121,6 +139,7 @@ fn run(args: Args) -> Result<(), String> {
             options_label(&args)
         );
         let app = tarn_server::App::new(engine, args.region.clone(), args.account_id.clone());
+        app.set_address(local.to_string());
         axum::serve(listener, tarn_server::router(app))
             .with_graceful_shutdown(shutdown_signal())
             .await

@@ -15,6 +15,7 @@ use super::wire::{ItemRef, WireItem};
 use super::{blocking, data_plane, reply};
 use crate::error::{ApiError, Constraints};
 use crate::App;
+use tarn_engine::Side;
 
 /// DynamoDB's limits.
 const BATCH_GET_KEYS_MAX: usize = 100;
@@ -239,14 +240,32 @@ pub(super) async fn batch_get_item(
             None => e,
         }
     })?;
+    // Under --enforce-throughput a table out of read capacity answers
+    // nothing: its keys come back unprocessed, and if every table is out
+    // the whole call is throttled.
+    let mut throttled = Vec::with_capacity(gets.len());
+    let mut first_throttle = None;
+    for g in &gets {
+        match app.engine.admit(&g.table, Side::Read, None) {
+            Ok(()) => throttled.push(false),
+            Err(e @ tarn_engine::Error::Throttled(_)) => {
+                throttled.push(true);
+                first_throttle.get_or_insert(e);
+            }
+            Err(e) => return Err(data_plane(e.into())),
+        }
+    }
+    if let Some(e) = first_throttle.filter(|_| throttled.iter().all(|t| *t)) {
+        return Err(e.into());
+    }
     let mut found: Vec<Vec<Item>> = Vec::with_capacity(gets.len());
     let mut unprocessed: Vec<Vec<&Item>> = Vec::with_capacity(gets.len());
     let mut per_table: Vec<(String, Units)> = Vec::with_capacity(gets.len());
     let mut bytes = 0usize;
-    for (g, items) in gets.iter().zip(results) {
+    for ((g, items), throttled) in gets.iter().zip(results).zip(throttled) {
         let (mut f, mut u, mut table_units) = (Vec::new(), Vec::new(), 0.0);
         for (key, item) in g.keys.iter().zip(items) {
-            if bytes > BATCH_GET_BYTES_MAX {
+            if bytes > BATCH_GET_BYTES_MAX || throttled {
                 u.push(key);
                 continue;
             }
@@ -262,7 +281,9 @@ pub(super) async fn batch_get_item(
         }
         found.push(f);
         unprocessed.push(u);
-        per_table.push((g.table.clone(), Units::table(table_units)));
+        let units = Units::table(table_units);
+        capacity::charge_buckets(&app.engine, &g.table, Side::Read, None, &units);
+        per_table.push((g.table.clone(), units));
     }
     let mut responses = BTreeMap::new();
     let mut unprocessed_keys = BTreeMap::new();
@@ -293,10 +314,32 @@ pub(super) async fn batch_get_item(
     })
 }
 
+/// A write request as `UnprocessedItems` returns it.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct WriteRequestOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    put_request: Option<ItemOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delete_request: Option<KeyOut<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ItemOut<'a> {
+    item: ItemRef<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyOut<'a> {
+    key: ItemRef<'a>,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct BatchWriteReply<'a> {
-    unprocessed_items: BTreeMap<&'a str, Vec<()>>,
+    unprocessed_items: BTreeMap<&'a str, Vec<WriteRequestOut<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     consumed_capacity: Option<Vec<ConsumedCapacity<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -374,6 +417,37 @@ pub(super) async fn batch_write_item(
             writes.push(write);
         }
     }
+    // Under --enforce-throughput each request needs capacity left on its
+    // table; the others come back unprocessed, and if none had any the
+    // whole call is throttled. Admitted requests are charged as admitted,
+    // so one call cannot overdraw a bucket by more than one request.
+    let mut admitted = Vec::with_capacity(writes.len());
+    let mut unprocessed: Vec<BatchWrite> = Vec::new();
+    let mut first_throttle = None;
+    for w in writes {
+        let (table, estimate) = match &w {
+            BatchWrite::Put { table, item } => {
+                (table, capacity::write_units(size::item_size(item)))
+            }
+            BatchWrite::Delete { table, .. } => (table, 1.0),
+        };
+        match app.engine.admit(table, Side::Write, None) {
+            Ok(()) => {
+                app.engine.charge(table, Side::Write, None, estimate, &[]);
+                admitted.push(w);
+            }
+            Err(e @ tarn_engine::Error::Throttled(_)) => {
+                first_throttle.get_or_insert(e);
+                unprocessed.push(w);
+            }
+            // A missing table is reported by the batch's own validation.
+            Err(_) => admitted.push(w),
+        }
+    }
+    if let Some(e) = first_throttle.filter(|_| admitted.is_empty()) {
+        return Err(e.into());
+    }
+    let writes = admitted;
     let tables: Vec<String> = writes
         .iter()
         .map(|w| match w {
@@ -391,15 +465,44 @@ pub(super) async fn batch_write_item(
         if let Some(m) = collection_metrics(mode, w) {
             metrics.entry(table.as_str()).or_default().push(m);
         }
-        capacity::charge(&mut per_table, table, &Units::write(w));
+        let units = Units::write(w);
+        // The table was charged when the request was admitted.
+        app.engine
+            .charge(table, Side::Write, None, 0.0, &units.global_arms());
+        capacity::charge(&mut per_table, table, &units);
     }
     let consumed_capacity = capacity::report_tables(
         input.return_consumed_capacity.as_deref(),
         &per_table,
         Split::None,
     );
+    let mut unprocessed_items: BTreeMap<&str, Vec<WriteRequestOut<'_>>> = BTreeMap::new();
+    for w in &unprocessed {
+        let (table, out) = match w {
+            BatchWrite::Put { table, item } => (
+                table,
+                WriteRequestOut {
+                    put_request: Some(ItemOut {
+                        item: ItemRef(item),
+                    }),
+                    delete_request: None,
+                },
+            ),
+            BatchWrite::Delete { table, key } => (
+                table,
+                WriteRequestOut {
+                    put_request: None,
+                    delete_request: Some(KeyOut { key: ItemRef(key) }),
+                },
+            ),
+        };
+        unprocessed_items
+            .entry(table.as_str())
+            .or_default()
+            .push(out);
+    }
     reply(&BatchWriteReply {
-        unprocessed_items: BTreeMap::new(),
+        unprocessed_items,
         consumed_capacity,
         item_collection_metrics: (mode == Some("SIZE")).then_some(metrics),
     })

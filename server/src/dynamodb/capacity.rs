@@ -103,11 +103,51 @@ impl Units {
         units
     }
 
+    /// The global index arms, for charging throughput buckets.
+    pub fn global_arms(&self) -> Vec<(String, f64)> {
+        self.indexes
+            .iter()
+            .filter(|(_, k, _)| *k == IndexKind::Global)
+            .map(|(n, _, u)| (n.clone(), *u))
+            .collect()
+    }
+
+    /// The arms that use the table's own capacity: the table and its
+    /// local indexes.
+    pub fn table_share(&self) -> f64 {
+        self.table
+            + self
+                .indexes
+                .iter()
+                .filter(|(_, k, _)| *k == IndexKind::Local)
+                .map(|(_, _, u)| u)
+                .sum::<f64>()
+    }
+
     /// A transactional write: the table arm doubled, index arms as they
     /// are.
     pub fn transactional(mut self) -> Units {
         self.table *= 2.0;
         self
+    }
+}
+
+/// Charges what a request consumed to the throughput buckets of its table
+/// and indexes (a no-op unless Tarn enforces throughput). A read of an
+/// index is charged whole to the index's bucket (a global one) or the
+/// table's (a local one).
+pub(super) fn charge_buckets(
+    engine: &tarn_engine::Engine,
+    table: &str,
+    side: tarn_engine::Side,
+    index: Option<&str>,
+    units: &Units,
+) {
+    match (side, index) {
+        (tarn_engine::Side::Read, Some(_)) => {
+            engine.charge(table, side, index, units.total(), &[]);
+        }
+        _ => engine.charge(table, side, None, units.table_share(), &units.global_arms()),
     }
 }
 

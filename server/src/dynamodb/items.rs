@@ -13,6 +13,7 @@ use super::wire::{ItemRef, WireItem};
 use super::{blocking, data_plane, reply};
 use crate::error::{ApiError, Constraints, ErrorCode};
 use crate::App;
+use tarn_engine::Side;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -296,9 +297,14 @@ pub(super) async fn put_item(app: &App, input: PutItemInput) -> Result<Vec<u8>, 
     let table = params.table_name.unwrap_or_default().to_owned();
     let name = table.clone();
     let (item, condition) = (write.target, write.condition);
-    let result = blocking_raw(app, move |e| e.put_item(&name, item, condition.as_ref())).await?;
+    let result = blocking_raw(app, move |e| {
+        e.admit(&name, Side::Write, None)?;
+        e.put_item(&name, item, condition.as_ref())
+    })
+    .await?;
     let written = result.map_err(|e| write_error(&params, e))?;
     let units = Units::write(&written);
+    capacity::charge_buckets(&app.engine, &table, Side::Write, None, &units);
     reply(&WriteReply {
         attributes: written.old.as_ref().filter(|_| write.want_old).map(ItemRef),
         consumed_capacity: capacity::report(
@@ -328,9 +334,14 @@ pub(super) async fn delete_item(app: &App, input: DeleteItemInput) -> Result<Vec
     let table = params.table_name.unwrap_or_default().to_owned();
     let name = table.clone();
     let (key, condition) = (write.target, write.condition);
-    let result = blocking_raw(app, move |e| e.delete_item(&name, &key, condition.as_ref())).await?;
+    let result = blocking_raw(app, move |e| {
+        e.admit(&name, Side::Write, None)?;
+        e.delete_item(&name, &key, condition.as_ref())
+    })
+    .await?;
     let written = result.map_err(|e| write_error(&params, e))?;
     let units = Units::write(&written);
+    capacity::charge_buckets(&app.engine, &table, Side::Write, None, &units);
     reply(&WriteReply {
         attributes: written.old.as_ref().filter(|_| write.want_old).map(ItemRef),
         consumed_capacity: capacity::report(
@@ -388,6 +399,7 @@ pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec
     let updated = update.as_ref().map(eval::updated_paths);
     let name = table.clone();
     let result = blocking_raw(app, move |e| {
+        e.admit(&name, Side::Write, None)?;
         e.update_item(&name, &key, update.as_ref(), condition.as_ref())
     })
     .await?;
@@ -400,6 +412,7 @@ pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec
         }
     })?;
     let units = Units::write(&written);
+    capacity::charge_buckets(&app.engine, &table, Side::Write, None, &units);
     let attributes = returned_attributes(
         params.return_values,
         written.old.clone(),
@@ -502,15 +515,19 @@ pub(super) async fn get_item(app: &App, input: GetItemInput) -> Result<Vec<u8>, 
     };
     let table = input.table_name.unwrap_or_default();
     let name = table.clone();
-    let item = blocking(app, move |e| e.get_item(&name, &key))
-        .await
-        .map_err(data_plane)?;
+    let item = blocking(app, move |e| {
+        e.admit(&name, Side::Read, None)?;
+        e.get_item(&name, &key)
+    })
+    .await
+    .map_err(data_plane)?;
     let consistent = input.consistent_read.unwrap_or(false);
     // Capacity is charged on the whole item, before projection.
     let units = Units::table(capacity::read_units(
         item.as_ref().map_or(0, size::item_size),
         consistent,
     ));
+    capacity::charge_buckets(&app.engine, &table, Side::Read, None, &units);
     let item = match (item, &projection) {
         (Some(item), Some(p)) => Some(eval::project(&item, p)),
         (item, _) => item,

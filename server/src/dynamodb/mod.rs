@@ -2,11 +2,13 @@
 
 mod batch;
 mod capacity;
+mod control;
 mod expressions;
 mod indexes;
 mod items;
 mod legacy;
 mod reads;
+mod settings;
 mod tables;
 mod transact;
 pub mod wire;
@@ -37,6 +39,19 @@ pub async fn dispatch(app: &App, op: &str, body: &[u8]) -> Result<Vec<u8>, ApiEr
         "BatchWriteItem" => batch::batch_write_item(app, parse(body)?).await,
         "TransactWriteItems" => transact::transact_write_items(app, parse(body)?, body).await,
         "TransactGetItems" => transact::transact_get_items(app, parse(body)?).await,
+        "TagResource" => control::tag_resource(app, parse(body)?).await,
+        "UntagResource" => control::untag_resource(app, parse(body)?).await,
+        "ListTagsOfResource" => control::list_tags_of_resource(app, parse(body)?).await,
+        "UpdateTimeToLive" => control::update_time_to_live(app, parse(body)?).await,
+        "DescribeTimeToLive" => control::describe_time_to_live(app, parse(body)?).await,
+        "DescribeLimits" => {
+            parse::<serde::de::IgnoredAny>(body)?;
+            control::describe_limits(app).await
+        }
+        "DescribeEndpoints" => {
+            parse::<serde::de::IgnoredAny>(body)?;
+            control::describe_endpoints(app).await
+        }
         _ => Err(ApiError::bare(ErrorCode::UnknownOperation)),
     }
 }
@@ -60,6 +75,13 @@ pub fn is_known(op: &str) -> bool {
             | "BatchWriteItem"
             | "TransactWriteItems"
             | "TransactGetItems"
+            | "TagResource"
+            | "UntagResource"
+            | "ListTagsOfResource"
+            | "UpdateTimeToLive"
+            | "DescribeTimeToLive"
+            | "DescribeLimits"
+            | "DescribeEndpoints"
     )
 }
 

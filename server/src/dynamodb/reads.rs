@@ -183,19 +183,55 @@ fn page_units(page: &Page, consistent: bool, index: Option<&IndexDef>) -> Units 
     }
 }
 
-fn render_page(
-    page: Page,
-    projection: Option<&Projection>,
+/// How a page is turned into a reply.
+struct Rendering<'a> {
+    projection: Option<&'a Projection>,
     items_wanted: bool,
-    params: &ReadParams<'_>,
     consistent: bool,
-    index: Option<&IndexDef>,
+    index: Option<&'a IndexDef>,
+    /// Items were fetched from the table for a local index read.
+    fetched: bool,
+    key_schema: Option<&'a tarn_engine::KeySchema>,
+}
+
+fn render_page(
+    app: &App,
+    page: Page,
+    params: &ReadParams<'_>,
+    r: &Rendering<'_>,
 ) -> Result<Vec<u8>, ApiError> {
+    let Rendering {
+        projection,
+        items_wanted,
+        consistent,
+        index,
+        fetched,
+        key_schema,
+    } = *r;
+    let engine = &app.engine;
     let table = params.table_name.unwrap_or_default();
     let units = page_units(&page, consistent, index);
-    let items: Vec<Item> = match projection {
-        Some(p) => page.items.iter().map(|i| eval::project(i, p)).collect(),
-        None => page.items,
+    capacity::charge_buckets(
+        engine,
+        table,
+        tarn_engine::Side::Read,
+        index.map(|i| i.name.as_str()),
+        &units,
+    );
+    let items: Vec<Item> = match (projection, index) {
+        (Some(p), _) => page.items.iter().map(|i| eval::project(i, p)).collect(),
+        // A local index read that fetched items only to filter them still
+        // returns what the index projects, unless ALL_ATTRIBUTES was asked.
+        (None, Some(index)) if fetched && params.select != Some("ALL_ATTRIBUTES") => page
+            .items
+            .into_iter()
+            .map(|i| {
+                i.into_iter()
+                    .filter(|(n, _)| key_schema.is_some_and(|ks| index.projects(ks, n)))
+                    .collect()
+            })
+            .collect(),
+        (None, _) => page.items,
     };
     reply(&ReadReply {
         items: items_wanted.then(|| items.iter().map(ItemRef).collect()),
@@ -579,14 +615,12 @@ fn key_conditions(
     let mut sort_prefix = Vec::new();
     let mut sort = None;
     let mut gap = false;
-    for (i, cond) in range.into_iter().enumerate() {
+    for cond in range {
         match cond {
             None => gap = true,
+            // DynamoDB documents only its plain message for these.
             Some(_) if gap || sort.is_some() => {
-                return Err(ApiError::validation(format!(
-                    "Query key condition not supported: sort key attribute {} must follow equality conditions on every sort key attribute before it",
-                    keys.range[i]
-                )))
+                return Err(ApiError::validation("Query key condition not supported"))
             }
             Some(SortCondition::Eq(v)) => sort_prefix.push(v),
             Some(c) => sort = Some(c),
@@ -787,6 +821,7 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
     let name = table.clone();
     let index_name = params.index_name.map(str::to_owned);
     let page = blocking(app, move |e| {
+        e.admit(&name, tarn_engine::Side::Read, index_name.as_deref())?;
         e.query(
             &name,
             &QueryRequest {
@@ -807,12 +842,17 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
     .await
     .map_err(data_plane)?;
     render_page(
+        app,
         page,
-        projection.as_ref(),
-        items_wanted,
         &params,
-        consistent,
-        index,
+        &Rendering {
+            projection: projection.as_ref(),
+            items_wanted,
+            consistent,
+            index,
+            fetched: fetch_items,
+            key_schema: Some(&def.key_schema),
+        },
     )
 }
 
@@ -947,6 +987,7 @@ pub(super) async fn scan(app: &App, input: ScanInput) -> Result<Vec<u8>, ApiErro
     };
     let index_name = params.index_name.map(str::to_owned);
     let page = blocking(app, move |e| {
+        e.admit(&name, tarn_engine::Side::Read, index_name.as_deref())?;
         e.scan(
             &name,
             &ScanRequest {
@@ -965,11 +1006,16 @@ pub(super) async fn scan(app: &App, input: ScanInput) -> Result<Vec<u8>, ApiErro
     .await
     .map_err(data_plane)?;
     render_page(
+        app,
         page,
-        projection.as_ref(),
-        items_wanted,
         &params,
-        consistent,
-        index,
+        &Rendering {
+            projection: projection.as_ref(),
+            items_wanted,
+            consistent,
+            index,
+            fetched: fetch_items,
+            key_schema: def.as_ref().map(|d| &d.key_schema),
+        },
     )
 }

@@ -6,6 +6,7 @@ use tarn_engine::{BillingMode, KeyAttr, KeySchema, TableInfo, TableStatus};
 use tarn_expr::ScalarType;
 
 use super::indexes::{self, Definitions, GlobalIndexIn, IndexUpdateIn, LocalIndexIn};
+use super::settings::{self, OnDemandThroughputIn, SseSpecificationIn, TagIn};
 use super::{blocking, reply, unsupported};
 use crate::error::{ApiError, Constraints};
 use crate::App;
@@ -46,22 +47,17 @@ pub(super) struct CreateTableInput {
     global_secondary_indexes: Option<Vec<GlobalIndexIn>>,
     stream_specification: Option<StreamSpecification>,
     #[serde(rename = "SSESpecification")]
-    sse_specification: Option<SseSpecification>,
-    tags: Option<Vec<IgnoredAny>>,
+    sse_specification: Option<SseSpecificationIn>,
+    tags: Option<Vec<TagIn>>,
     table_class: Option<String>,
     deletion_protection_enabled: Option<bool>,
+    on_demand_throughput: Option<OnDemandThroughputIn>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct StreamSpecification {
     stream_enabled: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SseSpecification {
-    enabled: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -87,11 +83,11 @@ pub(super) struct UpdateTableInput {
     global_secondary_index_updates: Option<Vec<IndexUpdateIn>>,
     stream_specification: Option<IgnoredAny>,
     #[serde(rename = "SSESpecification")]
-    sse_specification: Option<IgnoredAny>,
+    sse_specification: Option<SseSpecificationIn>,
     replica_updates: Option<IgnoredAny>,
-    table_class: Option<IgnoredAny>,
-    deletion_protection_enabled: Option<IgnoredAny>,
-    on_demand_throughput: Option<IgnoredAny>,
+    table_class: Option<String>,
+    deletion_protection_enabled: Option<bool>,
+    on_demand_throughput: Option<OnDemandThroughputIn>,
     warm_throughput: Option<IgnoredAny>,
 }
 
@@ -160,7 +156,10 @@ fn billing_mode(s: &str) -> BillingMode {
 
 const PPR_WITH_THROUGHPUT: &str = "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST";
 
-fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable, ApiError> {
+fn validate_create(
+    app: &App,
+    input: &CreateTableInput,
+) -> Result<tarn_engine::CreateTable, ApiError> {
     let name = control_table_name(input.table_name.as_deref())?;
     let mut c = Constraints::default();
     if input.attribute_definitions.is_none() {
@@ -209,6 +208,9 @@ fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable,
     if let Some(pt) = &input.provisioned_throughput {
         check_throughput(&mut c, pt, "provisionedThroughput");
     }
+    if let Some(sse) = &input.sse_specification {
+        settings::sse_constraints(&mut c, sse, "sSESpecification");
+    }
     c.finish()?;
 
     // Refuse what Tarn cannot do yet before judging the rest.
@@ -218,26 +220,6 @@ fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable,
         .is_some_and(|s| s.stream_enabled == Some(true))
     {
         return Err(unsupported("StreamSpecification"));
-    }
-    if input
-        .sse_specification
-        .as_ref()
-        .is_some_and(|s| s.enabled == Some(true))
-    {
-        return Err(unsupported("SSESpecification"));
-    }
-    if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
-        return Err(unsupported("Tags"));
-    }
-    if input
-        .table_class
-        .as_deref()
-        .is_some_and(|t| t != "STANDARD")
-    {
-        return Err(unsupported("TableClass"));
-    }
-    if input.deletion_protection_enabled == Some(true) {
-        return Err(unsupported("DeletionProtectionEnabled"));
     }
     // Shapes are valid; now the rules between members.
     let ks = input.key_schema.as_deref().unwrap_or_default();
@@ -347,6 +329,7 @@ fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable,
         let ty = scalar(def_of(&name).unwrap_or("S"));
         KeyAttr { name, ty }
     };
+    let table_settings = create_settings(app, input, mode)?;
     Ok(tarn_engine::CreateTable {
         name: name.to_owned(),
         key_schema: KeySchema {
@@ -363,6 +346,45 @@ fn validate_create(input: &CreateTableInput) -> Result<tarn_engine::CreateTable,
         billing_mode: mode,
         throughput,
         indexes: new_indexes,
+        settings: table_settings,
+    })
+}
+
+/// The settings members of a CreateTable, validated.
+fn create_settings(
+    app: &App,
+    input: &CreateTableInput,
+    mode: BillingMode,
+) -> Result<tarn_engine::TableSettings, ApiError> {
+    let tags = match input.tags.as_deref() {
+        None | Some([]) => Vec::new(),
+        Some(t) => settings::tags(t)?,
+    };
+    let table_class = input
+        .table_class
+        .as_deref()
+        .map(settings::table_class)
+        .transpose()?
+        .map(|c| (c, 0));
+    let sse_kms_key = match &input.sse_specification {
+        Some(sse) => settings::sse_key(app, sse)?,
+        None => None,
+    };
+    let on_demand = match &input.on_demand_throughput {
+        Some(od) => {
+            let (r, w) = settings::on_demand(od, mode == BillingMode::Provisioned)?;
+            let (r, w) = (r.unwrap_or(-1), w.unwrap_or(-1));
+            (r != -1 || w != -1).then_some((r, w))
+        }
+        None => None,
+    };
+    Ok(tarn_engine::TableSettings {
+        tags,
+        deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
+        table_class,
+        sse_kms_key,
+        on_demand,
+        ..Default::default()
     })
 }
 
@@ -393,6 +415,44 @@ pub(super) fn render_key_schema(ks: &[KeySchemaElement]) -> String {
         })
         .collect();
     format!("[{}]", parts.join(", "))
+}
+
+/// TableClass, DeletionProtectionEnabled and SSESpecification must each
+/// be an UpdateTable's only change; OnDemandThroughput goes only with
+/// BillingMode.
+fn check_exclusive_settings(input: &UpdateTableInput) -> Result<(), ApiError> {
+    let changes = [
+        input.billing_mode.is_some(),
+        input.provisioned_throughput.is_some(),
+        input.global_secondary_index_updates.is_some(),
+        input.table_class.is_some(),
+        input.deletion_protection_enabled.is_some(),
+        input.sse_specification.is_some(),
+        input.on_demand_throughput.is_some(),
+    ];
+    let count = changes.iter().filter(|c| **c).count();
+    let alone = [
+        (
+            input.deletion_protection_enabled.is_some(),
+            "DeletionProtection",
+        ),
+        (input.sse_specification.is_some(), "Server-Side Encryption"),
+        (input.table_class.is_some(), "TableClass"),
+    ];
+    for (present, what) in alone {
+        if present && count > 1 {
+            return Err(ApiError::validation(format!(
+                "One or more parameter values were invalid: {what} modification must be the only operation in the request"
+            )));
+        }
+    }
+    if input.on_demand_throughput.is_some() && count > 1 + usize::from(input.billing_mode.is_some())
+    {
+        return Err(ApiError::validation(
+            "One or more parameter values were invalid: OnDemandThroughput can only be combined with BillingMode in an UpdateTable request",
+        ));
+    }
+    Ok(())
 }
 
 // ---- responses ----
@@ -450,6 +510,12 @@ pub(super) struct TableDescription<'a> {
     global_secondary_indexes: Option<Vec<indexes::GlobalIndexOut<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     local_secondary_indexes: Option<Vec<indexes::LocalIndexOut<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    table_class_summary: Option<settings::TableClassSummaryOut>,
+    #[serde(rename = "SSEDescription", skip_serializing_if = "Option::is_none")]
+    sse_description: Option<settings::SseDescriptionOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    on_demand_throughput: Option<settings::OnDemandThroughputOut>,
     deletion_protection_enabled: bool,
 }
 
@@ -476,6 +542,7 @@ impl<'a> TableDescription<'a> {
         }
         let t = &def.throughput;
         let (globals, locals) = indexes::describe(app, def, &info.indexes, status == "CREATING");
+        let described = settings::describe(&def.settings);
         TableDescription {
             attribute_definitions: def
                 .attribute_definitions
@@ -511,7 +578,10 @@ impl<'a> TableDescription<'a> {
                 }),
             global_secondary_indexes: (!globals.is_empty()).then_some(globals),
             local_secondary_indexes: (!locals.is_empty()).then_some(locals),
-            deletion_protection_enabled: false,
+            table_class_summary: described.table_class_summary,
+            sse_description: described.sse_description,
+            on_demand_throughput: described.on_demand_throughput,
+            deletion_protection_enabled: def.settings.deletion_protection,
         }
     }
 }
@@ -538,7 +608,7 @@ struct TableReply<'a> {
 // ---- operations ----
 
 pub(super) async fn create_table(app: &App, input: CreateTableInput) -> Result<Vec<u8>, ApiError> {
-    let req = validate_create(&input)?;
+    let req = validate_create(app, &input)?;
     let info = blocking(app, move |e| e.create_table(req)).await?;
     // DynamoDB answers CREATING; Tarn's table is usable at once and is
     // ACTIVE from the next DescribeTable on.
@@ -623,30 +693,41 @@ pub(super) async fn update_table(app: &App, input: UpdateTableInput) -> Result<V
     if let Some(updates) = &input.global_secondary_index_updates {
         indexes::update_constraints(&mut c, updates);
     }
+    if let Some(sse) = &input.sse_specification {
+        settings::sse_constraints(&mut c, sse, "sSESpecification");
+    }
     c.finish()?;
     for (present, member) in [
         (input.stream_specification.is_some(), "StreamSpecification"),
-        (input.sse_specification.is_some(), "SSESpecification"),
         (input.replica_updates.is_some(), "ReplicaUpdates"),
-        (input.table_class.is_some(), "TableClass"),
-        (
-            input.deletion_protection_enabled.is_some(),
-            "DeletionProtectionEnabled",
-        ),
-        (input.on_demand_throughput.is_some(), "OnDemandThroughput"),
         (input.warm_throughput.is_some(), "WarmThroughput"),
     ] {
         if present {
             return Err(unsupported(member));
         }
     }
+    check_exclusive_settings(&input)?;
+    let table_class = input
+        .table_class
+        .as_deref()
+        .map(settings::table_class)
+        .transpose()?;
+    let sse_kms_key = input
+        .sse_specification
+        .as_ref()
+        .map(|sse| settings::sse_key(app, sse))
+        .transpose()?;
     let updates_empty = input
         .global_secondary_index_updates
         .as_ref()
         .is_some_and(Vec::is_empty);
     let index_updates = input.global_secondary_index_updates.unwrap_or_default();
+    let settings_change = input.deletion_protection_enabled.is_some()
+        || input.table_class.is_some()
+        || input.sse_specification.is_some()
+        || input.on_demand_throughput.is_some();
     if input.billing_mode.is_none() && input.provisioned_throughput.is_none() {
-        if index_updates.is_empty() {
+        if index_updates.is_empty() && !settings_change {
             return Err(ApiError::validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
             ));
@@ -663,11 +744,18 @@ pub(super) async fn update_table(app: &App, input: UpdateTableInput) -> Result<V
         .map(throughput_bounds)
         .transpose()?;
     let new_mode = input.billing_mode.as_deref().map(billing_mode);
-    let index_updates = if index_updates.is_empty() && new_mode.is_none() {
+    let needs_table =
+        !index_updates.is_empty() || new_mode.is_some() || input.on_demand_throughput.is_some();
+    let mut on_demand = None;
+    let index_updates = if !needs_table {
         Vec::new()
     } else {
         let lookup = name.clone();
         let info = blocking(app, move |e| e.describe_table(&lookup)).await?;
+        if let Some(od) = &input.on_demand_throughput {
+            let mode = new_mode.unwrap_or(info.def.billing_mode);
+            on_demand = Some(settings::on_demand(od, mode == BillingMode::Provisioned)?);
+        }
         let defs: Vec<(&str, &str)> = input
             .attribute_definitions
             .iter()
@@ -686,6 +774,10 @@ pub(super) async fn update_table(app: &App, input: UpdateTableInput) -> Result<V
         billing_mode: new_mode,
         throughput,
         index_updates,
+        deletion_protection: input.deletion_protection_enabled,
+        table_class,
+        sse_kms_key,
+        on_demand,
     };
     let info = blocking(app, move |e| e.update_table(&name, update)).await?;
     reply(&TableDescriptionReply {

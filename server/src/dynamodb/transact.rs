@@ -222,6 +222,46 @@ fn prepare(kind: Kind, a: ActionIn) -> Result<Prepared, ApiError> {
     })
 }
 
+/// Under --enforce-throughput a transaction whose tables lack capacity is
+/// cancelled, with `ProvisionedThroughputExceeded` (or `ThrottlingError`,
+/// for on-demand maxima) on each action of such a table.
+fn throttle_check(app: &App, tables: &[&str], side: tarn_engine::Side) -> Result<(), ApiError> {
+    let mut reasons = Vec::with_capacity(tables.len());
+    let mut throttled = false;
+    for table in tables {
+        match app.engine.admit(table, side, None) {
+            Ok(()) => reasons.push(CancellationReason {
+                code: "None",
+                message: None,
+                item: None,
+            }),
+            Err(tarn_engine::Error::Throttled(t)) => {
+                throttled = true;
+                let code = if t == tarn_engine::Throttled::OnDemand {
+                    "ThrottlingError"
+                } else {
+                    "ProvisionedThroughputExceeded"
+                };
+                reasons.push(CancellationReason {
+                    code,
+                    message: Some(t.message().to_owned()),
+                    item: None,
+                });
+            }
+            // A missing table is reported by the transaction itself.
+            Err(_) => reasons.push(CancellationReason {
+                code: "None",
+                message: None,
+                item: None,
+            }),
+        }
+    }
+    if !throttled {
+        return Ok(());
+    }
+    Err(cancellation(reasons))
+}
+
 /// What makes two requests "the same" for idempotency: their JSON with
 /// object members in sorted order (clients serialize maps in any order),
 /// hashed.
@@ -270,7 +310,13 @@ fn canceled(reasons: Vec<CancelReason>, prepared: &[Prepared]) -> ApiError {
             },
         })
         .collect();
-    let codes: Vec<&str> = wire.iter().map(|r| r.code).collect();
+    cancellation(wire)
+}
+
+/// A TransactionCanceledException: its message lists every reason's code
+/// in order.
+fn cancellation(reasons: Vec<CancellationReason>) -> ApiError {
+    let codes: Vec<&str> = reasons.iter().map(|r| r.code).collect();
     let mut e = ApiError::new(
         ErrorCode::TransactionCanceled,
         format!(
@@ -278,7 +324,7 @@ fn canceled(reasons: Vec<CancelReason>, prepared: &[Prepared]) -> ApiError {
             codes.join(", ")
         ),
     );
-    e.cancellation_reasons = Some(wire);
+    e.cancellation_reasons = Some(reasons);
     e
 }
 
@@ -349,6 +395,8 @@ pub(super) async fn transact_write_items(
         token,
         digest: request_digest(body),
     });
+    let tables: Vec<&str> = prepared.iter().map(|p| p.action.table()).collect();
+    throttle_check(app, &tables, tarn_engine::Side::Write)?;
     let engine_actions: Vec<TransactAction> = prepared.iter().map(|p| p.action.clone()).collect();
     let result = blocking(app, move |e| {
         Ok(e.transact_write(&engine_actions, token.as_ref()))
@@ -378,6 +426,7 @@ pub(super) async fn transact_write_items(
         } else {
             Units::write(w).transactional()
         };
+        capacity::charge_buckets(&app.engine, table, tarn_engine::Side::Write, None, &units);
         capacity::charge(&mut per_table, table, &units);
         if let Some(m) = collection_metrics(mode, w) {
             metrics.entry(table).or_default().push(m);
@@ -454,17 +503,17 @@ pub(super) async fn transact_get_items(
         ));
     }
     let names: Vec<String> = gets.iter().map(|(t, _)| t.clone()).collect();
+    let tables: Vec<&str> = names.iter().map(String::as_str).collect();
+    throttle_check(app, &tables, tarn_engine::Side::Read)?;
     let items = blocking(app, move |e| e.transact_get(&gets))
         .await
         .map_err(data_plane)?;
     let mut per_table: Vec<(String, Units)> = Vec::new();
     for (t, item) in names.iter().zip(&items) {
         let bytes = item.as_ref().map_or(0, size::item_size);
-        capacity::charge(
-            &mut per_table,
-            t,
-            &Units::table(2.0 * capacity::read_units(bytes, true)),
-        );
+        let units = Units::table(2.0 * capacity::read_units(bytes, true));
+        capacity::charge_buckets(&app.engine, t, tarn_engine::Side::Read, None, &units);
+        capacity::charge(&mut per_table, t, &units);
     }
     let projected: Vec<Option<Item>> = items
         .into_iter()
