@@ -118,8 +118,19 @@ impl Shared {
             dropped += self.drop_prefix(&self.indexes, &index_id.to_be_bytes())?;
         }
         self.drop_prefix(&self.collections, &prefix)?;
-        if let Some(ttl) = &table.read().settings.ttl {
+        let (ttl, streams) = {
+            let def = table.read();
+            let streams: Vec<u32> = def.streams.iter().map(|s| s.id).collect();
+            (def.settings.ttl.clone(), streams)
+        };
+        if let Some(ttl) = ttl {
             dropped += self.drop_prefix(&self.expiry, &ttl.id.to_be_bytes())?;
+        }
+        for stream in streams {
+            dropped += self.drop_prefix(&self.changes, &stream.to_be_bytes())?;
+            let mut batch = self.db.batch();
+            batch.remove(&self.catalog, crate::changelog::state_key(stream));
+            self.commit.commit(batch)?;
         }
         let mut tables = self
             .tables

@@ -28,6 +28,7 @@ const F_SSE_KMS_KEY: u8 = 16;
 const F_ON_DEMAND: u8 = 17;
 const F_TTL: u8 = 18;
 const F_TTL_CHANGED: u8 = 19;
+const F_STREAM: u8 = 20;
 
 /// A named, typed attribute: a key schema element or an attribute definition.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,6 +108,9 @@ pub struct TableDef {
     pub indexes: Vec<IndexDef>,
     /// Tags, TTL and the other settings DescribeTable reports.
     pub settings: TableSettings,
+    /// Streams, oldest first: at most one enabled (the last), and earlier
+    /// disabled ones whose records are still kept.
+    pub streams: Vec<crate::changelog::StreamDef>,
 }
 
 /// A table's storage class.
@@ -169,6 +173,11 @@ impl TableDef {
         self.indexes
             .iter()
             .find(|i| i.name == name && i.maintained())
+    }
+
+    /// The enabled stream, if any.
+    pub fn enabled_stream(&self) -> Option<&crate::changelog::StreamDef> {
+        self.streams.iter().rev().find(|s| s.enabled)
     }
 
     /// True when the table has local secondary indexes, which bound its
@@ -283,6 +292,9 @@ impl TableDef {
         if t.ttl_changed_ms != 0 {
             put_field(&mut out, F_TTL_CHANGED, &t.ttl_changed_ms.to_be_bytes());
         }
+        for stream in &self.streams {
+            put_field(&mut out, F_STREAM, &stream.encode());
+        }
         out
     }
 
@@ -304,6 +316,7 @@ impl TableDef {
         let mut pay_per_request_since_ms = None;
         let mut indexes = Vec::new();
         let mut settings = TableSettings::default();
+        let mut streams = Vec::new();
         while !r.is_empty() {
             let tag = r.u8()?;
             let mut f = Reader::new(r.bytes()?);
@@ -380,6 +393,9 @@ impl TableDef {
                     });
                 }
                 F_TTL_CHANGED => settings.ttl_changed_ms = f.u64()?,
+                F_STREAM => streams.push(crate::changelog::StreamDef::decode(
+                    f.take(payload_len(&f))?,
+                )?),
                 _ => continue,
             }
         }
@@ -398,6 +414,7 @@ impl TableDef {
             pay_per_request_since_ms,
             indexes,
             settings,
+            streams,
         })
     }
 }
@@ -479,6 +496,13 @@ mod tests {
                 }),
                 ttl_changed_ms: 1_700_000_000_999,
             },
+            streams: vec![crate::changelog::StreamDef {
+                id: 11,
+                created_ms: 1_700_000_000_500,
+                view_type: crate::changelog::StreamViewType::NewImage,
+                enabled: true,
+                disabled_ms: 0,
+            }],
         }
     }
 

@@ -21,6 +21,7 @@
 
 mod background;
 mod catalog;
+pub mod changelog;
 pub mod codec;
 mod commit;
 pub mod index;
@@ -156,6 +157,11 @@ pub struct Options {
     /// Unused capacity a provisioned table keeps for bursts (DynamoDB's
     /// 300 seconds).
     pub burst_seconds: u64,
+    /// Age at which a stream shard closes and a child takes over
+    /// (DynamoDB's is about four hours).
+    pub stream_shard_rollover_ms: u64,
+    /// How long stream records are kept (DynamoDB's 24 hours).
+    pub stream_retention_ms: u64,
 }
 
 impl Default for Options {
@@ -169,6 +175,8 @@ impl Default for Options {
             ttl_cooldown_ms: 0,
             enforce_throughput: false,
             burst_seconds: 300,
+            stream_shard_rollover_ms: 4 * 3600 * 1000,
+            stream_retention_ms: 24 * 3600 * 1000,
         }
     }
 }
@@ -180,6 +188,9 @@ struct Table {
     size_bytes: AtomicI64,
     /// Entries and bytes per index id.
     index_counters: Mutex<HashMap<u32, (i64, i64)>>,
+    /// The shards of each stream in `def.streams`; also the stream lock,
+    /// held by a write from sequence numbering until its commit.
+    streams: Mutex<Vec<changelog::StreamState>>,
 }
 
 impl Table {
@@ -189,6 +200,7 @@ impl Table {
             item_count: AtomicI64::new(0),
             size_bytes: AtomicI64::new(0),
             index_counters: Mutex::new(HashMap::new()),
+            streams: Mutex::new(Vec::new()),
         })
     }
 
@@ -223,11 +235,13 @@ impl Table {
             })
             .collect();
         drop(counters);
+        let streams = lock(&self.streams).clone();
         TableInfo {
             def,
             item_count: self.item_count.load(Ordering::Relaxed).max(0) as u64,
             size_bytes: self.size_bytes.load(Ordering::Relaxed).max(0) as u64,
             indexes,
+            streams,
         }
     }
 
@@ -251,6 +265,8 @@ pub struct TableInfo {
     pub size_bytes: u64,
     /// Counters of each index of `def.indexes`, in the same order.
     pub indexes: Vec<IndexInfo>,
+    /// The shards of each stream of `def.streams`.
+    pub streams: Vec<changelog::StreamState>,
 }
 
 /// The live counters of one index.
@@ -282,6 +298,8 @@ pub struct CreateTable {
     /// Tags, deletion protection, table class, encryption and on-demand
     /// maxima (TTL is set by UpdateTimeToLive).
     pub settings: TableSettings,
+    /// A stream to enable, with its view type.
+    pub stream: Option<changelog::StreamViewType>,
 }
 
 /// What UpdateTable asks to change.
@@ -303,6 +321,9 @@ pub struct UpdateTable {
     /// New on-demand maxima, read and write (-1 removes one; `None` keeps
     /// a member as it is).
     pub on_demand: Option<(Option<i64>, Option<i64>)>,
+    /// `Some(Some(view))` enables a stream, `Some(None)` disables the
+    /// enabled one.
+    pub stream: Option<Option<changelog::StreamViewType>>,
 }
 
 /// One member of UpdateTable's `GlobalSecondaryIndexUpdates`.
@@ -337,6 +358,8 @@ struct Shared {
     tokens: Keyspace,
     /// Expiry entries of tables with TTL, keyed by TTL setting id first.
     expiry: Keyspace,
+    /// Change-log records, keyed by stream id first.
+    changes: Keyspace,
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
     next_table_id: Mutex<u32>,
     commit: commit::GroupCommit,
@@ -345,6 +368,8 @@ struct Shared {
     backfill_pause_ms: u64,
     ttl_cooldown_ms: u64,
     buckets: throttle::Buckets,
+    shard_rollover_ms: u64,
+    stream_retention_ms: u64,
 }
 
 /// The storage engine. Cheap to clone; all clones share one database.
@@ -412,6 +437,7 @@ impl Engine {
         let collections = db.keyspace("collections", KeyspaceCreateOptions::default)?;
         let tokens = db.keyspace("tokens", KeyspaceCreateOptions::default)?;
         let expiry = db.keyspace("expiry", KeyspaceCreateOptions::default)?;
+        let changes = db.keyspace("changes", KeyspaceCreateOptions::default)?;
 
         let mut tables = BTreeMap::new();
         let mut max_id = 0u32;
@@ -442,6 +468,7 @@ impl Engine {
             collections,
             tokens,
             expiry,
+            changes,
             tables: RwLock::new(tables),
             next_table_id: Mutex::new(next_id),
             item_locks: (0..ITEM_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
@@ -449,7 +476,13 @@ impl Engine {
             backfill_pause_ms: options.backfill_pause_ms,
             ttl_cooldown_ms: options.ttl_cooldown_ms,
             buckets: throttle::Buckets::new(options.enforce_throughput, options.burst_seconds),
+            shard_rollover_ms: options.stream_shard_rollover_ms.max(1),
+            stream_retention_ms: options.stream_retention_ms.max(1),
         });
+        for table in shared.read_tables().values() {
+            let states = shared.load_stream_states(&table.read())?;
+            *lock(&table.streams) = states;
+        }
 
         // Counters are recounted from a snapshot taken before any request is
         // served; writes after it add their deltas on top.
@@ -556,13 +589,28 @@ impl Engine {
                 ttl_changed_ms: 0,
                 ..req.settings
             },
+            streams: Vec::new(),
         };
+        let mut def = def;
+        let mut states = Vec::new();
+        if let Some(view_type) = req.stream {
+            states.push(enable_stream(&mut def, new_next, view_type, now));
+            new_next = new_next.checked_add(1).ok_or_else(exhausted)?;
+        }
         let mut batch = s.db.batch();
         batch.insert(&s.catalog, catalog_key(&def.name), def.encode());
         batch.insert(&s.catalog, CATALOG_NEXT_ID, new_next.to_be_bytes());
+        for state in &states {
+            batch.insert(
+                &s.catalog,
+                changelog::state_key(state.stream),
+                state.encode(),
+            );
+        }
         s.commit.commit(batch)?;
         *next_id = new_next;
         let table = Table::new(def);
+        *lock(&table.streams) = states;
         let info = table.info();
         tables.insert(req.name, table);
         Ok(info)
@@ -723,14 +771,53 @@ impl Engine {
                     }
                 }
             }
+            let mut streams = lock(&table.streams);
+            let mut new_states = streams.clone();
+            match update.stream {
+                Some(Some(view_type)) => {
+                    if new.enabled_stream().is_some() {
+                        return Err(Error::Validation(format!(
+                            "Table already has an enabled stream: TableName: {name}"
+                        )));
+                    }
+                    new_states.push(enable_stream(&mut new, new_next, view_type, now));
+                    new_next = new_next.checked_add(1).ok_or_else(|| {
+                        Error::LimitExceeded("Subscriber limit exceeded: ids exhausted".into())
+                    })?;
+                }
+                Some(None) => {
+                    let Some(i) = new.streams.iter().rposition(|s| s.enabled) else {
+                        return Err(Error::Validation(format!(
+                            "Table has no stream to disable: TableName: {name}"
+                        )));
+                    };
+                    new.streams[i].enabled = false;
+                    new.streams[i].disabled_ms = now;
+                    let id = new.streams[i].id;
+                    if let Some(state) = new_states.iter_mut().find(|s| s.stream == id) {
+                        state.close_all(now);
+                    }
+                }
+                None => {}
+            }
             let mut batch = s.db.batch();
             batch.insert(&s.catalog, catalog_key(name), new.encode());
             if new_next != *next_id {
                 batch.insert(&s.catalog, CATALOG_NEXT_ID, new_next.to_be_bytes());
             }
+            for state in &new_states {
+                if !streams.contains(state) {
+                    batch.insert(
+                        &s.catalog,
+                        changelog::state_key(state.stream),
+                        state.encode(),
+                    );
+                }
+            }
             s.commit.commit(batch)?;
             *next_id = new_next;
             *def = new;
+            *streams = new_states;
         }
         // The reply shows the table as this call left it, before any
         // background job can move it on.
@@ -985,15 +1072,15 @@ impl Engine {
                 None if old.is_some() => batch.remove(&s.items, key.as_slice()),
                 None => return Ok((Written::default(), None)),
             }
-            let effects = s.updated(
-                &mut batch,
-                &def,
-                &key,
-                old.as_ref(),
-                new.as_ref(),
-                &mut maintain::PendingSizes::new(),
-            )?;
+            // The stream lock, held from sequence numbering to commit.
+            let mut streams = def.enabled_stream().map(|_| lock(&table.streams));
+            let mut ctx = maintain::WriteContext::new(streams.as_ref().map(|g| (**g).clone()));
+            let effects =
+                s.updated(&mut batch, &def, &key, old.as_ref(), new.as_ref(), &mut ctx)?;
             let ticket = s.commit.commit_batch(batch)?;
+            if let (Some(g), Some(states)) = (streams.as_mut(), ctx.streams) {
+                **g = states;
+            }
             (old, new, effects, ticket)
         };
         drop(def);
@@ -1259,6 +1346,23 @@ fn apply_settings(settings: &mut TableSettings, update: &UpdateTable, now: u64) 
         }
         settings.on_demand = (r != -1 || w != -1).then_some((r, w));
     }
+}
+
+/// Adds an enabled stream with id `id` to `def`; returns its state.
+fn enable_stream(
+    def: &mut TableDef,
+    id: u32,
+    view_type: changelog::StreamViewType,
+    now: u64,
+) -> changelog::StreamState {
+    def.streams.push(changelog::StreamDef {
+        id,
+        created_ms: now,
+        view_type,
+        enabled: true,
+        disabled_ms: 0,
+    });
+    changelog::StreamState::new(id, now)
 }
 
 /// The definition of a new index with id `id`.

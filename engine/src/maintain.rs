@@ -1,6 +1,7 @@
 //! The one place that writes what an item change implies besides the item:
 //! its index entries, for tables with local indexes its item collection's
-//! size, and for tables with TTL its expiry entry. Every write path calls [`Shared::updated`] with the
+//! size, for tables with TTL its expiry entry, and for tables with an
+//! enabled stream its change-log record. Every write path calls [`Shared::updated`] with the
 //! old and new item, under the item's lock, into the item's own batch, so
 //! the item and everything derived from it commit atomically (Garage's
 //! `updated(tx, old, new)` hook is the model).
@@ -10,6 +11,7 @@ use std::collections::HashMap;
 use fjall::OwnedWriteBatch;
 use tarn_expr::{size, Item};
 
+use crate::changelog::{self, Origin, StreamState};
 use crate::index::{self, IndexDef, IndexKind};
 use crate::{codec, keys, Error, Result, Shared, TableDef};
 
@@ -58,6 +60,33 @@ pub struct ItemCollection {
 /// the keyspace does not show yet. Keyed by partition prefix.
 pub(crate) type PendingSizes = HashMap<Vec<u8>, u64>;
 
+/// What a batch of item changes shares while it is built.
+pub(crate) struct WriteContext {
+    /// Collection sizes changed earlier in the batch.
+    pub(crate) pending: PendingSizes,
+    /// A working copy of the table's stream states, when it has an enabled
+    /// stream: the caller holds the table's stream lock from taking the
+    /// copy until the batch is committed, then stores the copy back (or
+    /// drops it, if nothing was committed).
+    pub(crate) streams: Option<Vec<StreamState>>,
+    /// Who is making the changes.
+    pub(crate) origin: Origin,
+    /// The time the changes are stamped with, ms since the epoch.
+    pub(crate) now_ms: u64,
+}
+
+impl WriteContext {
+    /// A context for changes by a client.
+    pub(crate) fn new(streams: Option<Vec<StreamState>>) -> Self {
+        WriteContext {
+            pending: PendingSizes::new(),
+            streams,
+            origin: Origin::Client,
+            now_ms: crate::now_ms(),
+        }
+    }
+}
+
 /// What [`Shared::updated`] wrote, for the counters and the reply.
 #[derive(Default)]
 pub(crate) struct Effects {
@@ -71,8 +100,9 @@ impl Shared {
     /// Adds to `batch` the index entries and collection size that follow
     /// from changing the item at `key` from `old` to `new`. The caller
     /// holds the item's lock (the partition's, for tables with local
-    /// indexes) and has checked `new`'s index keys. `pending` carries what
-    /// earlier writes of the same batch did to collection sizes.
+    /// indexes) and has checked `new`'s index keys; for a table with an
+    /// enabled stream it also holds the table's stream lock, in `ctx`,
+    /// until the batch is committed.
     pub(crate) fn updated(
         &self,
         batch: &mut OwnedWriteBatch,
@@ -80,7 +110,7 @@ impl Shared {
         key: &[u8],
         old: Option<&Item>,
         new: Option<&Item>,
-        pending: &mut PendingSizes,
+        ctx: &mut WriteContext,
     ) -> Result<Effects> {
         let ks = &def.key_schema;
         let mut effects = Effects::default();
@@ -130,10 +160,43 @@ impl Shared {
             });
         }
         if def.has_local_indexes() {
-            effects.collection = Some(self.update_collection(batch, def, key, old, new, pending)?);
+            effects.collection =
+                Some(self.update_collection(batch, def, key, old, new, &mut ctx.pending)?);
         }
         if let Some(ttl) = &def.settings.ttl {
             self.update_expiry(batch, ttl, key, old, new);
+        }
+        if let Some(stream) = def.enabled_stream() {
+            if let Some(event) = changelog::event_of(old, new) {
+                let state = ctx
+                    .streams
+                    .as_mut()
+                    .and_then(|states| states.iter_mut().find(|s| s.stream == stream.id))
+                    .ok_or(codec::DecodeError("stream state missing"))?;
+                let (shard, seq, changed) =
+                    state.allocate(changelog::lane_of(key), ctx.now_ms, self.shard_rollover_ms);
+                let record = changelog::encode_record(
+                    def,
+                    stream.view_type,
+                    event,
+                    old,
+                    new,
+                    ctx.origin,
+                    ctx.now_ms,
+                );
+                batch.insert(
+                    &self.changes,
+                    changelog::record_key(stream.id, shard, seq),
+                    record,
+                );
+                if changed {
+                    batch.insert(
+                        &self.catalog,
+                        changelog::state_key(stream.id),
+                        state.encode(),
+                    );
+                }
+            }
         }
         Ok(effects)
     }

@@ -580,7 +580,7 @@ fn page_size(def: &TableDef, item: &Item) -> usize {
 }
 
 /// The key attributes of `item`, as `LastEvaluatedKey` names them.
-fn key_of(def: &TableDef, item: &Item) -> Item {
+pub(crate) fn key_of(def: &TableDef, item: &Item) -> Item {
     let ks = &def.key_schema;
     std::iter::once(&ks.hash)
         .chain(ks.range.as_ref())

@@ -37,6 +37,7 @@ fn music(name: &str) -> CreateTable {
         throughput: None,
         indexes: Vec::new(),
         settings: Default::default(),
+        stream: None,
     }
 }
 

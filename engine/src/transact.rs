@@ -24,7 +24,7 @@ use fjall::Readable;
 use tarn_expr::ast::{Condition, Update};
 use tarn_expr::{size, Item};
 
-use crate::maintain::PendingSizes;
+use crate::maintain::{PendingSizes, WriteContext};
 use crate::{
     check_condition, codec, index, item_storage_key, key_storage_key, lock, now_ms,
     update_storage_key, updated_item, Engine, Error, Result, Table, TableDef, TableStatus, Written,
@@ -269,7 +269,21 @@ impl Engine {
             }
         }
 
+        // The stream locks of the tables with streams, in table order, after
+        // the item locks; each context works on a copy of its table's
+        // stream states, stored back only once the batch is committed.
+        let mut stream_guards: Vec<_> = tables
+            .tables
+            .iter()
+            .zip(&guards)
+            .map(|(t, def)| def.enabled_stream().map(|_| lock(&t.streams)))
+            .collect();
         let mut batch = s.db.batch();
+        let mut contexts: Vec<WriteContext> = stream_guards
+            .iter()
+            .map(|g| WriteContext::new(g.as_ref().map(|g| (**g).clone())))
+            .collect();
+        // Collection sizes are shared across the transaction's tables.
         let mut pending = PendingSizes::new();
         let mut reasons = Vec::with_capacity(actions.len());
         let mut written = Vec::with_capacity(actions.len());
@@ -352,14 +366,11 @@ impl Engine {
                 None if old.is_some() => batch.remove(&s.items, key.as_slice()),
                 None => {}
             }
-            let effects = match s.updated(
-                &mut batch,
-                def,
-                key,
-                old.as_ref(),
-                new.as_ref(),
-                &mut pending,
-            ) {
+            let ctx = &mut contexts[tables.position(action.table())];
+            std::mem::swap(&mut ctx.pending, &mut pending);
+            let result = s.updated(&mut batch, def, key, old.as_ref(), new.as_ref(), ctx);
+            std::mem::swap(&mut ctx.pending, &mut pending);
+            let effects = match result {
                 Ok(effects) => effects,
                 Err(Error::ItemCollectionSizeLimitExceeded) => {
                     reasons.push(CancelReason::ItemCollectionSizeLimitExceeded);
@@ -398,6 +409,12 @@ impl Engine {
             batch.insert(&s.tokens, k, value);
         }
         let ticket = s.commit.commit_batch(batch)?;
+        for (g, ctx) in stream_guards.iter_mut().zip(contexts) {
+            if let (Some(g), Some(states)) = (g.as_mut(), ctx.streams) {
+                **g = states;
+            }
+        }
+        drop(stream_guards);
         drop(locks);
         drop(guards);
         for (w, action) in written.iter().zip(actions) {

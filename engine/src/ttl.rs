@@ -21,7 +21,7 @@ use fjall::Readable;
 use tarn_expr::{AttributeValue, Item};
 
 use crate::catalog::TtlDef;
-use crate::maintain::PendingSizes;
+use crate::maintain::WriteContext;
 use crate::{
     background, catalog_key, codec, lock, now_ms, Engine, Error, Result, Shared, Table, TableStatus,
 };
@@ -30,6 +30,9 @@ use crate::{
 const EXPIRY_WINDOW_SECONDS: u64 = 5 * 365 * 24 * 3600;
 /// Expired items deleted per table per sweep.
 const SWEEP_ITEMS_MAX: usize = 1000;
+/// Stream records trimmed per table per pass (the sweeper also trims
+/// streams past their retention).
+const TRIM_RECORDS_MAX: usize = 10_000;
 
 /// The expiry of `item` under TTL attribute `attribute`: its value as whole
 /// epoch seconds, if it is a non-negative number.
@@ -137,15 +140,15 @@ impl Shared {
         }
         let mut batch = self.db.batch();
         batch.remove(&self.items, item_key);
-        let effects = self.updated(
-            &mut batch,
-            &def,
-            item_key,
-            Some(&old),
-            None,
-            &mut PendingSizes::new(),
-        )?;
+        let mut streams = def.enabled_stream().map(|_| lock(&table.streams));
+        let mut ctx = WriteContext::new(streams.as_ref().map(|g| (**g).clone()));
+        ctx.origin = crate::changelog::Origin::Service;
+        let effects = self.updated(&mut batch, &def, item_key, Some(&old), None, &mut ctx)?;
         let ticket = self.commit.commit_batch(batch)?;
+        if let (Some(g), Some(states)) = (streams.as_mut(), ctx.streams) {
+            **g = states;
+        }
+        drop(streams);
         drop(def);
         table.account(Some(&old), None);
         for (id, count, bytes) in effects.counters {
@@ -155,8 +158,8 @@ impl Shared {
     }
 }
 
-/// Starts the sweeper: every `interval`, it deletes due items of every
-/// table with TTL enabled. It holds a weak handle, so dropping the last
+/// Starts the sweeper: every `interval`, it trims stream records past
+/// their retention and deletes due items of every table with TTL enabled. It holds a weak handle, so dropping the last
 /// engine stops it.
 pub(crate) fn start_sweeper(shared: Weak<Shared>, interval: Duration) -> Result<()> {
     std::thread::Builder::new()
@@ -168,6 +171,9 @@ pub(crate) fn start_sweeper(shared: Weak<Shared>, interval: Duration) -> Result<
             };
             let tables: Vec<Arc<Table>> = shared.read_tables().values().cloned().collect();
             for table in tables {
+                if let Err(e) = shared.trim_streams(&table, TRIM_RECORDS_MAX) {
+                    tracing::error!(error = %e, "stream trim failed");
+                }
                 // Keep going until a sweep finds less than a full batch.
                 for _ in 0..100 {
                     match shared.sweep_table(&table) {

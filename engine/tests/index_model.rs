@@ -160,6 +160,7 @@ fn table() -> CreateTable {
         throughput: None,
         indexes: indexes(),
         settings: Default::default(),
+        stream: None,
     }
 }
 

@@ -35,6 +35,10 @@ pub enum ErrorCode {
     ProvisionedThroughputExceeded,
     /// On-demand maximum throughput exceeded (`--enforce-throughput`).
     Throttling,
+    /// A shard iterator older than 15 minutes.
+    ExpiredIterator,
+    /// A stream position behind the trim point.
+    TrimmedDataAccess,
     /// Something failed inside Tarn; the request may not have been applied.
     InternalServerError,
 }
@@ -67,6 +71,12 @@ impl ErrorCode {
                 "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
             }
             ErrorCode::Throttling => "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+            ErrorCode::ExpiredIterator => {
+                "com.amazonaws.dynamodb.v20120810#ExpiredIteratorException"
+            }
+            ErrorCode::TrimmedDataAccess => {
+                "com.amazonaws.dynamodb.v20120810#TrimmedDataAccessException"
+            }
             ErrorCode::InternalServerError => {
                 "com.amazonaws.dynamodb.v20120810#InternalServerError"
             }

@@ -11,6 +11,7 @@
 
 pub mod dynamodb;
 pub mod error;
+pub mod streams;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub struct App {
     request_seq: AtomicU64,
     request_seed: u64,
     address: std::sync::OnceLock<String>,
+    iterator_ttl_ms: AtomicU64,
 }
 
 impl App {
@@ -54,7 +56,23 @@ impl App {
             request_seq: AtomicU64::new(0),
             request_seed,
             address: std::sync::OnceLock::new(),
+            iterator_ttl_ms: AtomicU64::new(tarn_streams::ITERATOR_TTL_MS),
         })
+    }
+
+    /// Sets how long stream shard iterators live (15 minutes unless a test
+    /// wants them to expire sooner).
+    pub fn set_iterator_ttl_ms(&self, ms: u64) {
+        self.iterator_ttl_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// The region and account stream ARNs name.
+    pub fn stream_names(&self) -> tarn_streams::Names {
+        tarn_streams::Names {
+            region: self.region.clone(),
+            account_id: self.account_id.clone(),
+            iterator_ttl_ms: self.iterator_ttl_ms.load(Ordering::Relaxed),
+        }
     }
 
     /// Records where the server listens (`host:port`), for
@@ -191,6 +209,13 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         .unwrap_or("");
     let result = match target.strip_prefix(dynamodb::TARGET_PREFIX) {
         Some(op) if dynamodb::is_known(op) => dynamodb::dispatch(&app, op, &body).await,
+        _ if target
+            .strip_prefix(streams::TARGET_PREFIX)
+            .is_some_and(streams::is_known) =>
+        {
+            let op = &target[streams::TARGET_PREFIX.len()..];
+            streams::dispatch(&app, op, &body).await
+        }
         // An unknown target with a body that is not JSON is a
         // SerializationException: DynamoDB parses before it dispatches.
         _ => match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {

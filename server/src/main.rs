@@ -66,6 +66,18 @@ struct Args {
     /// Seconds of unused capacity a provisioned table keeps for bursts.
     #[arg(long, default_value_t = 300)]
     burst_seconds: u64,
+    /// Age at which a stream shard closes and a child shard takes over, in
+    /// milliseconds (DynamoDB's is about four hours).
+    #[arg(long, default_value_t = 4 * 3600 * 1000)]
+    stream_shard_rollover_ms: u64,
+    /// How long stream records are kept, in milliseconds (DynamoDB's
+    /// 24 hours).
+    #[arg(long, default_value_t = 24 * 3600 * 1000)]
+    stream_retention_ms: u64,
+    /// How long stream shard iterators live, in milliseconds (DynamoDB's
+    /// 15 minutes; shorter for tests).
+    #[arg(long, default_value_t = 15 * 60 * 1000, hide = true)]
+    stream_iterator_ttl_ms: u64,
 }
 
 fn main() -> ExitCode {
@@ -113,6 +125,8 @@ fn run(args: Args) -> Result<(), String> {
         ttl_cooldown_ms: args.ttl_cooldown_ms,
         enforce_throughput: args.enforce_throughput,
         burst_seconds: args.burst_seconds,
+        stream_shard_rollover_ms: args.stream_shard_rollover_ms,
+        stream_retention_ms: args.stream_retention_ms,
     };
     let engine = Engine::open(options).map_err(|e| {
         format!(
@@ -140,6 +154,7 @@ fn run(args: Args) -> Result<(), String> {
         );
         let app = tarn_server::App::new(engine, args.region.clone(), args.account_id.clone());
         app.set_address(local.to_string());
+        app.set_iterator_ttl_ms(args.stream_iterator_ttl_ms);
         axum::serve(listener, tarn_server::router(app))
             .with_graceful_shutdown(shutdown_signal())
             .await

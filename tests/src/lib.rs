@@ -155,6 +155,11 @@ impl Server {
     pub fn client(&self) -> aws_sdk_dynamodb::Client {
         client_for(&self.endpoint)
     }
+
+    /// A DynamoDB Streams SDK client for this server.
+    pub fn streams_client(&self) -> aws_sdk_dynamodbstreams::Client {
+        streams_client_for(&self.endpoint)
+    }
 }
 
 impl Drop for Server {
@@ -180,6 +185,24 @@ pub fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
         .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
         .build();
     aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+/// A DynamoDB Streams SDK client for `endpoint`, like [`client_for`].
+pub fn streams_client_for(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
+    let conf = aws_sdk_dynamodbstreams::Config::builder()
+        .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_dynamodbstreams::config::Credentials::new(
+            "AKIDTEST",
+            "secret",
+            None,
+            None,
+            "tarn-tests",
+        ))
+        .retry_config(aws_sdk_dynamodbstreams::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_dynamodbstreams::Client::from_conf(conf)
 }
 
 /// The error code (`ValidationException`, ...) and message of a failed SDK

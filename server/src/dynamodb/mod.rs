@@ -87,7 +87,7 @@ pub fn is_known(op: &str) -> bool {
 
 /// Decodes a request body, turning serde's complaints into DynamoDB's
 /// SerializationException texts.
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(serialization_error)
 }
 
@@ -186,7 +186,7 @@ fn data_plane(e: ApiError) -> ApiError {
 }
 
 /// Renders a response body.
-fn reply<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn reply<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
     serde_json::to_vec(value).map_err(|e| {
         tracing::error!(error = %e, "response serialization failed");
         ApiError::new(ErrorCode::InternalServerError, "Internal server error")

@@ -58,6 +58,49 @@ pub(super) struct CreateTableInput {
 #[serde(rename_all = "PascalCase")]
 struct StreamSpecification {
     stream_enabled: Option<bool>,
+    stream_view_type: Option<String>,
+}
+
+/// The view types in the order DynamoDB's constraint message lists them.
+const VIEW_TYPES: &str = "[OLD_IMAGE, KEYS_ONLY, NEW_AND_OLD_IMAGES, NEW_IMAGE]";
+
+/// The shape constraints of a StreamSpecification.
+fn stream_constraints(c: &mut Constraints, spec: &StreamSpecification) {
+    if spec.stream_enabled.is_none() {
+        c.null("streamSpecification.streamEnabled");
+    }
+    if let Some(v) = &spec.stream_view_type {
+        c.one_of(v, "streamSpecification.streamViewType", VIEW_TYPES);
+    }
+}
+
+/// What a StreamSpecification asks for: `Some(view)` to enable a stream,
+/// `None` to have none.
+fn stream_request(
+    spec: &StreamSpecification,
+    creating: bool,
+) -> Result<Option<tarn_engine::changelog::StreamViewType>, ApiError> {
+    use tarn_engine::changelog::StreamViewType as V;
+    let view = spec.stream_view_type.as_deref().map(|v| match v {
+        "NEW_IMAGE" => V::NewImage,
+        "OLD_IMAGE" => V::OldImage,
+        "NEW_AND_OLD_IMAGES" => V::NewAndOldImages,
+        _ => V::KeysOnly,
+    });
+    match (spec.stream_enabled, view) {
+        (Some(true), Some(v)) => Ok(Some(v)),
+        (Some(true), None) => Err(ApiError::validation(if creating {
+            "One or more parameter values were invalid: Table is being created with a stream enabled, UpdateViewType is required"
+        } else {
+            "One or more parameter values were invalid: If stream is being enabled then UpdateViewType is required"
+        })),
+        (_, Some(_)) => Err(ApiError::validation(if creating {
+            "One or more parameter values were invalid: Table is being created with a stream disabled, UpdateViewType should not be specified"
+        } else {
+            "One or more parameter values were invalid: If stream is being disabled, then UpdateViewType must not be specified"
+        })),
+        (_, None) => Ok(None),
+    }
 }
 
 #[derive(Deserialize)]
@@ -81,7 +124,7 @@ pub(super) struct UpdateTableInput {
     provisioned_throughput: Option<ProvisionedThroughput>,
     attribute_definitions: Option<Vec<AttributeDefinition>>,
     global_secondary_index_updates: Option<Vec<IndexUpdateIn>>,
-    stream_specification: Option<IgnoredAny>,
+    stream_specification: Option<StreamSpecification>,
     #[serde(rename = "SSESpecification")]
     sse_specification: Option<SseSpecificationIn>,
     replica_updates: Option<IgnoredAny>,
@@ -211,16 +254,16 @@ fn validate_create(
     if let Some(sse) = &input.sse_specification {
         settings::sse_constraints(&mut c, sse, "sSESpecification");
     }
+    if let Some(spec) = &input.stream_specification {
+        stream_constraints(&mut c, spec);
+    }
     c.finish()?;
-
-    // Refuse what Tarn cannot do yet before judging the rest.
-    if input
+    let stream = input
         .stream_specification
         .as_ref()
-        .is_some_and(|s| s.stream_enabled == Some(true))
-    {
-        return Err(unsupported("StreamSpecification"));
-    }
+        .map(|s| stream_request(s, true))
+        .transpose()?
+        .flatten();
     // Shapes are valid; now the rules between members.
     let ks = input.key_schema.as_deref().unwrap_or_default();
     let defs = input.attribute_definitions.as_deref().unwrap_or_default();
@@ -347,6 +390,7 @@ fn validate_create(
         throughput,
         indexes: new_indexes,
         settings: table_settings,
+        stream,
     })
 }
 
@@ -429,6 +473,7 @@ fn check_exclusive_settings(input: &UpdateTableInput) -> Result<(), ApiError> {
         input.deletion_protection_enabled.is_some(),
         input.sse_specification.is_some(),
         input.on_demand_throughput.is_some(),
+        input.stream_specification.is_some(),
     ];
     let count = changes.iter().filter(|c| **c).count();
     let alone = [
@@ -516,7 +561,21 @@ pub(super) struct TableDescription<'a> {
     sse_description: Option<settings::SseDescriptionOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     on_demand_throughput: Option<settings::OnDemandThroughputOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_specification: Option<StreamSpecificationOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest_stream_label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest_stream_arn: Option<String>,
     deletion_protection_enabled: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct StreamSpecificationOut {
+    stream_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_view_type: Option<&'static str>,
 }
 
 fn seconds(ms: u64) -> f64 {
@@ -543,6 +602,8 @@ impl<'a> TableDescription<'a> {
         let t = &def.throughput;
         let (globals, locals) = indexes::describe(app, def, &info.indexes, status == "CREATING");
         let described = settings::describe(&def.settings);
+        let enabled_stream = def.enabled_stream();
+        let latest_stream = def.streams.last();
         TableDescription {
             attribute_definitions: def
                 .attribute_definitions
@@ -581,6 +642,13 @@ impl<'a> TableDescription<'a> {
             table_class_summary: described.table_class_summary,
             sse_description: described.sse_description,
             on_demand_throughput: described.on_demand_throughput,
+            stream_specification: enabled_stream.map(|s| StreamSpecificationOut {
+                stream_enabled: true,
+                stream_view_type: Some(s.view_type.as_str()),
+            }),
+            latest_stream_label: latest_stream.map(|s| tarn_streams::label(s.created_ms)),
+            latest_stream_arn: latest_stream
+                .map(|s| app.stream_names().stream_arn(&def.name, s.created_ms)),
             deletion_protection_enabled: def.settings.deletion_protection,
         }
     }
@@ -696,9 +764,11 @@ pub(super) async fn update_table(app: &App, input: UpdateTableInput) -> Result<V
     if let Some(sse) = &input.sse_specification {
         settings::sse_constraints(&mut c, sse, "sSESpecification");
     }
+    if let Some(spec) = &input.stream_specification {
+        stream_constraints(&mut c, spec);
+    }
     c.finish()?;
     for (present, member) in [
-        (input.stream_specification.is_some(), "StreamSpecification"),
         (input.replica_updates.is_some(), "ReplicaUpdates"),
         (input.warm_throughput.is_some(), "WarmThroughput"),
     ] {
@@ -722,10 +792,30 @@ pub(super) async fn update_table(app: &App, input: UpdateTableInput) -> Result<V
         .as_ref()
         .is_some_and(Vec::is_empty);
     let index_updates = input.global_secondary_index_updates.unwrap_or_default();
+    let stream = input
+        .stream_specification
+        .as_ref()
+        .map(|s| stream_request(s, false))
+        .transpose()?;
+    if stream.is_some() {
+        if input.provisioned_throughput.is_some()
+            || input.billing_mode.as_deref() == Some("PROVISIONED")
+        {
+            return Err(ApiError::validation(
+                "One or more parameter values were invalid: You cannot modify stream status while updating table IOPS",
+            ));
+        }
+        if !index_updates.is_empty() {
+            return Err(ApiError::validation(
+                "One or more parameter values were invalid: You cannot create or delete index while changing stream status",
+            ));
+        }
+    }
     let settings_change = input.deletion_protection_enabled.is_some()
         || input.table_class.is_some()
         || input.sse_specification.is_some()
-        || input.on_demand_throughput.is_some();
+        || input.on_demand_throughput.is_some()
+        || stream.is_some();
     if input.billing_mode.is_none() && input.provisioned_throughput.is_none() {
         if index_updates.is_empty() && !settings_change {
             return Err(ApiError::validation(
@@ -778,6 +868,7 @@ pub(super) async fn update_table(app: &App, input: UpdateTableInput) -> Result<V
         table_class,
         sse_kms_key,
         on_demand,
+        stream,
     };
     let info = blocking(app, move |e| e.update_table(&name, update)).await?;
     reply(&TableDescriptionReply {
