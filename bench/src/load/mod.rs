@@ -1,0 +1,61 @@
+//! The load generator behind `tarn-load`, for any DynamoDB endpoint.
+//!
+//! - [`cli`]: the command line, resolved into a [`run::Config`].
+//! - [`run`]: the load phase (create the table, BatchWriteItem the records)
+//!   and the run phase (workers, progress line, warmup, fixed rate).
+//! - [`workload`] and [`dist`]: what each operation does and which record it
+//!   touches (YCSB's workloads and key distributions).
+//! - [`body`]: DynamoDB JSON request bodies; [`client`], [`http`] and
+//!   [`sigv4`]: a signed HTTP/1.1 keep-alive client, one per worker.
+//! - [`stats`] and [`report`]: HdrHistogram latencies, the summary, JSON.
+//! - [`ceiling`]: `tarn-ceiling`, a fixed-reply server that measures the
+//!   generator's own ceiling.
+//!
+//! The hot path allocates nothing per request: each worker reuses its body,
+//! request and response buffers, its signer caches the day's key, and its
+//! histograms sit behind a mutex only the once-a-second reporter touches.
+
+pub mod body;
+pub mod ceiling;
+pub mod cli;
+pub mod client;
+pub mod dist;
+pub mod http;
+pub mod report;
+pub mod run;
+pub mod sigv4;
+pub mod stats;
+pub mod workload;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Run what the command line asks for: the load phase, then the workload.
+pub async fn execute(resolved: cli::Resolved) -> Result<report::Report, String> {
+    let started_unix_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let config = Arc::new(resolved.config);
+    let load = if resolved.load {
+        Some(run::load(config.clone()).await?)
+    } else {
+        None
+    };
+    let run = match resolved.workload {
+        Some(workload) => {
+            if !resolved.load {
+                run::check_table(&config).await?;
+            }
+            Some(run::run(config, workload).await?)
+        }
+        None => None,
+    };
+    Ok(report::Report {
+        tool: "tarn-load",
+        version: env!("CARGO_PKG_VERSION"),
+        started_unix_ms,
+        parameters: resolved.parameters,
+        load,
+        run,
+    })
+}
