@@ -101,7 +101,8 @@ pub struct StreamDef {
 }
 
 impl StreamDef {
-    pub(crate) fn encode(&self) -> Vec<u8> {
+    /// Encodes the stream as a table record field.
+    pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(24);
         out.extend_from_slice(&self.id.to_be_bytes());
         out.extend_from_slice(&self.created_ms.to_be_bytes());
@@ -111,15 +112,24 @@ impl StreamDef {
         out
     }
 
-    pub(crate) fn decode(buf: &[u8]) -> Result<StreamDef, DecodeError> {
+    /// Decodes a stream field.
+    pub fn decode(buf: &[u8]) -> Result<StreamDef, DecodeError> {
         let mut r = Reader::new(buf);
-        Ok(StreamDef {
+        let def = StreamDef {
             id: r.u32()?,
             created_ms: r.u64()?,
             view_type: StreamViewType::from_code(r.u8()?)?,
-            enabled: r.u8()? != 0,
+            enabled: match r.u8()? {
+                0 => false,
+                1 => true,
+                _ => return Err(DecodeError("stream enabled flag")),
+            },
             disabled_ms: r.u64()?,
-        })
+        };
+        if !r.is_empty() {
+            return Err(DecodeError("trailing bytes in stream field"));
+        }
+        Ok(def)
     }
 }
 
@@ -226,7 +236,8 @@ impl StreamState {
         (self.shards[i].id, seq, changed)
     }
 
-    pub(crate) fn encode(&self) -> Vec<u8> {
+    /// Encodes the state for the catalog.
+    pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(16 + self.shards.len() * 40);
         out.push(1);
         out.extend_from_slice(&self.stream.to_be_bytes());
@@ -244,7 +255,8 @@ impl StreamState {
         out
     }
 
-    pub(crate) fn decode(buf: &[u8]) -> Result<StreamState, DecodeError> {
+    /// Decodes a stored state.
+    pub fn decode(buf: &[u8]) -> Result<StreamState, DecodeError> {
         let mut r = Reader::new(buf);
         if r.u8()? != 1 {
             return Err(DecodeError("unknown stream state version"));
@@ -414,8 +426,9 @@ pub(crate) fn encode_record(
     out
 }
 
-/// Decodes a record read at `shard`, `seq`.
-pub(crate) fn decode_record(shard: u32, seq: u64, buf: &[u8]) -> Result<ChangeRecord, DecodeError> {
+/// Decodes a record read at `shard`, `seq`. Stored records are untrusted
+/// input: failure is an error, never a panic.
+pub fn decode_record(shard: u32, seq: u64, buf: &[u8]) -> Result<ChangeRecord, DecodeError> {
     let mut r = Reader::new(buf);
     if r.u8()? != RECORD_VERSION {
         return Err(DecodeError("unknown change record version"));
@@ -626,6 +639,26 @@ mod tests {
         for cut in 0..state.len() {
             assert!(StreamState::decode(&state[..cut]).is_err());
         }
+    }
+
+    /// Found by the `decode_records` fuzz target: a stream field with
+    /// trailing bytes or an enabled flag other than 0 or 1 decoded, so one
+    /// field had several encodings.
+    #[test]
+    fn stream_fields_have_one_encoding() {
+        let d = StreamDef {
+            id: 1,
+            created_ms: 2,
+            view_type: StreamViewType::KeysOnly,
+            enabled: true,
+            disabled_ms: 0,
+        };
+        let mut trailing = d.encode();
+        trailing.extend_from_slice(&[0, 0]);
+        assert!(StreamDef::decode(&trailing).is_err());
+        let mut flag = d.encode();
+        flag[13] = 9;
+        assert!(StreamDef::decode(&flag).is_err());
     }
 
     #[test]

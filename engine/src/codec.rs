@@ -227,15 +227,18 @@ pub fn decode_item(buf: &[u8]) -> Result<Item, DecodeError> {
     Ok(item)
 }
 
+/// Names are written in sorted order (an item is a `BTreeMap`), so a
+/// record has one encoding: names out of order or repeated are corruption.
 fn decode_map(r: &mut Reader<'_>, depth: usize) -> Result<Item, DecodeError> {
     let n = r.len()?;
     let mut map = Item::new();
     for _ in 0..n {
-        let name = r.str()?.to_owned();
-        let value = decode_value(r, depth)?;
-        if map.insert(name, value).is_some() {
-            return Err(DecodeError("duplicate attribute name"));
+        let name = r.str()?;
+        if map.last_key_value().is_some_and(|(last, _)| last.as_str() >= name) {
+            return Err(DecodeError("attribute names out of order"));
         }
+        let value = decode_value(r, depth)?;
+        map.insert(name.to_owned(), value);
     }
     Ok(map)
 }
@@ -292,6 +295,22 @@ fn decode_value(r: &mut Reader<'_>, depth: usize) -> Result<AttributeValue, Deco
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Found by the `decode_records` fuzz target: names out of order
+    /// decoded (and re-encoded sorted), so one item had several encodings.
+    #[test]
+    fn attribute_names_out_of_order_or_repeated_are_corrupt() {
+        // version 1, two attributes "b" then "a", both NULL.
+        let unsorted = [ITEM_VERSION, 2, 1, b'b', TAG_NULL, 1, b'a', TAG_NULL];
+        assert_eq!(decode_item(&unsorted), Err(DecodeError("attribute names out of order")));
+        let repeated = [ITEM_VERSION, 2, 1, b'a', TAG_NULL, 1, b'a', TAG_NULL];
+        assert!(decode_item(&repeated).is_err());
+        let sorted = [ITEM_VERSION, 2, 1, b'a', TAG_NULL, 1, b'b', TAG_NULL];
+        let item = decode_item(&sorted).expect("sorted names decode");
+        let mut again = Vec::new();
+        encode_item(&item, &mut again);
+        assert_eq!(again, sorted);
+    }
 
     fn arb_value() -> impl Strategy<Value = AttributeValue> {
         let leaf = prop_oneof![
