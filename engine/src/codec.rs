@@ -234,7 +234,10 @@ fn decode_map(r: &mut Reader<'_>, depth: usize) -> Result<Item, DecodeError> {
     let mut map = Item::new();
     for _ in 0..n {
         let name = r.str()?;
-        if map.last_key_value().is_some_and(|(last, _)| last.as_str() >= name) {
+        if map
+            .last_key_value()
+            .is_some_and(|(last, _)| last.as_str() >= name)
+        {
             return Err(DecodeError("attribute names out of order"));
         }
         let value = decode_value(r, depth)?;
@@ -302,7 +305,10 @@ mod tests {
     fn attribute_names_out_of_order_or_repeated_are_corrupt() {
         // version 1, two attributes "b" then "a", both NULL.
         let unsorted = [ITEM_VERSION, 2, 1, b'b', TAG_NULL, 1, b'a', TAG_NULL];
-        assert_eq!(decode_item(&unsorted), Err(DecodeError("attribute names out of order")));
+        assert_eq!(
+            decode_item(&unsorted),
+            Err(DecodeError("attribute names out of order"))
+        );
         let repeated = [ITEM_VERSION, 2, 1, b'a', TAG_NULL, 1, b'a', TAG_NULL];
         assert!(decode_item(&repeated).is_err());
         let sorted = [ITEM_VERSION, 2, 1, b'a', TAG_NULL, 1, b'b', TAG_NULL];

@@ -1,21 +1,28 @@
 //! Group commit: many writers, one journal flush and sync.
 //!
-//! A writer commits its batch to the journal's buffer, takes a ticket, and
-//! waits until a sync has covered that ticket. The first waiter that finds no
-//! sync running becomes the leader: it lets the writers that were already
-//! committing when it took over finish (so they join this sync instead of
-//! starting the next one), notes the newest ticket issued, flushes and syncs
-//! the journal once, and wakes everyone whose ticket that covered.
+//! A writer commits its batch to the journal's buffer and takes a ticket,
+//! then waits for a sync that covers it. A sync round lets the writers that
+//! are already committing finish (so they join this sync instead of
+//! starting the next one), notes the newest ticket issued, flushes and
+//! syncs the journal once, and wakes every waiter that sync covered.
+//! Writers that arrive while a sync runs form the next group, so the group
+//! grows with the load.
+//!
+//! A writer waits for its ticket either by blocking ([`GroupCommit::wait`])
+//! or by handing over a callback ([`GroupCommit::on_durable`]). A blocking
+//! waiter that finds no sync running runs the round itself (no thread
+//! handoff on the path of a lone writer); callbacks are served by a syncer
+//! thread, which lets an async server wait without tying up a thread.
 //!
 //! Tickets are taken after the batch is in the journal buffer, so a sync that
-//! starts after ticket `t` was issued covers batch `t`. The leader waits only
-//! for writers that started before it took over, so a steady stream of new
-//! writers cannot starve it.
+//! starts after ticket `t` was issued covers batch `t`. The syncer waits only
+//! for writers that started before it took its target, so a steady stream of
+//! new writers cannot starve it.
 //!
 //! fjall holds its journal lock while it syncs, so writers that arrive during
 //! a sync queue inside `commit` and form the next group.
 
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use fjall::{Database, PersistMode};
 
@@ -41,6 +48,10 @@ pub struct CommitStats {
     pub syncs: u64,
 }
 
+/// Called once a ticket is durable, or with the error that means it never
+/// will be.
+pub type OnDurable = Box<dyn FnOnce(Result<(), Error>) + Send>;
+
 #[derive(Default)]
 struct State {
     /// Writers that entered `commit_batch`.
@@ -51,41 +62,133 @@ struct State {
     aborted: u64,
     /// Every ticket up to this one is durable.
     synced: u64,
+    /// A sync round is running.
     syncing: bool,
     failed: bool,
+    shutdown: bool,
     syncs: u64,
+    /// Callbacks waiting for their ticket, in ticket order.
+    callbacks: Vec<(u64, OnDurable)>,
 }
 
-pub(crate) struct GroupCommit {
+struct Inner {
     db: Database,
     mode: Option<PersistMode>,
     state: Mutex<State>,
-    /// Followers wait here for a sync to cover them.
+    /// Blocking waiters wait here for a sync to cover them.
     synced: Condvar,
-    /// The leader waits here for writers already committing.
-    joined: Condvar,
+    /// The syncer waits here for work, and for writers already committing.
+    work: Condvar,
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state is a few counters updated under the lock; a panic
+        // elsewhere cannot leave it half-written.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// One sync round, run by whoever finds none running and a ticket
+    /// wanted: takes `s` with `syncing` unset, returns it with `syncing`
+    /// unset again.
+    fn sync_round<'a>(
+        &'a self,
+        mut s: MutexGuard<'a, State>,
+        mode: PersistMode,
+    ) -> MutexGuard<'a, State> {
+        s.syncing = true;
+        // Writers that started before this point are microseconds from
+        // their ticket; let them into this sync.
+        let joining = s.started;
+        while s.issued + s.aborted < joining && !s.shutdown {
+            s = self.work.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+        let target = s.issued;
+        s.syncs += 1;
+        drop(s);
+        let result = self.db.persist(mode);
+        s = self.lock();
+        s.syncing = false;
+        let fired: Vec<(u64, OnDurable)> = match result {
+            Ok(()) => {
+                s.synced = s.synced.max(target);
+                let keep = s.callbacks.partition_point(|(t, _)| *t <= target);
+                s.callbacks.drain(..keep).collect()
+            }
+            Err(e) => {
+                // fjall has poisoned itself; nothing after this is
+                // acknowledged.
+                tracing::error!(error = %e, "journal sync failed; refusing further writes");
+                s.failed = true;
+                std::mem::take(&mut s.callbacks)
+            }
+        };
+        let failed = s.failed;
+        self.synced.notify_all();
+        // Callbacks left over (tickets past this round) are the syncer's.
+        if !s.callbacks.is_empty() {
+            self.work.notify_one();
+        }
+        drop(s);
+        for (_, callback) in fired {
+            callback(if failed {
+                Err(Error::Storage(fjall::Error::Poisoned))
+            } else {
+                Ok(())
+            });
+        }
+        self.lock()
+    }
+
+    /// The syncer thread's loop: it serves the callbacks.
+    fn run(&self, mode: PersistMode) {
+        let mut s = self.lock();
+        loop {
+            let due =
+                |s: &State| s.callbacks.first().is_some_and(|(t, _)| *t > s.synced) && !s.syncing;
+            while !s.shutdown && !s.failed && !due(&s) {
+                s = self.work.wait(s).unwrap_or_else(PoisonError::into_inner);
+            }
+            if s.shutdown || s.failed {
+                return;
+            }
+            s = self.sync_round(s, mode);
+        }
+    }
+}
+
+pub(crate) struct GroupCommit {
+    inner: Arc<Inner>,
+    syncer: Option<std::thread::JoinHandle<()>>,
 }
 
 impl GroupCommit {
-    pub(crate) fn new(db: Database, durability: Durability) -> Self {
+    pub(crate) fn new(db: Database, durability: Durability) -> Result<Self, Error> {
         let mode = match durability {
             Durability::Sync => Some(PersistMode::SyncAll),
             Durability::Buffered => Some(PersistMode::Buffer),
             Durability::Memory => None,
         };
-        GroupCommit {
+        let inner = Arc::new(Inner {
             db,
             mode,
             state: Mutex::new(State::default()),
             synced: Condvar::new(),
-            joined: Condvar::new(),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // The state is a few counters updated under the lock; a panic
-        // elsewhere cannot leave it half-written.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+            work: Condvar::new(),
+        });
+        let syncer = match mode {
+            Some(mode) => {
+                let inner = Arc::clone(&inner);
+                Some(
+                    std::thread::Builder::new()
+                        .name("tarn-sync".into())
+                        .spawn(move || inner.run(mode))
+                        .map_err(|e| Error::Storage(e.into()))?,
+                )
+            }
+            None => None,
+        };
+        Ok(GroupCommit { inner, syncer })
     }
 
     /// Commits `batch` to the journal buffer (visible to readers at once) and
@@ -93,9 +196,9 @@ impl GroupCommit {
     /// may hold item locks across this, but should release them before
     /// waiting.
     pub(crate) fn commit_batch(&self, batch: fjall::OwnedWriteBatch) -> Result<u64, Error> {
-        self.lock().started += 1;
+        self.inner.lock().started += 1;
         let result = batch.commit();
-        let mut s = self.lock();
+        let mut s = self.inner.lock();
         let ticket = match result {
             Ok(()) => {
                 s.issued += 1;
@@ -106,18 +209,21 @@ impl GroupCommit {
                 Err(e.into())
             }
         };
-        if s.syncing {
-            self.joined.notify_one();
+        let round_waits_for_writers = s.syncing;
+        drop(s);
+        if round_waits_for_writers {
+            self.inner.work.notify_all();
         }
         ticket
     }
 
-    /// Blocks until the batch behind `ticket` is durable.
+    /// Blocks until the batch behind `ticket` is durable, running the sync
+    /// round itself when none is running.
     pub(crate) fn wait(&self, ticket: u64) -> Result<(), Error> {
-        let Some(mode) = self.mode else {
+        let Some(mode) = self.inner.mode else {
             return Ok(());
         };
-        let mut s = self.lock();
+        let mut s = self.inner.lock();
         loop {
             if s.failed {
                 return Err(Error::Storage(fjall::Error::Poisoned));
@@ -125,38 +231,47 @@ impl GroupCommit {
             if s.synced >= ticket {
                 return Ok(());
             }
-            if s.syncing {
-                s = self.synced.wait(s).unwrap_or_else(PoisonError::into_inner);
+            if !s.syncing {
+                s = self.inner.sync_round(s, mode);
                 continue;
             }
-            s.syncing = true;
-            s.syncs += 1;
-            // Writers that started before this point are microseconds from
-            // their ticket; let them into this sync.
-            let joining = s.started;
-            while s.issued + s.aborted < joining {
-                s = self.joined.wait(s).unwrap_or_else(PoisonError::into_inner);
-            }
-            let target = s.issued;
+            s = self
+                .inner
+                .synced
+                .wait(s)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Calls `callback` once the batch behind `ticket` is durable (at once
+    /// if it already is), from the syncer thread or the caller's.
+    pub(crate) fn on_durable(&self, ticket: u64, callback: OnDurable) {
+        if self.inner.mode.is_none() {
+            callback(Ok(()));
+            return;
+        }
+        let mut s = self.inner.lock();
+        if s.failed {
             drop(s);
-            let result = self.db.persist(mode);
-            s = self.lock();
-            s.syncing = false;
-            match result {
-                Ok(()) => s.synced = s.synced.max(target),
-                Err(e) => {
-                    // fjall has poisoned itself; nothing after this is
-                    // acknowledged.
-                    tracing::error!(error = %e, "journal sync failed; refusing further writes");
-                    s.failed = true;
-                }
+            callback(Err(Error::Storage(fjall::Error::Poisoned)));
+        } else if s.synced >= ticket {
+            drop(s);
+            callback(Ok(()));
+        } else {
+            // Tickets are issued in order and waited for soon after, so
+            // keeping the list sorted is nearly always an append.
+            let at = s.callbacks.partition_point(|(t, _)| *t <= ticket);
+            s.callbacks.insert(at, (ticket, callback));
+            let idle = !s.syncing;
+            drop(s);
+            if idle {
+                self.inner.work.notify_one();
             }
-            self.synced.notify_all();
         }
     }
 
     pub(crate) fn stats(&self) -> CommitStats {
-        let s = self.lock();
+        let s = self.inner.lock();
         CommitStats {
             commits: s.issued,
             syncs: s.syncs,
@@ -167,5 +282,15 @@ impl GroupCommit {
     pub(crate) fn commit(&self, batch: fjall::OwnedWriteBatch) -> Result<(), Error> {
         let ticket = self.commit_batch(batch)?;
         self.wait(ticket)
+    }
+}
+
+impl Drop for GroupCommit {
+    fn drop(&mut self) {
+        self.inner.lock().shutdown = true;
+        self.inner.work.notify_all();
+        if let Some(syncer) = self.syncer.take() {
+            let _ = syncer.join();
+        }
     }
 }

@@ -460,7 +460,7 @@ impl Engine {
         );
 
         let shared = Arc::new(Shared {
-            commit: commit::GroupCommit::new(db.clone(), durability),
+            commit: commit::GroupCommit::new(db.clone(), durability)?,
             db,
             catalog,
             items,
@@ -614,6 +614,12 @@ impl Engine {
         let info = table.info();
         tables.insert(req.name, table);
         Ok(info)
+    }
+
+    /// The definition of a table (a cheaper [`describe_table`](Self::describe_table)
+    /// for requests that need only the schema).
+    pub fn table_def(&self, name: &str) -> Result<TableDef> {
+        Ok(self.shared.table(name)?.read().clone())
     }
 
     /// Describes a table, including one that is being deleted.
@@ -921,6 +927,17 @@ impl Engine {
         item: Item,
         condition: Option<&Condition>,
     ) -> Result<Written> {
+        self.put_item_deferred(table, item, condition)?.wait(self)
+    }
+
+    /// [`put_item`](Self::put_item), returning once the write is committed
+    /// (visible) but before it is durable.
+    pub fn put_item_deferred(
+        &self,
+        table: &str,
+        item: Item,
+        condition: Option<&Condition>,
+    ) -> Result<Deferred<Written>> {
         // DynamoDB checks the size before it looks the table up.
         if size::item_size(&item) > size::ITEM_SIZE_BYTES_MAX {
             return Err(Error::Validation(
@@ -958,6 +975,16 @@ impl Engine {
         key: &Item,
         condition: Option<&Condition>,
     ) -> Result<Written> {
+        self.delete_item_deferred(table, key, condition)?.wait(self)
+    }
+
+    /// [`delete_item`](Self::delete_item), before durability.
+    pub fn delete_item_deferred(
+        &self,
+        table: &str,
+        key: &Item,
+        condition: Option<&Condition>,
+    ) -> Result<Deferred<Written>> {
         let key_of = |def: &TableDef| key_storage_key(def, key);
         self.write_item(
             table,
@@ -982,6 +1009,18 @@ impl Engine {
         update: Option<&Update>,
         condition: Option<&Condition>,
     ) -> Result<Written> {
+        self.update_item_deferred(table, key, update, condition)?
+            .wait(self)
+    }
+
+    /// [`update_item`](Self::update_item), before durability.
+    pub fn update_item_deferred(
+        &self,
+        table: &str,
+        key: &Item,
+        update: Option<&Update>,
+        condition: Option<&Condition>,
+    ) -> Result<Deferred<Written>> {
         self.write_item(
             table,
             |def| update_storage_key(def, key, update),
@@ -1022,12 +1061,9 @@ impl Engine {
         key_of: impl FnOnce(&TableDef) -> Result<Vec<u8>>,
         decide: impl FnOnce(Option<&Item>) -> Result<Option<Item>>,
         from_update: Option<&Update>,
-    ) -> Result<Written> {
-        let (written, ticket) = self.write_item_unsynced(table, key_of, decide, from_update)?;
-        if let Some(ticket) = ticket {
-            self.shared.commit.wait(ticket)?;
-        }
-        Ok(written)
+    ) -> Result<Deferred<Written>> {
+        let (value, ticket) = self.write_item_unsynced(table, key_of, decide, from_update)?;
+        Ok(Deferred { value, ticket })
     }
 
     /// [`write_item`](Self::write_item) without the durability wait: also
@@ -1104,6 +1140,11 @@ impl Engine {
     /// atomically on its own, and the whole batch waits for one sync.
     /// Returns what each request wrote, in request order.
     pub fn batch_write(&self, requests: &[BatchWrite]) -> Result<Vec<Written>> {
+        self.batch_write_deferred(requests)?.wait(self)
+    }
+
+    /// [`batch_write`](Self::batch_write), before durability.
+    pub fn batch_write_deferred(&self, requests: &[BatchWrite]) -> Result<Deferred<Vec<Written>>> {
         let mut seen = std::collections::HashSet::with_capacity(requests.len());
         for r in requests {
             let (table, storage_key) = match r {
@@ -1175,10 +1216,51 @@ impl Engine {
             results.push(written);
         }
         // Tickets are issued in order, so the last one covers the batch.
-        if let Some(ticket) = last_ticket {
-            self.shared.commit.wait(ticket)?;
+        Ok(Deferred {
+            value: results,
+            ticket: last_ticket,
+        })
+    }
+}
+
+/// A write that is committed (readers see it) but may not be durable yet:
+/// it must not be acknowledged before [`wait`](Self::wait) returns or
+/// [`on_durable`](Self::on_durable) calls back.
+#[must_use = "a write is acknowledged only once it is durable"]
+#[derive(Debug)]
+pub struct Deferred<T> {
+    value: T,
+    ticket: Option<u64>,
+}
+
+impl<T> Deferred<T> {
+    pub(crate) fn new(value: T, ticket: Option<u64>) -> Self {
+        Deferred { value, ticket }
+    }
+
+    /// Blocks until the write is durable, then returns its result.
+    pub fn wait(self, engine: &Engine) -> Result<T> {
+        if let Some(ticket) = self.ticket {
+            engine.shared.commit.wait(ticket)?;
         }
-        Ok(results)
+        Ok(self.value)
+    }
+
+    /// Calls `done` with the result once the write is durable (perhaps at
+    /// once, on this thread; else on the syncer's), without blocking.
+    pub fn on_durable(self, engine: &Engine, done: impl FnOnce(Result<T>) + Send + 'static)
+    where
+        T: Send + 'static,
+    {
+        let Some(ticket) = self.ticket else {
+            done(Ok(self.value));
+            return;
+        };
+        let value = self.value;
+        engine
+            .shared
+            .commit
+            .on_durable(ticket, Box::new(move |r| done(r.map(|()| value))));
     }
 }
 

@@ -27,7 +27,8 @@ use tarn_expr::{size, Item};
 use crate::maintain::{PendingSizes, WriteContext};
 use crate::{
     check_condition, codec, index, item_storage_key, key_storage_key, lock, now_ms,
-    update_storage_key, updated_item, Engine, Error, Result, Table, TableDef, TableStatus, Written,
+    update_storage_key, updated_item, Deferred, Engine, Error, Result, Table, TableDef,
+    TableStatus, Written,
 };
 
 /// How long a `ClientRequestToken` is remembered.
@@ -180,6 +181,15 @@ impl Engine {
         actions: &[TransactAction],
         token: Option<&IdempotencyToken>,
     ) -> Result<TransactWritten> {
+        self.transact_write_deferred(actions, token)?.wait(self)
+    }
+
+    /// [`transact_write`](Self::transact_write), before durability.
+    pub fn transact_write_deferred(
+        &self,
+        actions: &[TransactAction],
+        token: Option<&IdempotencyToken>,
+    ) -> Result<Deferred<TransactWritten>> {
         let s = &self.shared;
         let tables = Tables::lookup(self, actions.iter().map(TransactAction::table))?;
         let guards: Vec<_> = tables.tables.iter().map(|t| t.read()).collect();
@@ -259,10 +269,16 @@ impl Engine {
                                 })
                             })
                             .collect::<Result<Vec<_>>>()?;
-                        return Ok(TransactWritten {
-                            written,
-                            replayed: true,
-                        });
+                        // The first request may still be syncing; the
+                        // repeat is acknowledged once it is durable too.
+                        let ticket = s.commit.stats().commits;
+                        return Ok(Deferred::new(
+                            TransactWritten {
+                                written,
+                                replayed: true,
+                            },
+                            Some(ticket),
+                        ));
                     }
                     return Err(Error::IdempotentParameterMismatch);
                 }
@@ -428,11 +444,13 @@ impl Engine {
                 tables.tables[table].account_index(id, count, bytes);
             }
         }
-        s.commit.wait(ticket)?;
-        Ok(TransactWritten {
-            written,
-            replayed: false,
-        })
+        Ok(Deferred::new(
+            TransactWritten {
+                written,
+                replayed: false,
+            },
+            Some(ticket),
+        ))
     }
 
     /// TransactGetItems: reads every key from one snapshot, so the items

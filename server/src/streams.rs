@@ -50,26 +50,12 @@ impl From<tarn_streams::Error> for ApiError {
     }
 }
 
-/// Runs stream work on the blocking pool.
+/// Runs stream work, which only reads, on the calling worker.
 async fn blocking<T, F>(app: &App, f: F) -> Result<T, ApiError>
 where
-    T: Send + 'static,
-    F: FnOnce(&tarn_engine::Engine, &tarn_streams::Names) -> tarn_streams::Result<T>
-        + Send
-        + 'static,
+    F: FnOnce(&tarn_engine::Engine, &tarn_streams::Names) -> tarn_streams::Result<T>,
 {
-    let engine = app.engine.clone();
-    let names = app.stream_names();
-    match tokio::task::spawn_blocking(move || f(&engine, &names)).await {
-        Ok(result) => result.map_err(ApiError::from),
-        Err(e) => {
-            tracing::error!(error = %e, "streams task failed");
-            Err(ApiError::new(
-                ErrorCode::InternalServerError,
-                "Internal server error",
-            ))
-        }
-    }
+    f(&app.engine, &app.stream_names()).map_err(ApiError::from)
 }
 
 fn check_limit(c: &mut Constraints, limit: Option<i32>, max: i32) {

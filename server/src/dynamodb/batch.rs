@@ -12,7 +12,7 @@ use super::expressions::{check_mix, Placeholders, Texts};
 use super::items::{collection_metrics, CollectionMetrics};
 use super::legacy;
 use super::wire::{ItemRef, WireItem};
-use super::{blocking, data_plane, reply};
+use super::{committed, data_plane, read, reply};
 use crate::error::{ApiError, Constraints};
 use crate::App;
 use tarn_engine::Side;
@@ -216,7 +216,7 @@ pub(super) async fn batch_get_item(
         .iter()
         .map(|g| (g.table.clone(), g.keys.clone()))
         .collect();
-    let results = blocking(app, move |e| {
+    let results = read(app, move |e| {
         requests
             .iter()
             .map(|(table, keys)| {
@@ -226,7 +226,6 @@ pub(super) async fn batch_get_item(
             })
             .collect::<Result<Vec<_>, _>>()
     })
-    .await
     .map_err(|e| {
         // BatchGetItem words an empty key as PutItem does, not as GetItem.
         let e = data_plane(e);
@@ -454,9 +453,9 @@ pub(super) async fn batch_write_item(
             BatchWrite::Put { table, .. } | BatchWrite::Delete { table, .. } => table.clone(),
         })
         .collect();
-    let written = blocking(app, move |e| e.batch_write(&writes))
-        .await
-        .map_err(data_plane)?;
+    let written = committed(app, move |e| e.batch_write_deferred(&writes))
+        .await?
+        .map_err(|e| data_plane(e.into()))?;
     let mode = input.return_item_collection_metrics.as_deref();
     let mut metrics: BTreeMap<&str, Vec<CollectionMetrics<'_>>> = BTreeMap::new();
     // Each request is charged as its own PutItem or DeleteItem.

@@ -10,7 +10,7 @@ use super::capacity::{self, ConsumedCapacity, Split, Units, RETURN_CAPACITY};
 use super::expressions::{check_mix, Placeholders, Texts};
 use super::legacy::{self, AttributeValueUpdate, ExpectedAttributeValue};
 use super::wire::{ItemRef, WireItem};
-use super::{blocking, data_plane, reply};
+use super::{committed, data_plane, read, reply};
 use crate::error::{ApiError, Constraints, ErrorCode};
 use crate::App;
 use tarn_engine::Side;
@@ -297,9 +297,9 @@ pub(super) async fn put_item(app: &App, input: PutItemInput) -> Result<Vec<u8>, 
     let table = params.table_name.unwrap_or_default().to_owned();
     let name = table.clone();
     let (item, condition) = (write.target, write.condition);
-    let result = blocking_raw(app, move |e| {
+    let result = committed(app, move |e| {
         e.admit(&name, Side::Write, None)?;
-        e.put_item(&name, item, condition.as_ref())
+        e.put_item_deferred(&name, item, condition.as_ref())
     })
     .await?;
     let written = result.map_err(|e| write_error(&params, e))?;
@@ -334,9 +334,9 @@ pub(super) async fn delete_item(app: &App, input: DeleteItemInput) -> Result<Vec
     let table = params.table_name.unwrap_or_default().to_owned();
     let name = table.clone();
     let (key, condition) = (write.target, write.condition);
-    let result = blocking_raw(app, move |e| {
+    let result = committed(app, move |e| {
         e.admit(&name, Side::Write, None)?;
-        e.delete_item(&name, &key, condition.as_ref())
+        e.delete_item_deferred(&name, &key, condition.as_ref())
     })
     .await?;
     let written = result.map_err(|e| write_error(&params, e))?;
@@ -398,9 +398,9 @@ pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec
     };
     let updated = update.as_ref().map(eval::updated_paths);
     let name = table.clone();
-    let result = blocking_raw(app, move |e| {
+    let result = committed(app, move |e| {
         e.admit(&name, Side::Write, None)?;
-        e.update_item(&name, &key, update.as_ref(), condition.as_ref())
+        e.update_item_deferred(&name, &key, update.as_ref(), condition.as_ref())
     })
     .await?;
     let written = result.map_err(|e| write_error(&params, e)).map_err(|e| {
@@ -450,16 +450,6 @@ fn returned_attributes(
         Some("UPDATED_NEW") => new.map(|n| eval::project(&n, updated)),
         _ => None,
     }
-}
-
-/// Like [`blocking`], but leaves the engine's error to the caller, which
-/// may need to look inside it.
-async fn blocking_raw<T, F>(app: &App, f: F) -> Result<Result<T, tarn_engine::Error>, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&tarn_engine::Engine) -> Result<T, tarn_engine::Error> + Send + 'static,
-{
-    blocking(app, move |e| Ok(f(e))).await
 }
 
 #[derive(Serialize)]
@@ -515,11 +505,10 @@ pub(super) async fn get_item(app: &App, input: GetItemInput) -> Result<Vec<u8>, 
     };
     let table = input.table_name.unwrap_or_default();
     let name = table.clone();
-    let item = blocking(app, move |e| {
+    let item = read(app, move |e| {
         e.admit(&name, Side::Read, None)?;
         e.get_item(&name, &key)
     })
-    .await
     .map_err(data_plane)?;
     let consistent = input.consistent_read.unwrap_or(false);
     // Capacity is charged on the whole item, before projection.

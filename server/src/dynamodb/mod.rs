@@ -157,7 +157,41 @@ pub fn serialization_error(e: serde_json::Error) -> ApiError {
     ApiError::new(ErrorCode::Serialization, message)
 }
 
-/// Runs engine work on the blocking pool: writes wait for a journal sync.
+/// Runs engine work that never waits for a journal sync (reads) on the
+/// calling worker: a handoff to the blocking pool would cost more than the
+/// read.
+fn read<T>(
+    app: &App,
+    f: impl FnOnce(&tarn_engine::Engine) -> Result<T, tarn_engine::Error>,
+) -> Result<T, ApiError> {
+    f(&app.engine).map_err(ApiError::from)
+}
+
+/// Runs a write on the calling worker up to its commit (which takes
+/// microseconds; locks are never held across a sync), then waits for its
+/// journal sync without holding a thread. The engine's error is left to the
+/// caller, which may need to look inside it.
+async fn committed<T, F>(app: &App, f: F) -> Result<Result<T, tarn_engine::Error>, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&tarn_engine::Engine) -> Result<tarn_engine::Deferred<T>, tarn_engine::Error>,
+{
+    let deferred = match f(&app.engine) {
+        Ok(d) => d,
+        Err(e) => return Ok(Err(e)),
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    deferred.on_durable(&app.engine, move |r| {
+        let _ = tx.send(r);
+    });
+    rx.await.map_err(|_| {
+        tracing::error!("a write's durability callback was dropped");
+        ApiError::new(ErrorCode::InternalServerError, "Internal server error")
+    })
+}
+
+/// Runs engine work on the blocking pool: control-plane changes, which wait
+/// for a journal sync.
 async fn blocking<T, F>(app: &App, f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,

@@ -15,7 +15,7 @@ use super::expressions::{check_mix, Expressions, Placeholders, Texts};
 use super::items::check_common;
 use super::legacy::{self, FilterCondition};
 use super::wire::{ItemRef, WireItem};
-use super::{blocking, data_plane, reply};
+use super::{data_plane, read, reply};
 use crate::error::{ApiError, Constraints};
 use crate::App;
 
@@ -249,17 +249,14 @@ fn render_page(
 
 /// A table's definition, looked up for validating key conditions and
 /// index parameters.
-async fn table_def(app: &App, table: &str) -> Result<TableDef, ApiError> {
-    let name = table.to_owned();
-    let info = blocking(app, move |e| e.describe_table(&name))
-        .await
-        .map_err(data_plane)?;
-    if info.def.status != tarn_engine::TableStatus::Active {
+fn table_def(app: &App, table: &str) -> Result<TableDef, ApiError> {
+    let def = read(app, move |e| e.table_def(table)).map_err(data_plane)?;
+    if def.status != tarn_engine::TableStatus::Active {
         return Err(data_plane(ApiError::from(
-            tarn_engine::Error::TableNotFound(info.def.name),
+            tarn_engine::Error::TableNotFound(def.name),
         )));
     }
-    Ok(info.def)
+    Ok(def)
 }
 
 /// The key attributes a Query or Scan reads by: the table's, or an
@@ -796,7 +793,7 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
         params.conditional_operator,
     )?;
     let table = params.table_name.unwrap_or_default().to_owned();
-    let def = table_def(app, &table).await?;
+    let def = table_def(app, &table)?;
     let consistent = input.consistent_read.unwrap_or(false);
     let index = read_index(&def, params.index_name, params.select, consistent)?;
     let keys = ReadKeys::of(&def, index);
@@ -820,7 +817,7 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
     let limit = params.limit.map(|l| l as usize);
     let name = table.clone();
     let index_name = params.index_name.map(str::to_owned);
-    let page = blocking(app, move |e| {
+    let page = read(app, move |e| {
         e.admit(&name, tarn_engine::Side::Read, index_name.as_deref())?;
         e.query(
             &name,
@@ -839,7 +836,6 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
             },
         )
     })
-    .await
     .map_err(data_plane)?;
     render_page(
         app,
@@ -964,7 +960,7 @@ pub(super) async fn scan(app: &App, input: ScanInput) -> Result<Vec<u8>, ApiErro
     let name = params.table_name.unwrap_or_default().to_owned();
     let consistent = input.consistent_read.unwrap_or(false);
     let def = match params.index_name {
-        Some(_) => Some(table_def(app, &name).await?),
+        Some(_) => Some(table_def(app, &name)?),
         None => None,
     };
     let index = match &def {
@@ -986,7 +982,7 @@ pub(super) async fn scan(app: &App, input: ScanInput) -> Result<Vec<u8>, ApiErro
         None => false,
     };
     let index_name = params.index_name.map(str::to_owned);
-    let page = blocking(app, move |e| {
+    let page = read(app, move |e| {
         e.admit(&name, tarn_engine::Side::Read, index_name.as_deref())?;
         e.scan(
             &name,
@@ -1003,7 +999,6 @@ pub(super) async fn scan(app: &App, input: ScanInput) -> Result<Vec<u8>, ApiErro
             },
         )
     })
-    .await
     .map_err(data_plane)?;
     render_page(
         app,

@@ -16,7 +16,7 @@ use super::capacity::{self, ConsumedCapacity, Split, Units, RETURN_CAPACITY};
 use super::expressions::{Placeholders, Texts};
 use super::items::{collection_metrics, CollectionMetrics};
 use super::wire::{ItemRef, WireItem};
-use super::{blocking, data_plane, reply};
+use super::{committed, data_plane, read, reply};
 use crate::error::{ApiError, CancellationReason, Constraints, ErrorCode};
 use crate::App;
 
@@ -398,8 +398,8 @@ pub(super) async fn transact_write_items(
     let tables: Vec<&str> = prepared.iter().map(|p| p.action.table()).collect();
     throttle_check(app, &tables, tarn_engine::Side::Write)?;
     let engine_actions: Vec<TransactAction> = prepared.iter().map(|p| p.action.clone()).collect();
-    let result = blocking(app, move |e| {
-        Ok(e.transact_write(&engine_actions, token.as_ref()))
+    let result = committed(app, move |e| {
+        e.transact_write_deferred(&engine_actions, token.as_ref())
     })
     .await?;
     let outcome = result.map_err(|e| match e {
@@ -505,9 +505,7 @@ pub(super) async fn transact_get_items(
     let names: Vec<String> = gets.iter().map(|(t, _)| t.clone()).collect();
     let tables: Vec<&str> = names.iter().map(String::as_str).collect();
     throttle_check(app, &tables, tarn_engine::Side::Read)?;
-    let items = blocking(app, move |e| e.transact_get(&gets))
-        .await
-        .map_err(data_plane)?;
+    let items = read(app, move |e| e.transact_get(&gets)).map_err(data_plane)?;
     let mut per_table: Vec<(String, Units)> = Vec::new();
     for (t, item) in names.iter().zip(&items) {
         let bytes = item.as_ref().map_or(0, size::item_size);
