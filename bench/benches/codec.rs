@@ -22,18 +22,28 @@ fn typical_item() -> Item {
     item.insert("age".into(), n("36"));
     item.insert("score".into(), n("98.625"));
     item.insert("active".into(), AttributeValue::Bool(true));
-    item.insert("tags".into(), AttributeValue::Ss(vec!["a".into(), "b".into(), "c".into()]));
+    item.insert(
+        "tags".into(),
+        AttributeValue::Ss(vec!["a".into(), "b".into(), "c".into()]),
+    );
     item.insert("bio".into(), s(&"x".repeat(100)));
     item.insert(
         "address".into(),
         AttributeValue::M(
-            [("city", s("London")), ("zip", s("N1 9GU")), ("floor", n("3"))]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
+            [
+                ("city", s("London")),
+                ("zip", s("N1 9GU")),
+                ("floor", n("3")),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
         ),
     );
-    item.insert("history".into(), AttributeValue::L(vec![n("1"), n("2"), s("three")]));
+    item.insert(
+        "history".into(),
+        AttributeValue::L(vec![n("1"), n("2"), s("three")]),
+    );
     item.insert("nothing".into(), AttributeValue::Null);
     item
 }

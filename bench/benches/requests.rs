@@ -12,7 +12,12 @@ use axum::http::Request;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tower::ServiceExt;
 
-fn send(runtime: &tokio::runtime::Runtime, app: &Arc<tarn_server::App>, op: &str, body: &str) -> u16 {
+fn send(
+    runtime: &tokio::runtime::Runtime,
+    app: &Arc<tarn_server::App>,
+    op: &str,
+    body: &str,
+) -> u16 {
     let request = Request::post("/")
         .header("content-type", "application/x-amz-json-1.0")
         .header("x-amz-target", format!("DynamoDB_20120810.{op}"))
@@ -58,9 +63,15 @@ fn requests(c: &mut Criterion) {
     let query = r#"{"TableName":"bench","KeyConditionExpression":"pk = :p","ExpressionAttributeValues":{":p":{"S":"user1"}}}"#;
     let mut g = c.benchmark_group("request");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("put_item", |b| b.iter(|| send(&runtime, &app, "PutItem", &put)));
-    g.bench_function("get_item", |b| b.iter(|| send(&runtime, &app, "GetItem", get)));
-    g.bench_function("query_10_items", |b| b.iter(|| send(&runtime, &app, "Query", query)));
+    g.bench_function("put_item", |b| {
+        b.iter(|| send(&runtime, &app, "PutItem", &put))
+    });
+    g.bench_function("get_item", |b| {
+        b.iter(|| send(&runtime, &app, "GetItem", get))
+    });
+    g.bench_function("query_10_items", |b| {
+        b.iter(|| send(&runtime, &app, "Query", query))
+    });
     g.finish();
 }
 
