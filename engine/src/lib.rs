@@ -1136,8 +1136,9 @@ impl Engine {
     }
 
     /// BatchWriteItem: every request is validated before anything is
-    /// written (a bad request changes nothing), then each item is written
-    /// atomically on its own, and the whole batch waits for one sync.
+    /// written (a bad request changes nothing), then all are written in one
+    /// atomic batch (more than DynamoDB promises), with one journal append
+    /// and one sync.
     /// Returns what each request wrote, in request order.
     pub fn batch_write(&self, requests: &[BatchWrite]) -> Result<Vec<Written>> {
         self.batch_write_deferred(requests)?.wait(self)
@@ -1195,31 +1196,42 @@ impl Engine {
                 ));
             }
         }
-        let mut last_ticket = None;
-        let mut results = Vec::with_capacity(requests.len());
-        for r in requests {
-            let (written, ticket) = match r {
-                BatchWrite::Put { table, item } => self.write_item_unsynced(
-                    table,
-                    |def| item_storage_key(def, item),
-                    |_| Ok(Some(item.clone())),
-                    None,
-                )?,
-                BatchWrite::Delete { table, key } => self.write_item_unsynced(
-                    table,
-                    |def| key_storage_key(def, key),
-                    |_| Ok(None),
-                    None,
-                )?,
-            };
-            last_ticket = ticket.max(last_ticket);
-            results.push(written);
+        // Everything is valid: write the whole batch as one transaction
+        // without conditions, one lock set, one journal append.
+        let actions: Vec<TransactAction> = requests
+            .iter()
+            .map(|r| match r {
+                BatchWrite::Put { table, item } => TransactAction::Put {
+                    table: table.clone(),
+                    item: item.clone(),
+                    condition: None,
+                },
+                BatchWrite::Delete { table, key } => TransactAction::Delete {
+                    table: table.clone(),
+                    key: key.clone(),
+                    condition: None,
+                },
+            })
+            .collect();
+        match self.transact_write_deferred(&actions, None) {
+            Ok(d) => Ok(Deferred {
+                value: d.value.written,
+                ticket: d.ticket,
+            }),
+            // Without conditions only a collection size limit (or a key the
+            // checks above passed) can cancel it.
+            Err(Error::TransactionCanceled(reasons)) => Err(reasons
+                .into_iter()
+                .find_map(|r| match r {
+                    CancelReason::ItemCollectionSizeLimitExceeded => {
+                        Some(Error::ItemCollectionSizeLimitExceeded)
+                    }
+                    CancelReason::ValidationError(m) => Some(Error::Validation(m)),
+                    _ => None,
+                })
+                .unwrap_or(Error::ItemCollectionSizeLimitExceeded)),
+            Err(e) => Err(e),
         }
-        // Tickets are issued in order, so the last one covers the batch.
-        Ok(Deferred {
-            value: results,
-            ticket: last_ticket,
-        })
     }
 }
 
