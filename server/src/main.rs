@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, ValueEnum};
 use tarn_engine::{Durability, Engine, Options};
@@ -155,11 +156,16 @@ fn run(args: Args) -> Result<(), String> {
         let app = tarn_server::App::new(engine, args.region.clone(), args.account_id.clone());
         app.set_address(local.to_string());
         app.set_iterator_ttl_ms(args.stream_iterator_ttl_ms);
-        axum::serve(listener, tarn_server::router(app))
+        axum::serve(listener, tarn_server::router(Arc::clone(&app)))
             .with_graceful_shutdown(shutdown_signal())
             .await
             .map_err(|e| format!("server failed: {e}"))?;
-        tracing::info!("tarn stopped");
+        let stats = app.engine.commit_stats();
+        tracing::info!(
+            commits = stats.commits,
+            syncs = stats.syncs,
+            "tarn stopped"
+        );
         Ok(())
     })
 }
