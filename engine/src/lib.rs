@@ -547,6 +547,36 @@ impl Engine {
         self.shared.commit.stats()
     }
 
+    /// Writes every memtable out to disk segments, so that the next open
+    /// replays at most the active journal's tail instead of everything
+    /// written since the last flush. Nothing depends on it for durability
+    /// (the journal holds every acknowledged write); call it once the
+    /// server has stopped taking requests. Waits at most `limit` for the
+    /// flushes and returns whether they all finished.
+    pub fn flush_memtables(&self, limit: std::time::Duration) -> Result<bool> {
+        let s = &self.shared;
+        let keyspaces = [
+            &s.catalog,
+            &s.items,
+            &s.indexes,
+            &s.collections,
+            &s.tokens,
+            &s.expiry,
+            &s.changes,
+        ];
+        for keyspace in keyspaces {
+            keyspace.rotate_memtable()?;
+        }
+        let deadline = std::time::Instant::now() + limit;
+        while keyspaces.iter().any(|k| k.sealed_memtable_count() > 0) {
+            if std::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        Ok(true)
+    }
+
     // ---- tables ----
 
     /// Creates a table. It is usable as soon as this returns.

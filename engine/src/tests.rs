@@ -79,6 +79,36 @@ fn items_survive_reopen() {
 }
 
 #[test]
+fn flushed_memtables_reach_disk_segments_and_reopen_intact() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let songs: Vec<Item> = (0..200)
+        .map(|i| song(&format!("Artist{}", i % 7), 1900 + i, "Title"))
+        .collect();
+    {
+        let e = open(dir.path());
+        e.create_table(music("Music")).expect("create");
+        for item in &songs {
+            e.put_item("Music", item.clone(), None).expect("put");
+        }
+        // Far below the memtable's size: everything is still in memory.
+        assert_eq!(e.shared.items.table_count(), 0);
+        let done = e
+            .flush_memtables(std::time::Duration::from_secs(30))
+            .expect("flush");
+        assert!(done, "flush did not finish");
+        assert!(e.shared.items.table_count() > 0);
+        assert_eq!(e.shared.items.sealed_memtable_count(), 0);
+    }
+    let e = open(dir.path());
+    for item in &songs {
+        assert_eq!(
+            e.get_item("Music", &key_of(item)).expect("get"),
+            Some(item.clone())
+        );
+    }
+}
+
+#[test]
 fn put_returns_the_replaced_item_and_counts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let e = open(dir.path());

@@ -160,10 +160,23 @@ fn run(args: Args) -> Result<(), String> {
             .with_graceful_shutdown(shutdown_signal())
             .await
             .map_err(|e| format!("server failed: {e}"))?;
+        let started = std::time::Instant::now();
+        // The journal holds everything either way; a flush only spares the
+        // next start replaying it.
+        match app
+            .engine
+            .flush_memtables(std::time::Duration::from_secs(10))
+        {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!("memtable flush unfinished after 10 s; stopping anyway"),
+            Err(e) => tracing::warn!(error = %e, "cannot flush memtables before stopping"),
+        }
+        let flush_ms = started.elapsed().as_millis() as u64;
         let stats = app.engine.commit_stats();
         tracing::info!(
             commits = stats.commits,
             syncs = stats.syncs,
+            flush_ms,
             "tarn stopped"
         );
         Ok(())
