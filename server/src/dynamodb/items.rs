@@ -303,21 +303,8 @@ pub(super) async fn put_item(app: &App, input: PutItemInput) -> Result<Vec<u8>, 
     })
     .await?;
     let written = result.map_err(|e| write_error(&params, e))?;
-    let units = Units::write(&written);
-    capacity::charge_buckets(&app.engine, &table, Side::Write, None, &units);
-    reply(&WriteReply {
-        attributes: written.old.as_ref().filter(|_| write.want_old).map(ItemRef),
-        consumed_capacity: capacity::report(
-            params.return_consumed_capacity,
-            &table,
-            &units,
-            Split::None,
-        ),
-        item_collection_metrics: collection_metrics(
-            params.return_item_collection_metrics,
-            &written,
-        ),
-    })
+    let attributes = written.old.as_ref().filter(|_| write.want_old);
+    write_reply(app, &params, &table, &written, attributes)
 }
 
 pub(super) async fn delete_item(app: &App, input: DeleteItemInput) -> Result<Vec<u8>, ApiError> {
@@ -340,21 +327,8 @@ pub(super) async fn delete_item(app: &App, input: DeleteItemInput) -> Result<Vec
     })
     .await?;
     let written = result.map_err(|e| write_error(&params, e))?;
-    let units = Units::write(&written);
-    capacity::charge_buckets(&app.engine, &table, Side::Write, None, &units);
-    reply(&WriteReply {
-        attributes: written.old.as_ref().filter(|_| write.want_old).map(ItemRef),
-        consumed_capacity: capacity::report(
-            params.return_consumed_capacity,
-            &table,
-            &units,
-            Split::None,
-        ),
-        item_collection_metrics: collection_metrics(
-            params.return_item_collection_metrics,
-            &written,
-        ),
-    })
+    let attributes = written.old.as_ref().filter(|_| write.want_old);
+    write_reply(app, &params, &table, &written, attributes)
 }
 
 pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec<u8>, ApiError> {
@@ -411,26 +385,37 @@ pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec
             e
         }
     })?;
-    let units = Units::write(&written);
-    capacity::charge_buckets(&app.engine, &table, Side::Write, None, &units);
     let attributes = returned_attributes(
         params.return_values,
         written.old.clone(),
         written.new.clone(),
         updated.as_ref(),
     );
+    let attributes = attributes.filter(|a| !a.is_empty());
+    write_reply(app, &params, &table, &written, attributes.as_ref())
+}
+
+/// Charges a single-item write to the table's buckets and builds its
+/// reply: `attributes` as the write's return values asked, and the
+/// capacity and collection metrics as requested.
+fn write_reply(
+    app: &App,
+    params: &WriteParams<'_>,
+    table: &str,
+    written: &tarn_engine::Written,
+    attributes: Option<&Item>,
+) -> Result<Vec<u8>, ApiError> {
+    let units = Units::write(written);
+    capacity::charge_buckets(&app.engine, table, Side::Write, None, &units);
     reply(&WriteReply {
-        attributes: attributes.as_ref().filter(|a| !a.is_empty()).map(ItemRef),
+        attributes: attributes.map(ItemRef),
         consumed_capacity: capacity::report(
             params.return_consumed_capacity,
-            &table,
+            table,
             &units,
             Split::None,
         ),
-        item_collection_metrics: collection_metrics(
-            params.return_item_collection_metrics,
-            &written,
-        ),
+        item_collection_metrics: collection_metrics(params.return_item_collection_metrics, written),
     })
 }
 
