@@ -377,6 +377,8 @@ struct Shared {
 pub struct Engine {
     shared: Arc<Shared>,
     jobs: mpsc::Sender<background::Job>,
+    /// Stops and joins the TTL sweeper when the last clone goes.
+    _sweeper: Arc<ttl::Sweeper>,
     /// Keeps a throw-away directory alive as long as the engine.
     _temp_dir: Option<Arc<tempfile::TempDir>>,
 }
@@ -504,13 +506,14 @@ impl Engine {
             .map_err(|e| Error::Storage(e.into()))?;
 
         let jobs = background::start(Arc::downgrade(&shared))?;
-        ttl::start_sweeper(
+        let sweeper = ttl::start_sweeper(
             Arc::downgrade(&shared),
             std::time::Duration::from_millis(options.ttl_sweep_interval_ms.max(1)),
         )?;
         let engine = Engine {
             shared,
             jobs,
+            _sweeper: Arc::new(sweeper),
             _temp_dir: temp_dir,
         };
         // The catalog is the durable work queue: resume what was unfinished.

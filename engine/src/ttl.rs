@@ -158,14 +158,34 @@ impl Shared {
     }
 }
 
+/// The running sweeper. Dropping it (with the last engine) stops the
+/// thread and waits for it, so that no sweep outlives the engine.
+pub(crate) struct Sweeper {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Sweeper {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// Starts the sweeper: every `interval`, it trims stream records past
-/// their retention and deletes due items of every table with TTL enabled. It holds a weak handle, so dropping the last
-/// engine stops it.
-pub(crate) fn start_sweeper(shared: Weak<Shared>, interval: Duration) -> Result<()> {
-    std::thread::Builder::new()
+/// their retention and deletes due items of every table with TTL enabled.
+/// It holds a weak handle, so that it never keeps the database open.
+pub(crate) fn start_sweeper(shared: Weak<Shared>, interval: Duration) -> Result<Sweeper> {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::Builder::new()
         .name("tarn-ttl".into())
         .spawn(move || loop {
-            std::thread::sleep(interval);
+            // Nothing is ever sent: the engine's drop disconnects.
+            if stopped.recv_timeout(interval) != Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+                return;
+            }
             let Some(shared) = shared.upgrade() else {
                 return;
             };
@@ -188,7 +208,10 @@ pub(crate) fn start_sweeper(shared: Weak<Shared>, interval: Duration) -> Result<
             }
         })
         .map_err(|e| Error::Storage(e.into()))?;
-    Ok(())
+    Ok(Sweeper {
+        stop: Some(stop),
+        thread: Some(thread),
+    })
 }
 
 impl Engine {
