@@ -399,7 +399,7 @@ enum Side {
 
 fn side(o: Operand) -> Result<Side, ApiError> {
     match o {
-        Operand::Size(_) => Err(ApiError::validation(
+        Operand::Size(_) | Operand::ValueSize(_) => Err(ApiError::validation(
             "KeyConditionExpressions cannot contain nested operations",
         )),
         Operand::Path(p) => match p.elements.as_slice() {
