@@ -477,15 +477,18 @@ async fn query_and_scan_charge_many_tiny_items_as_one_read() {
             .await
             .expect("batch");
     }
-    let query = |consistent: bool| {
+    // A Query of `key` = `value` on the table or `index`.
+    let query_of = |index: Option<&str>, key: &str, value: &str, consistent: bool| {
         client
             .query()
             .table_name("cap-idx")
-            .key_condition_expression("pk = :p")
-            .expression_attribute_values(":p", s("p"))
+            .set_index_name(index.map(str::to_owned))
+            .key_condition_expression(format!("{key} = :v"))
+            .expression_attribute_values(":v", s(value))
             .consistent_read(consistent)
             .return_consumed_capacity(TOTAL)
     };
+    let query = |consistent: bool| query_of(None, "pk", "p", consistent);
     for (consistent, expected) in [(true, 1.0), (false, 0.5)] {
         let all = query(consistent).send().await.expect("query");
         assert_eq!(all.count, 30);
@@ -522,38 +525,21 @@ async fn query_and_scan_charge_many_tiny_items_as_one_read() {
         assert_eq!(scan.count, 30);
         assert_eq!(units(scan.consumed_capacity()), expected);
         // A partition with nothing in it still costs the minimum.
-        let empty = client
-            .query()
-            .table_name("cap-idx")
-            .key_condition_expression("pk = :p")
-            .expression_attribute_values(":p", s("nothing"))
-            .consistent_read(consistent)
-            .return_consumed_capacity(TOTAL)
+        let empty = query_of(None, "pk", "nothing", consistent)
             .send()
             .await
             .expect("empty");
         assert_eq!(empty.count, 0);
         assert_eq!(units(empty.consumed_capacity()), expected);
     }
-    let gsi = client
-        .query()
-        .table_name("cap-idx")
-        .index_name("gsi")
-        .key_condition_expression("g = :g")
-        .expression_attribute_values(":g", s("a"))
+    let gsi = query_of(Some("gsi"), "g", "a", false)
         .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
         .send()
         .await
         .expect("gsi query");
     assert_eq!(gsi.count, 30);
     assert_eq!(arms(gsi.consumed_capacity()), (0.5, 0.0, Some(0.5), None));
-    let lsi = client
-        .query()
-        .table_name("cap-idx")
-        .index_name("lsi")
-        .key_condition_expression("pk = :p")
-        .expression_attribute_values(":p", s("p"))
-        .consistent_read(true)
+    let lsi = query_of(Some("lsi"), "pk", "p", true)
         .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
         .send()
         .await
