@@ -68,6 +68,10 @@ pub enum Operand {
     Value(ValueRef),
     /// `size(path)`.
     Size(Path),
+    /// `size(:value)`: the size of a constant. Resolution turns it into the
+    /// number it is (a key condition keeps it, to refuse it as a nested
+    /// operation).
+    ValueSize(ValueRef),
 }
 
 /// Comparison operators.
@@ -139,8 +143,9 @@ pub enum Condition {
     AttributeExists(Path),
     /// `attribute_not_exists(path)`
     AttributeNotExists(Path),
-    /// `attribute_type(path, :type)`
-    AttributeType(Path, Operand),
+    /// `attribute_type(operand, :type)`: the operand is usually a path, but
+    /// DynamoDB accepts any operand.
+    AttributeType(Operand, Operand),
     /// `begins_with(a, b)`
     BeginsWith(Operand, Operand),
     /// `contains(a, b)`
@@ -204,7 +209,7 @@ impl Operand {
     pub fn path(&self) -> Option<&Path> {
         match self {
             Operand::Path(p) | Operand::Size(p) => Some(p),
-            Operand::Value(_) => None,
+            Operand::Value(_) | Operand::ValueSize(_) => None,
         }
     }
 }
@@ -239,8 +244,8 @@ impl Condition {
             }
             Condition::Not(a) => a.for_each_path(f),
             Condition::AttributeExists(p) | Condition::AttributeNotExists(p) => f(p),
-            Condition::AttributeType(p, t) => {
-                f(p);
+            Condition::AttributeType(a, t) => {
+                operand(a, f);
                 operand(t, f);
             }
             Condition::BeginsWith(a, b) | Condition::Contains(a, b) => {

@@ -74,6 +74,11 @@ fn operand<'a>(item: &'a Item, op: &'a Operand) -> Option<Cow<'a, AttributeValue
             let n = size_of(get_path(item, p)?)?;
             Some(Cow::Owned(AttributeValue::N(Number::from_i64(n as i64))))
         }
+        // Resolution folds these into numbers; kept for unfolded trees.
+        Operand::ValueSize(v) => {
+            let n = size_of(value_of(v)?)?;
+            Some(Cow::Owned(AttributeValue::N(Number::from_i64(n as i64))))
+        }
     }
 }
 
@@ -194,9 +199,9 @@ pub fn eval_condition(cond: &Condition, item: &Item) -> bool {
         Condition::Not(a) => !eval_condition(a, item),
         Condition::AttributeExists(p) => get_path(item, p).is_some(),
         Condition::AttributeNotExists(p) => get_path(item, p).is_none(),
-        Condition::AttributeType(p, t) => match (get_path(item, p), operand(item, t)) {
+        Condition::AttributeType(a, t) => match (operand(item, a), operand(item, t)) {
             (Some(v), Some(t)) => match t.as_ref() {
-                AttributeValue::S(name) => has_type(v, name),
+                AttributeValue::S(name) => has_type(&v, name),
                 _ => false,
             },
             _ => false,

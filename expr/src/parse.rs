@@ -928,6 +928,11 @@ impl<'a> Parser<'a> {
 // ---------------------------------------------------------------------------
 // Semantics
 
+/// The functions of the update language; in a condition they are known
+/// but not allowed.
+const UPDATE_FUNCTION_IF_NOT_EXISTS: &str = "if_not_exists";
+const UPDATE_FUNCTION_LIST_APPEND: &str = "list_append";
+
 /// The kinds of semantic error, in the order DynamoDB reports them when an
 /// expression has several (dynalite's `checkErrors`, which follows
 /// DynamoDB). Tarn's own limits come last.
@@ -943,9 +948,6 @@ enum Category {
     Function,
     InOperands,
     PathDepth,
-    /// `size(:value)`: a function of a value, which the syntax tree cannot
-    /// hold.
-    SizeOfValue,
     Operators,
 }
 
@@ -1037,6 +1039,16 @@ impl Semantics {
     fn unknown_function(&mut self, name: &str) {
         self.record(Category::UnknownFunction, || {
             format!("Invalid function name; function: {name}")
+        });
+    }
+
+    /// A function of the other language: an update function in a
+    /// condition, or a condition function in an update. DynamoDB knows the
+    /// name and says where it may not be used; the name check it belongs
+    /// to comes before every other function check.
+    fn wrong_language(&mut self, name: &str, language: &str) {
+        self.record(Category::UnknownFunction, || {
+            format!("The function is not allowed in {language} expression; function: {name}")
         });
     }
 
@@ -1171,7 +1183,7 @@ impl Semantics {
             }
             ROperand::Value(v) => Some(Operand::Value(ValueRef::Placeholder((*v).to_string()))),
             ROperand::Call(call) => match self.call(call)? {
-                Function::Size(path) => Some(Operand::Size(path)),
+                Function::Size(operand) => Some(operand),
                 // Reported by the parent as a misused function.
                 Function::Condition(_) => None,
             },
@@ -1191,6 +1203,10 @@ impl Semantics {
         let arity = match call.name {
             "attribute_exists" | "attribute_not_exists" | "size" => 1,
             "attribute_type" | "begins_with" | "contains" => 2,
+            UPDATE_FUNCTION_IF_NOT_EXISTS | UPDATE_FUNCTION_LIST_APPEND => {
+                self.wrong_language(call.name, "a condition");
+                return None;
+            }
             _ => {
                 self.unknown_function(call.name);
                 return None;
@@ -1201,17 +1217,14 @@ impl Semantics {
             return None;
         }
         let is_size = |o: &ROperand<'_>| matches!(o, ROperand::Call(c) if c.name == "size");
-        let path_arg = |o: &ROperand<'_>| match o {
-            ROperand::Path(p) => Some(p.clone()),
-            _ => None,
-        };
         let raw = &call.args;
         match call.name {
             "attribute_exists" | "attribute_not_exists" => {
-                let Some(path) = path_arg(&raw[0]) else {
+                let ROperand::Path(path) = &raw[0] else {
                     self.requires_path(call.name);
                     return None;
                 };
+                let path = path.clone();
                 Some(Function::Condition(if call.name == "attribute_exists" {
                     Condition::AttributeExists(path)
                 } else {
@@ -1229,12 +1242,11 @@ impl Semantics {
                     self.operand_type(call.name, "{NS,SS,L,BS,N,M,B,BOOL,NULL,S}");
                     return None;
                 }
-                let Some(path) = path_arg(&raw[0]) else {
-                    self.requires_path(call.name);
-                    return None;
-                };
-                let operand = args.into_iter().nth(1).flatten()?;
-                Some(Function::Condition(Condition::AttributeType(path, operand)))
+                // The first operand may be any operand: a path, a value or
+                // a size.
+                let mut args = args.into_iter();
+                let (a, t) = (args.next().flatten()?, args.next().flatten()?);
+                Some(Function::Condition(Condition::AttributeType(a, t)))
             }
             "begins_with" | "contains" => {
                 if call.name == "begins_with" && raw.iter().any(is_size) {
@@ -1250,22 +1262,18 @@ impl Semantics {
                 }))
             }
             _ => {
-                // size
+                // size: of a path, or of a value (whose type the resolver
+                // checks).
                 match &raw[0] {
-                    ROperand::Path(path) => Some(Function::Size(path.clone())),
+                    ROperand::Path(path) => Some(Function::Size(Operand::Size(path.clone()))),
+                    ROperand::Value(v) => Some(Function::Size(Operand::ValueSize(
+                        ValueRef::Placeholder((*v).to_string()),
+                    ))),
                     ROperand::Call(inner) if inner.name == "size" => {
                         self.operand_type("size", "N");
                         None
                     }
                     ROperand::Call(_) => None,
-                    ROperand::Value(_) => {
-                        self.record(Category::SizeOfValue, || {
-                            "Operator or function requires a document path; \
-                             operator or function: size"
-                                .to_string()
-                        });
-                        None
-                    }
                 }
             }
         }
@@ -1324,6 +1332,7 @@ impl Semantics {
             RSetValue::Plus(a, b) | RSetValue::Minus(a, b) => {
                 let l = self.set_operand(a);
                 let r = self.set_operand(b);
+                self.misused_list_append([a, b]);
                 let (l, r) = (l?, r?);
                 Some(if matches!(raw, RSetValue::Plus(..)) {
                     SetValue::Plus(l, r)
@@ -1347,7 +1356,20 @@ impl Semantics {
             RSetOperand::Call(name, raw_args) => {
                 let args: Vec<Option<SetOperand>> =
                     raw_args.iter().map(|a| self.set_operand(a)).collect();
+                self.misused_list_append(raw_args);
                 self.update_function(name, raw_args, args)
+            }
+        }
+    }
+
+    /// `list_append` may only be the whole right-hand side of a SET:
+    /// DynamoDB refuses it as an argument of a function (itself included)
+    /// and as an operand of `+` or `-`, while `if_not_exists` may stand
+    /// there.
+    fn misused_list_append<'a>(&mut self, operands: impl IntoIterator<Item = &'a RSetOperand<'a>>) {
+        for operand in operands {
+            if matches!(operand, RSetOperand::Call(UPDATE_FUNCTION_LIST_APPEND, _)) {
+                self.misused(UPDATE_FUNCTION_LIST_APPEND);
             }
         }
     }
@@ -1359,9 +1381,21 @@ impl Semantics {
         raw_args: &[RSetOperand<'_>],
         args: Vec<Option<SetOperand>>,
     ) -> Option<SetOperand> {
-        if !matches!(name, "if_not_exists" | "list_append") {
-            self.unknown_function(name);
-            return None;
+        match name {
+            UPDATE_FUNCTION_IF_NOT_EXISTS | UPDATE_FUNCTION_LIST_APPEND => {}
+            "attribute_exists"
+            | "attribute_not_exists"
+            | "attribute_type"
+            | "begins_with"
+            | "contains"
+            | "size" => {
+                self.wrong_language(name, "an update");
+                return None;
+            }
+            _ => {
+                self.unknown_function(name);
+                return None;
+            }
         }
         if args.len() != 2 {
             self.operand_count(Category::Function, name, args.len());
@@ -1369,7 +1403,7 @@ impl Semantics {
         }
         let mut args = args.into_iter();
         let (a, b) = (args.next().flatten(), args.next().flatten());
-        if name == "if_not_exists" {
+        if name == UPDATE_FUNCTION_IF_NOT_EXISTS {
             let RSetOperand::Path(path) = &raw_args[0] else {
                 self.requires_path(name);
                 return None;
@@ -1385,7 +1419,8 @@ impl Semantics {
 /// known to be right.
 enum Function {
     Condition(Condition),
-    Size(Path),
+    /// `size(...)`: [`Operand::Size`] or [`Operand::ValueSize`].
+    Size(Operand),
 }
 
 #[cfg(test)]
@@ -1635,7 +1670,19 @@ mod tests {
             ),
             (
                 "attribute_type(a, :t)",
-                Condition::AttributeType(path("a"), v(":t")),
+                Condition::AttributeType(p("a"), v(":t")),
+            ),
+            (
+                "attribute_type(:v, :t)",
+                Condition::AttributeType(v(":v"), v(":t")),
+            ),
+            (
+                "attribute_type(size(a), :t)",
+                Condition::AttributeType(size("a"), v(":t")),
+            ),
+            (
+                "size(:v) > :n",
+                cmp(Operand::ValueSize(vr(":v")), Comparator::Gt, v(":n")),
             ),
             ("begins_with(a, :p)", Condition::BeginsWith(p("a"), v(":p"))),
             ("begins_with (a,:p)", Condition::BeginsWith(p("a"), v(":p"))),
@@ -1753,12 +1800,12 @@ mod tests {
                 )],
             ),
             (
-                "SET a = if_not_exists(a, list_append(b, (:c)))",
+                "SET a = if_not_exists(a, if_not_exists(b, (:c)))",
                 vec![set(
                     "a",
                     Op(SO::IfNotExists(
                         path("a"),
-                        Box::new(SO::ListAppend(Box::new(sp("b")), Box::new(sv(":c")))),
+                        Box::new(SO::IfNotExists(path("b"), Box::new(sv(":c")))),
                     )),
                 )],
             ),
@@ -2201,14 +2248,127 @@ mod tests {
             "attribute_not_exists(size(:a))",
             &format!("{requires}attribute_not_exists"),
         );
-        // Update functions are not functions of the condition language.
-        f(
-            "if_not_exists(a, :v) = :v",
-            "Invalid function name; function: if_not_exists",
+    }
+
+    /// The functions of one language are known, but refused, in the other
+    /// (ScyllaDB's DynamoDB-verified tests; DynamoDB Local's messages).
+    #[test]
+    fn functions_of_the_other_language_are_not_allowed() {
+        for (text, function) in [
+            ("if_not_exists(a, :v) = :v", "if_not_exists"),
+            ("list_append(a, :v) = :v", "list_append"),
+            ("a = :v AND if_not_exists(a, a) = :v", "if_not_exists"),
+            ("contains(list_append(a, :v), :w)", "list_append"),
+        ] {
+            for kind in [
+                ExprKind::Condition,
+                ExprKind::Filter,
+                ExprKind::KeyCondition,
+            ] {
+                assert_eq!(
+                    condition_error(text, kind),
+                    format!(
+                        "Invalid {}: The function is not allowed in a condition expression; \
+                         function: {function}",
+                        kind.label()
+                    ),
+                    "{text:?}"
+                );
+            }
+        }
+        // An unknown name is still just unknown, and the name check comes
+        // before a misused function.
+        assert_eq!(
+            condition_error("dog(a) = :v", ExprKind::Condition),
+            "Invalid ConditionExpression: Invalid function name; function: dog"
         );
-        f(
-            "list_append(a, :v) = :v",
-            "Invalid function name; function: list_append",
+        assert_eq!(
+            condition_error(
+                "attribute_exists(a) = if_not_exists(a, :v)",
+                ExprKind::Condition
+            ),
+            "Invalid ConditionExpression: The function is not allowed in a condition expression; \
+             function: if_not_exists"
+        );
+        for (text, function) in [
+            ("SET a = size(b)", "size"),
+            ("SET a = attribute_exists(b)", "attribute_exists"),
+            ("SET a = attribute_not_exists(b)", "attribute_not_exists"),
+            ("SET a = attribute_type(b, :t)", "attribute_type"),
+            ("SET a = begins_with(b, :v)", "begins_with"),
+            ("SET a = contains(b, :v)", "contains"),
+            ("SET a = list_append(b, size(c))", "size"),
+            ("SET a = size(b) + :one", "size"),
+        ] {
+            assert_eq!(
+                update_error(text),
+                format!(
+                    "Invalid UpdateExpression: The function is not allowed in an update \
+                     expression; function: {function}"
+                ),
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            update_error("SET a = f(b)"),
+            "Invalid UpdateExpression: Invalid function name; function: f"
+        );
+    }
+
+    /// `size` of a constant parses (its type is the resolver's to check);
+    /// only `size` of `size` is refused here.
+    #[test]
+    fn size_takes_a_path_or_a_value() {
+        assert!(parse_condition("size(:v) > :w", ExprKind::Condition).is_ok());
+        assert!(parse_condition("size(:v) BETWEEN size(a) AND :w", ExprKind::Filter).is_ok());
+        assert_eq!(
+            condition_error("size(size(:v)) > :w", ExprKind::Condition),
+            "Invalid ConditionExpression: Incorrect operand type for operator or function; \
+             operator or function: size, operand type: N"
+        );
+        assert_eq!(
+            condition_error("size(:v)", ExprKind::Condition),
+            "Invalid ConditionExpression: The function is not allowed to be used this way in an \
+             expression; function: size"
+        );
+    }
+
+    /// DynamoDB takes `list_append` only as a whole SET value; as an
+    /// argument of a function or an operand of `+`/`-` it is misused, while
+    /// `if_not_exists` may stand anywhere an operand may (ScyllaDB's
+    /// DynamoDB-verified `test_update_expression_function_nesting`).
+    #[test]
+    fn nested_list_append_is_refused() {
+        let misused = "Invalid UpdateExpression: The function is not allowed to be used this way \
+                       in an expression; function: list_append";
+        for text in [
+            "SET a = list_append(list_append(:v1, :v2), :v3)",
+            "SET a = list_append(list_append(list_append(:v1, :v2), :v3), :v4)",
+            "SET a = list_append(:v1, list_append(:v2, :v3))",
+            "SET a = if_not_exists(a, list_append(b, :c))",
+            "SET a = list_append(a, :v) + :w",
+            "SET a = :w - (list_append(a, :v))",
+        ] {
+            assert_eq!(update_error(text), misused, "{text:?}");
+        }
+        for text in [
+            "SET a = list_append(if_not_exists(a, :empty), :v)",
+            "SET a = list_append(:v, if_not_exists(a, :empty))",
+            "SET a = if_not_exists(a, :zero) + :one",
+            "SET a = if_not_exists(a, if_not_exists(b, :c))",
+        ] {
+            assert!(parse_update(text).is_ok(), "{text:?}");
+        }
+        // A nested if_not_exists as the first argument is still a missing
+        // document path, and an unknown function still wins.
+        assert_eq!(
+            update_error("SET b = if_not_exists(if_not_exists(a, :v2), :v1)"),
+            "Invalid UpdateExpression: Operator or function requires a document path; \
+             operator or function: if_not_exists"
+        );
+        assert_eq!(
+            update_error("SET a = list_append(list_append(:v, :w), f(b))"),
+            "Invalid UpdateExpression: Invalid function name; function: f"
         );
     }
 
@@ -2237,11 +2397,6 @@ mod tests {
         u(
             "set #c = if_not_exist(:c) set c = d",
             "Invalid function name; function: if_not_exist",
-        );
-        u("SET a = size(b)", "Invalid function name; function: size");
-        u(
-            "SET a = attribute_exists(b)",
-            "Invalid function name; function: attribute_exists",
         );
         let count = "Incorrect number of operands for operator or function; operator or function: ";
         u(
@@ -2301,19 +2456,13 @@ mod tests {
             condition_error(&text, ExprKind::Filter),
             "Invalid FilterExpression: The expression contains too many operators; operator count: 301"
         );
-        let action = "x=list_append(:v,:v)+:v";
+        let action = "x=if_not_exists(a,:v)+:v";
         let text = format!("SET {}", vec![action; OPERATORS_MAX / 2].join(","));
         assert!(parse_update(&text).is_ok());
         let text = format!("{text}, y = list_append(:v, :v)");
         assert_eq!(
             update_error(&text),
             "Invalid UpdateExpression: The expression contains too many operators; operator count: 301"
-        );
-
-        assert_eq!(
-            condition_error("size(:v) > :w", ExprKind::Condition),
-            "Invalid ConditionExpression: Operator or function requires a document path; \
-             operator or function: size"
         );
     }
 

@@ -53,6 +53,11 @@ impl Display for Operand {
             Operand::Path(p) => write!(f, "{p}"),
             Operand::Value(v) => value(f, v),
             Operand::Size(p) => write!(f, "size({p})"),
+            Operand::ValueSize(v) => {
+                f.write_str("size(")?;
+                value(f, v)?;
+                f.write_str(")")
+            }
         }
     }
 }
@@ -81,7 +86,7 @@ impl Display for Condition {
             Condition::Not(a) => write!(f, "NOT ({a})"),
             Condition::AttributeExists(p) => write!(f, "attribute_exists({p})"),
             Condition::AttributeNotExists(p) => write!(f, "attribute_not_exists({p})"),
-            Condition::AttributeType(p, t) => write!(f, "attribute_type({p}, {t})"),
+            Condition::AttributeType(a, t) => write!(f, "attribute_type({a}, {t})"),
             Condition::BeginsWith(a, b) => write!(f, "begins_with({a}, {b})"),
             Condition::Contains(a, b) => write!(f, "contains({a}, {b})"),
         }

@@ -9,8 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ast::{
-    Condition, Name, Operand, Path, PathElement, Projection, SetOperand, SetValue, Update,
-    UpdateAction, ValueRef,
+    Comparator, Condition, Name, Operand, Path, PathElement, Projection, SetOperand, SetValue,
+    Update, UpdateAction, ValueRef,
 };
 use crate::{reserved, AttributeValue, ExprError, ExprKind};
 
@@ -121,6 +121,25 @@ impl<'a> Resolver<'a> {
         match op {
             Operand::Path(p) | Operand::Size(p) => self.path(kind, p),
             Operand::Value(v) => self.value(kind, v),
+            Operand::ValueSize(v) => {
+                self.value(kind, v)?;
+                let ValueRef::Resolved(value) = v else {
+                    return Ok(());
+                };
+                // DynamoDB sizes constants too; only the types without a
+                // size are an error (on an item they are just false).
+                let Some(n) = crate::eval::size_of(value) else {
+                    return Err(incorrect_operand(kind, "size", value.type_name()));
+                };
+                // The size of a constant is a constant. A key condition
+                // keeps the call, which it refuses as a nested operation.
+                if kind != ExprKind::KeyCondition {
+                    *op = Operand::Value(ValueRef::Resolved(AttributeValue::N(
+                        crate::Number::from_i64(n as i64),
+                    )));
+                }
+                Ok(())
+            }
         }
     }
 
@@ -131,12 +150,24 @@ impl<'a> Resolver<'a> {
             Condition::Compare { left, op, right } => {
                 self.operand(kind, left)?;
                 self.operand(kind, right)?;
-                check_distinct(kind, op.as_str(), left, right)
+                check_distinct(kind, op.as_str(), left, right)?;
+                if matches!(op, Comparator::Eq | Comparator::Ne) {
+                    // Any two values may be compared for equality.
+                    return Ok(());
+                }
+                check_ordered(kind, op.as_str(), &[left, right])?;
+                if let (Some(l), Some(r)) = (constant(left), constant(right)) {
+                    if l.type_name() != r.type_name() {
+                        return Err(incorrect_operand(kind, op.as_str(), r.type_name()));
+                    }
+                }
+                Ok(())
             }
             Condition::Between { value, low, high } => {
                 self.operand(kind, value)?;
                 self.operand(kind, low)?;
                 self.operand(kind, high)?;
+                check_ordered(kind, "BETWEEN", &[value, low, high])?;
                 check_between(kind, low, high)
             }
             Condition::In { value, list } => {
@@ -149,8 +180,8 @@ impl<'a> Resolver<'a> {
             }
             Condition::Not(a) => self.condition(kind, a),
             Condition::AttributeExists(p) | Condition::AttributeNotExists(p) => self.path(kind, p),
-            Condition::AttributeType(p, t) => {
-                self.path(kind, p)?;
+            Condition::AttributeType(a, t) => {
+                self.operand(kind, a)?;
                 self.operand(kind, t)?;
                 check_type_operand(kind, t)
             }
@@ -338,6 +369,20 @@ fn constant(o: &Operand) -> Option<&AttributeValue> {
         Operand::Value(ValueRef::Resolved(v)) => Some(v),
         _ => None,
     }
+}
+
+/// The ordering operators (`<`, `<=`, `>`, `>=`, BETWEEN) take numbers,
+/// strings and binaries. A constant of another type is an error (one read
+/// from the item just makes the comparison false).
+fn check_ordered(kind: ExprKind, operator: &str, ops: &[&Operand]) -> Result<(), ExprError> {
+    for o in ops {
+        if let Some(v) = constant(o) {
+            if v.scalar_type().is_none() {
+                return Err(incorrect_operand(kind, operator, v.type_name()));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_operand_types(
@@ -608,6 +653,116 @@ mod tests {
         assert_eq!(
             condition_error("a = a", &none, &BTreeMap::new()),
             "Invalid ConditionExpression: The first operand must be distinct from the remaining operands for this operator or function; operator: =, first operand: [a]"
+        );
+    }
+
+    /// Ordering comparisons take N, S and B: a constant of another type,
+    /// or two constants of different types, are refused before anything is
+    /// read; from the item they are just false (ScyllaDB's DynamoDB-verified
+    /// `test_update_condition_lt`; DynamoDB's key-condition texts).
+    #[test]
+    fn constant_operands_of_ordering_comparisons_are_type_checked() {
+        let none = BTreeMap::new();
+        let vs = values(&[
+            (":n", n(1)),
+            (":m", n(2)),
+            (":s", AttributeValue::S("x".into())),
+            (":l", AttributeValue::L(vec![n(1)])),
+            (":b", AttributeValue::Bool(true)),
+        ]);
+        let refused = |text: &str| {
+            let mut c = parse_condition(text, ExprKind::Filter).expect("parses");
+            Resolver::new(Some(&none), Some(&vs))
+                .condition(ExprKind::Filter, &mut c)
+                .expect_err(text)
+                .message
+        };
+        let operand_type = |op: &str, t: &str| {
+            format!("Invalid FilterExpression: Incorrect operand type for operator or function; operator or function: {op}, operand type: {t}")
+        };
+        assert_eq!(refused(":n < :s"), operand_type("<", "S"));
+        assert_eq!(refused(":s >= :n"), operand_type(">=", "N"));
+        assert_eq!(refused("a < :l"), operand_type("<", "L"));
+        assert_eq!(refused(":l > a"), operand_type(">", "L"));
+        assert_eq!(refused("a <= :b"), operand_type("<=", "BOOL"));
+        assert_eq!(refused("a BETWEEN :l AND :l"), operand_type("BETWEEN", "L"));
+        assert_eq!(
+            refused(":b BETWEEN :n AND :m"),
+            operand_type("BETWEEN", "BOOL")
+        );
+        assert_eq!(refused("size(:s) < :s"), operand_type("<", "S"));
+        let accepted = |text: &str| {
+            let mut c = parse_condition(text, ExprKind::Filter).expect("parses");
+            let mut r = Resolver::new(Some(&none), Some(&vs));
+            r.condition(ExprKind::Filter, &mut c).expect(text);
+        };
+        // Equality takes any two values; paths and sizes are typed only
+        // when evaluated.
+        accepted(":n = :s AND :l <> :b AND a = :l");
+        accepted(":n < :m AND a < :s AND size(a) < :s AND b > c");
+        accepted("a IN (:n, :s, :l)");
+    }
+
+    /// `size(:v)` is the size of the constant, folded into a number; a
+    /// constant without a size is an operand-type error. A key condition
+    /// keeps the call (it refuses it as a nested operation).
+    #[test]
+    fn size_of_a_constant_is_folded() {
+        let none = BTreeMap::new();
+        let vs = values(&[
+            (":s", AttributeValue::S("héllo".into())),
+            (":n", n(3)),
+            (":six", n(6)),
+            (":null", AttributeValue::Null),
+        ]);
+        let resolve = |text: &str, kind| {
+            let mut c = parse_condition(text, kind).expect("parses");
+            Resolver::new(Some(&none), Some(&vs))
+                .condition(kind, &mut c)
+                .map(|()| c)
+        };
+        let folded = resolve("size(:s) = :six", ExprKind::Condition).expect("resolves");
+        assert_eq!(
+            folded,
+            Condition::Compare {
+                left: Operand::Value(ValueRef::Resolved(n(6))),
+                op: crate::ast::Comparator::Eq,
+                right: Operand::Value(ValueRef::Resolved(n(6))),
+            }
+        );
+        assert!(crate::eval::eval_condition(&folded, &crate::Item::new()));
+        for (text, t) in [("size(:n) > :six", "N"), ("size(:null) > :six", "NULL")] {
+            assert_eq!(
+                resolve(text, ExprKind::Condition).unwrap_err().message,
+                format!("Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: size, operand type: {t}")
+            );
+        }
+        let kept = resolve("k = size(:s)", ExprKind::KeyCondition).expect("resolves");
+        assert!(matches!(
+            kept,
+            Condition::Compare {
+                right: Operand::ValueSize(ValueRef::Resolved(_)),
+                ..
+            }
+        ));
+        assert_eq!(
+            resolve("size(:undefined) > :six", ExprKind::Filter).unwrap_err().message,
+            "Invalid FilterExpression: An expression attribute value used in expression is not defined; attribute value: :undefined"
+        );
+    }
+
+    #[test]
+    fn attribute_type_takes_any_first_operand() {
+        let none = BTreeMap::new();
+        let vs = values(&[(":v", n(1)), (":t", AttributeValue::S("N".into()))]);
+        let mut c = parse_condition("attribute_type(:v, :t)", ExprKind::Condition).expect("parses");
+        let mut r = Resolver::new(Some(&none), Some(&vs));
+        r.condition(ExprKind::Condition, &mut c).expect("resolves");
+        r.finish().expect("all used");
+        assert!(crate::eval::eval_condition(&c, &crate::Item::new()));
+        assert_eq!(
+            condition_error("attribute_type(:t, :v)", &none, &vs),
+            "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: attribute_type, operand type: N"
         );
     }
 

@@ -52,6 +52,7 @@ fn operand() -> impl Strategy<Value = Operand> {
         path().prop_map(Operand::Path),
         value().prop_map(Operand::Value),
         path().prop_map(Operand::Size),
+        value().prop_map(Operand::ValueSize),
     ]
 }
 
@@ -90,7 +91,7 @@ fn predicate() -> impl Strategy<Value = Condition> {
             .prop_map(|(value, list)| Condition::In { value, list }),
         path().prop_map(Condition::AttributeExists),
         path().prop_map(Condition::AttributeNotExists),
-        (path(), value()).prop_map(|(p, v)| Condition::AttributeType(p, Operand::Value(v))),
+        (operand(), value()).prop_map(|(a, v)| Condition::AttributeType(a, Operand::Value(v))),
         (plain_operand(), plain_operand()).prop_map(|(a, b)| Condition::BeginsWith(a, b)),
         (operand(), operand()).prop_map(|(a, b)| Condition::Contains(a, b)),
     ]
@@ -108,25 +109,31 @@ fn condition() -> impl Strategy<Value = Condition> {
     })
 }
 
-fn set_operand() -> impl Strategy<Value = SetOperand> {
+/// An operand that may stand inside a function or beside `+`/`-`: anything
+/// but `list_append`, which DynamoDB allows only as a whole SET value.
+fn nested_set_operand() -> impl Strategy<Value = SetOperand> {
     let leaf = prop_oneof![
         path().prop_map(SetOperand::Path),
         value().prop_map(SetOperand::Value),
     ];
-    leaf.prop_recursive(3, 12, 2, |inner| {
-        prop_oneof![
-            (path(), inner.clone()).prop_map(|(p, v)| SetOperand::IfNotExists(p, Box::new(v))),
-            (inner.clone(), inner)
-                .prop_map(|(a, b)| SetOperand::ListAppend(Box::new(a), Box::new(b))),
-        ]
+    leaf.prop_recursive(3, 12, 1, |inner| {
+        (path(), inner).prop_map(|(p, v)| SetOperand::IfNotExists(p, Box::new(v)))
     })
+}
+
+fn set_operand() -> impl Strategy<Value = SetOperand> {
+    prop_oneof![
+        nested_set_operand(),
+        (nested_set_operand(), nested_set_operand())
+            .prop_map(|(a, b)| SetOperand::ListAppend(Box::new(a), Box::new(b))),
+    ]
 }
 
 fn set_value() -> impl Strategy<Value = SetValue> {
     prop_oneof![
         set_operand().prop_map(SetValue::Operand),
-        (set_operand(), set_operand()).prop_map(|(a, b)| SetValue::Plus(a, b)),
-        (set_operand(), set_operand()).prop_map(|(a, b)| SetValue::Minus(a, b)),
+        (nested_set_operand(), nested_set_operand()).prop_map(|(a, b)| SetValue::Plus(a, b)),
+        (nested_set_operand(), nested_set_operand()).prop_map(|(a, b)| SetValue::Minus(a, b)),
     ]
 }
 

@@ -6,7 +6,7 @@
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, ConsumedCapacity, DeleteRequest, Get, GlobalSecondaryIndex,
     KeySchemaElement, KeyType, KeysAndAttributes, LocalSecondaryIndex, Projection, ProjectionType,
-    Put, PutRequest, ReturnConsumedCapacity, ScalarAttributeType, TransactGetItem,
+    Put, PutRequest, ReturnConsumedCapacity, ScalarAttributeType, Select, TransactGetItem,
     TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
@@ -439,4 +439,111 @@ async fn index_writes_are_charged_on_what_each_entry_changed() {
         .await
         .expect("query");
     assert_eq!(arms(q.consumed_capacity()), (0.5, 0.0, Some(0.5), None));
+}
+
+/// A Query or Scan is one read: the sizes of everything it read (before
+/// the filter, whatever the projection or `Select`) are summed and rounded
+/// up to 4 KB once, so thirty tiny items cost what one does: 1 unit
+/// strongly consistent, 0.5 eventually (research notes §1.5). An index
+/// read is charged to the index, the table arm zero.
+#[tokio::test]
+async fn query_and_scan_charge_many_tiny_items_as_one_read() {
+    let server = Server::start();
+    let client = server.client();
+    indexed_table(&client).await;
+    let puts: Vec<WriteRequest> = (0..30)
+        .map(|i| {
+            let it = item(&[
+                ("pk", s("p")),
+                ("sk", s(&format!("{i:02}"))),
+                ("g", s("a")),
+                ("l", s(&format!("{i:02}"))),
+            ]);
+            WriteRequest::builder()
+                .put_request(
+                    PutRequest::builder()
+                        .set_item(Some(it))
+                        .build()
+                        .expect("put"),
+                )
+                .build()
+        })
+        .collect();
+    for chunk in puts.chunks(25) {
+        client
+            .batch_write_item()
+            .request_items("cap-idx", chunk.to_vec())
+            .send()
+            .await
+            .expect("batch");
+    }
+    // A Query of `key` = `value` on the table or `index`.
+    let query_of = |index: Option<&str>, key: &str, value: &str, consistent: bool| {
+        client
+            .query()
+            .table_name("cap-idx")
+            .set_index_name(index.map(str::to_owned))
+            .key_condition_expression(format!("{key} = :v"))
+            .expression_attribute_values(":v", s(value))
+            .consistent_read(consistent)
+            .return_consumed_capacity(TOTAL)
+    };
+    let query = |consistent: bool| query_of(None, "pk", "p", consistent);
+    for (consistent, expected) in [(true, 1.0), (false, 0.5)] {
+        let all = query(consistent).send().await.expect("query");
+        assert_eq!(all.count, 30);
+        assert_eq!(units(all.consumed_capacity()), expected, "{consistent}");
+        let none = query(consistent)
+            .filter_expression("g = :none")
+            .expression_attribute_values(":none", s("none"))
+            .send()
+            .await
+            .expect("filtered");
+        assert_eq!((none.count, none.scanned_count), (0, 30));
+        assert_eq!(units(none.consumed_capacity()), expected);
+        let counted = query(consistent)
+            .select(Select::Count)
+            .send()
+            .await
+            .expect("count");
+        assert_eq!(counted.count, 30);
+        assert_eq!(units(counted.consumed_capacity()), expected);
+        let keys = query(consistent)
+            .projection_expression("sk")
+            .send()
+            .await
+            .expect("projected");
+        assert_eq!(units(keys.consumed_capacity()), expected);
+        let scan = client
+            .scan()
+            .table_name("cap-idx")
+            .consistent_read(consistent)
+            .return_consumed_capacity(TOTAL)
+            .send()
+            .await
+            .expect("scan");
+        assert_eq!(scan.count, 30);
+        assert_eq!(units(scan.consumed_capacity()), expected);
+        // A partition with nothing in it still costs the minimum.
+        let empty = query_of(None, "pk", "nothing", consistent)
+            .send()
+            .await
+            .expect("empty");
+        assert_eq!(empty.count, 0);
+        assert_eq!(units(empty.consumed_capacity()), expected);
+    }
+    let gsi = query_of(Some("gsi"), "g", "a", false)
+        .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+        .send()
+        .await
+        .expect("gsi query");
+    assert_eq!(gsi.count, 30);
+    assert_eq!(arms(gsi.consumed_capacity()), (0.5, 0.0, Some(0.5), None));
+    let lsi = query_of(Some("lsi"), "pk", "p", true)
+        .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+        .send()
+        .await
+        .expect("lsi query");
+    assert_eq!(lsi.count, 30);
+    assert_eq!(arms(lsi.consumed_capacity()), (1.0, 0.0, None, Some(1.0)));
 }

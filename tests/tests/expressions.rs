@@ -2600,6 +2600,362 @@ async fn condition_functions_and_operands_are_checked_before_evaluation() {
     assert_eq!(get(&client, "checks", key("k")).await, None);
 }
 
+/// Ordering comparisons (`<`, `<=`, `>`, `>=`, BETWEEN) take N, S and B.
+/// A constant of another type, or two constants of different types, are a
+/// ValidationException before anything is read, in every kind of condition;
+/// read from the item they are just false (ScyllaDB's DynamoDB-verified
+/// `test_update_condition_lt`; DynamoDB's key-condition captures for the
+/// wording).
+#[tokio::test]
+async fn ordering_comparisons_of_constants_are_type_checked() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "typed").await;
+    let fixture = item(&[("pk", s("k")), ("n", n("5")), ("l", l(vec![n("1")]))]);
+    put(&client, "typed", fixture.clone()).await;
+    let operand_type = |kind: &str, op: &str, t: &str| {
+        validation(&format!(
+            "Invalid {kind}: Incorrect operand type for operator or function; operator or function: {op}, operand type: {t}"
+        ))
+    };
+    let condition = |text: &'static str, values: Values| {
+        client
+            .put_item()
+            .table_name("typed")
+            .set_item(Some(item(&[("pk", s("k")), ("changed", boolean(true))])))
+            .condition_expression(text)
+            .set_expression_attribute_values(values_map(&values))
+            .send()
+    };
+    let cases: Vec<(&str, Values, &str, &str)> = vec![
+        (":a < :b", vec![(":a", n("1")), (":b", s("1"))], "<", "S"),
+        (":a >= :b", vec![(":a", s("x")), (":b", b(b"x"))], ">=", "B"),
+        ("n < :v", v1(l(vec![n("1")])), "<", "L"),
+        (":v > n", v1(m(&[("a", n("1"))])), ">", "M"),
+        ("n <= :v", v1(boolean(true)), "<=", "BOOL"),
+        (
+            "n BETWEEN :lo AND :hi",
+            vec![(":lo", null()), (":hi", null())],
+            "BETWEEN",
+            "NULL",
+        ),
+        (
+            ":s BETWEEN :lo AND :hi",
+            vec![(":s", ss(&["a"])), (":lo", n("1")), (":hi", n("2"))],
+            "BETWEEN",
+            "SS",
+        ),
+    ];
+    for (text, values, op, t) in cases {
+        assert_eq!(
+            service_error(condition(text, values).await),
+            operand_type("ConditionExpression", op, t),
+            "{text}"
+        );
+    }
+    assert_eq!(get(&client, "typed", key("k")).await, Some(fixture.clone()));
+    // From the item, a wrong type only makes the comparison false; constants
+    // of one type, and equality of any two, are fine.
+    check_conditions(
+        &client,
+        "typed",
+        &fixture,
+        vec![
+            ("l < :v", v1(n("3")), false),
+            (":v > l", v1(n("3")), false),
+            ("n < :v", v1(s("9")), false),
+            (":a < :b", vec![(":a", n("1")), (":b", n("2"))], true),
+            (":a = :b", vec![(":a", n("1")), (":b", s("1"))], false),
+            (":a <> :b", vec![(":a", l(vec![])), (":b", s("1"))], true),
+        ],
+    )
+    .await;
+
+    // The same check in a FilterExpression, before anything is read, and in
+    // a KeyConditionExpression.
+    let err = service_error(
+        client
+            .scan()
+            .table_name("typed")
+            .filter_expression(":a > :b")
+            .expression_attribute_values(":a", s("1"))
+            .expression_attribute_values(":b", n("1"))
+            .send()
+            .await,
+    );
+    assert_eq!(err, operand_type("FilterExpression", ">", "N"));
+    let err = service_error(
+        client
+            .query()
+            .table_name("typed")
+            .key_condition_expression("pk = :p AND :a < :b")
+            .expression_attribute_values(":p", s("k"))
+            .expression_attribute_values(":a", n("1"))
+            .expression_attribute_values(":b", s("1"))
+            .send()
+            .await,
+    );
+    assert_eq!(err, operand_type("KeyConditionExpression", "<", "S"));
+}
+
+/// The functions of the update language are known but refused in a
+/// condition, and the condition functions in an update (ScyllaDB's
+/// DynamoDB-verified tests match "not allowed"; the texts are DynamoDB
+/// Local's `INVALID_CONDITION_FUNCTION` / `INVALID_VALUE_FUNCTION`).
+#[tokio::test]
+async fn functions_of_the_other_language_are_not_allowed() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "langs").await;
+    put(&client, "langs", item(&[("pk", s("k")), ("a", s("x"))])).await;
+    let not_in_condition = |kind: &str, f: &str| {
+        validation(&format!(
+            "Invalid {kind}: The function is not allowed in a condition expression; function: {f}"
+        ))
+    };
+    for (text, f) in [
+        ("if_not_exists(a, :v) = :v", "if_not_exists"),
+        ("list_append(a, :v) = :v", "list_append"),
+    ] {
+        let err = service_error(
+            update(&client, "langs", "k", "SET b = :v", &[], &v1(s("y")))
+                .condition_expression(text)
+                .send()
+                .await,
+        );
+        assert_eq!(err, not_in_condition("ConditionExpression", f), "{text}");
+        let err = service_error(
+            client
+                .query()
+                .table_name("langs")
+                .key_condition_expression("pk = :p")
+                .filter_expression(text)
+                .expression_attribute_values(":p", s("k"))
+                .expression_attribute_values(":v", s("y"))
+                .send()
+                .await,
+        );
+        assert_eq!(err, not_in_condition("FilterExpression", f), "{text}");
+    }
+    for f in [
+        "size(a)",
+        "attribute_exists(a)",
+        "attribute_not_exists(a)",
+        "begins_with(a, :v)",
+        "contains(a, :v)",
+        "attribute_type(a, :v)",
+    ] {
+        let name = &f[..f.find('(').expect("call")];
+        assert_eq!(
+            update_error(&client, "langs", "k", &format!("SET b = {f}"), &v1(s("S"))).await,
+            validation(&format!(
+                "Invalid UpdateExpression: The function is not allowed in an update expression; function: {name}"
+            )),
+            "{f}"
+        );
+    }
+    assert_eq!(
+        get(&client, "langs", key("k")).await,
+        Some(item(&[("pk", s("k")), ("a", s("x"))]))
+    );
+}
+
+/// `size()` takes a constant as well as a path (ScyllaDB fixed this after
+/// checking DynamoDB, scylladb#14592); a constant without a size is an
+/// operand-type error, an item value without one is just false.
+/// `attribute_type()` takes any first operand (ScyllaDB's
+/// DynamoDB-verified tests use `attribute_type(:val, :type)`).
+#[tokio::test]
+async fn size_and_attribute_type_accept_constants() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "sized").await;
+    let fixture = item(&[("pk", s("k")), ("s", s("héllo")), ("n", n("5"))]);
+    put(&client, "sized", fixture.clone()).await;
+    check_conditions(
+        &client,
+        "sized",
+        &fixture,
+        vec![
+            (
+                "size(:v) = :six",
+                vec![(":v", s("héllo")), (":six", n("6"))],
+                true,
+            ),
+            ("size(:v) = size(s)", v1(s("héllo")), true),
+            (
+                "size(:v) > :two",
+                vec![(":v", l(vec![n("1"), n("2")])), (":two", n("2"))],
+                false,
+            ),
+            (
+                "size(:v) BETWEEN :one AND :three",
+                vec![
+                    (":v", ss(&["a", "b"])),
+                    (":one", n("1")),
+                    (":three", n("3")),
+                ],
+                true,
+            ),
+            (
+                "size(:v) = :three",
+                vec![
+                    (":v", m(&[("a", null()), ("b", null()), ("c", null())])),
+                    (":three", n("3")),
+                ],
+                true,
+            ),
+            (
+                "size(:v) = :one",
+                vec![(":v", b(b"x")), (":one", n("1"))],
+                true,
+            ),
+            ("size(n) = :v", v1(n("1")), false),
+            (
+                "attribute_type(:v, :t)",
+                vec![(":v", n("1")), (":t", s("N"))],
+                true,
+            ),
+            (
+                "attribute_type(:v, :t)",
+                vec![(":v", n("1")), (":t", s("S"))],
+                false,
+            ),
+            ("attribute_type(size(s), :v)", v1(s("N")), true),
+            ("attribute_type(s, :v)", v1(s("S")), true),
+        ],
+    )
+    .await;
+    for (value, t) in [(n("1"), "N"), (boolean(false), "BOOL"), (null(), "NULL")] {
+        let err = service_error(
+            client
+                .put_item()
+                .table_name("sized")
+                .set_item(Some(key("k")))
+                .condition_expression("size(:v) > :zero")
+                .expression_attribute_values(":v", value)
+                .expression_attribute_values(":zero", n("0"))
+                .send()
+                .await,
+        );
+        assert_eq!(
+            err,
+            validation(&format!(
+                "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: size, operand type: {t}"
+            ))
+        );
+    }
+    // The type operand must still be a string constant naming a type.
+    let err = service_error(
+        client
+            .put_item()
+            .table_name("sized")
+            .set_item(Some(key("k")))
+            .condition_expression("attribute_type(:v, :t)")
+            .expression_attribute_values(":v", n("1"))
+            .expression_attribute_values(":t", n("1"))
+            .send()
+            .await,
+    );
+    assert_eq!(
+        err,
+        validation(
+            "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: attribute_type, operand type: N"
+        )
+    );
+    // A key condition takes no function of a constant either.
+    let err = service_error(
+        client
+            .query()
+            .table_name("sized")
+            .key_condition_expression("pk = size(:v)")
+            .expression_attribute_values(":v", s("k"))
+            .send()
+            .await,
+    );
+    assert_eq!(
+        err,
+        validation("KeyConditionExpressions cannot contain nested operations")
+    );
+    assert_eq!(get(&client, "sized", key("k")).await, Some(fixture));
+}
+
+/// DynamoDB parses functions nested in functions but allows `list_append`
+/// only as a whole SET value: `list_append(if_not_exists(a, :v), :w)` works,
+/// `list_append(list_append(...), ...)` is refused (ScyllaDB's
+/// DynamoDB-verified `test_update_expression_function_nesting`, whose
+/// comment quotes the message), as is `list_append` beside `+`/`-` or
+/// inside `if_not_exists`.
+#[tokio::test]
+async fn nested_function_calls_in_updates_follow_dynamodb() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "nested").await;
+    let values: Values = vec![
+        (":empty", l(vec![s("a")])),
+        (":tail", l(vec![s("b")])),
+        (":zero", n("0")),
+        (":one", n("1")),
+    ];
+    let after = updated(
+        &client,
+        "nested",
+        "k",
+        "SET lst = list_append(if_not_exists(lst, :empty), :tail), c = if_not_exists(c, if_not_exists(d, :zero)) + :one",
+        &values,
+    )
+    .await;
+    assert_eq!(
+        after,
+        Some(item(&[
+            ("pk", s("k")),
+            ("lst", l(vec![s("a"), s("b")])),
+            ("c", n("1")),
+        ]))
+    );
+    let misused = validation(
+        "Invalid UpdateExpression: The function is not allowed to be used this way in an expression; function: list_append",
+    );
+    for text in [
+        "SET lst = list_append(list_append(:empty, :tail), :tail)",
+        "SET lst = list_append(:tail, list_append(lst, :tail))",
+        "SET lst = if_not_exists(lst, list_append(:empty, :tail))",
+        "SET c = list_append(lst, :tail) + :one",
+    ] {
+        let used: Values = values
+            .iter()
+            .filter(|(k, _)| text.contains(k))
+            .cloned()
+            .collect();
+        assert_eq!(
+            update_error(&client, "nested", "k", text, &used).await,
+            misused,
+            "{text}"
+        );
+    }
+    assert_eq!(
+        update_error(
+            &client,
+            "nested",
+            "k",
+            "SET c = if_not_exists(if_not_exists(c, :zero), :one)",
+            &[(":zero", n("0")), (":one", n("1"))],
+        )
+        .await,
+        validation(
+            "Invalid UpdateExpression: Operator or function requires a document path; operator or function: if_not_exists"
+        )
+    );
+    assert_eq!(
+        get(&client, "nested", key("k")).await,
+        Some(item(&[
+            ("pk", s("k")),
+            ("lst", l(vec![s("a"), s("b")])),
+            ("c", n("1")),
+        ]))
+    );
+}
+
 #[tokio::test]
 async fn legacy_and_expression_parameters_cannot_be_mixed() {
     let server = Server::start();

@@ -1187,6 +1187,242 @@ async fn legacy_key_conditions_refuse_operators_a_key_cannot_answer() {
     );
 }
 
+/// DynamoDB takes the legacy `KeyConditions` with `FilterExpression` and
+/// `ProjectionExpression` (ScyllaDB's DynamoDB-verified `test_query.py`
+/// and `test_projection_expression.py` do so; dynalite's validation drops
+/// KeyConditions from the mix unless a KeyConditionExpression is present).
+#[tokio::test]
+async fn key_conditions_combine_with_filter_and_projection_expressions() {
+    let server = Server::start();
+    let client = server.client();
+    range_table(&client, "keyed").await;
+    let mut items: Vec<Item> = (1..=6).map(|i| numbered("p", i)).collect();
+    items.push(numbered("q", 3));
+    batch_put(&client, "keyed", items).await;
+    let keyed = || {
+        client
+            .query()
+            .table_name("keyed")
+            .key_conditions("pk", cond(ComparisonOperator::Eq, vec![s("p")]))
+            .key_conditions("sk", cond(ComparisonOperator::Between, nums(&[2, 5])))
+    };
+
+    let out = keyed()
+        .filter_expression("#t = :odd")
+        .expression_attribute_names("#t", "tag")
+        .expression_attribute_values(":odd", s("odd"))
+        .send()
+        .await
+        .expect("KeyConditions with FilterExpression");
+    assert_eq!(out.items(), [numbered("p", 3), numbered("p", 5)]);
+    assert_eq!((out.count, out.scanned_count), (2, 4));
+
+    let out = keyed()
+        .projection_expression("sk, #n")
+        .expression_attribute_names("#n", "n")
+        .send()
+        .await
+        .expect("KeyConditions with ProjectionExpression");
+    let want: Vec<Item> = (2..=5)
+        .map(|i| item(&[("sk", num(i)), ("n", num(i * 10))]))
+        .collect();
+    assert_eq!(out.items(), want);
+
+    let out = keyed()
+        .filter_expression("n >= :forty")
+        .projection_expression("sk")
+        .expression_attribute_values(":forty", num(40))
+        .scan_index_forward(false)
+        .send()
+        .await
+        .expect("KeyConditions with both");
+    assert_eq!(
+        out.items(),
+        [item(&[("sk", num(5))]), item(&[("sk", num(4))])]
+    );
+    assert_eq!((out.count, out.scanned_count), (2, 4));
+
+    // The filter still may not name a key attribute, as with QueryFilter.
+    assert_eq!(
+        service_error(
+            keyed()
+                .filter_expression("sk > :one")
+                .expression_attribute_values(":one", num(1))
+                .send()
+                .await
+        ),
+        validation("Filter Expression can only contain non-primary key attributes: Primary key attribute: sk")
+    );
+    // A projection does not use values: they need a filter or a key
+    // condition expression.
+    assert_eq!(
+        service_error(
+            keyed()
+                .projection_expression("sk")
+                .expression_attribute_values(":unused", num(1))
+                .send()
+                .await
+        ),
+        validation(
+            "ExpressionAttributeValues can only be specified when using expressions: FilterExpression and KeyConditionExpression are null"
+        )
+    );
+    assert_eq!(
+        service_error(
+            client
+                .scan()
+                .table_name("keyed")
+                .projection_expression("sk")
+                .expression_attribute_values(":unused", num(1))
+                .send()
+                .await
+        ),
+        validation("ExpressionAttributeValues can only be specified when using expressions: FilterExpression is null")
+    );
+}
+
+/// Every other mix of a legacy read parameter and an expression is
+/// refused, listing the present members in DynamoDB's fixed order
+/// (dynalite's tests, run against DynamoDB; ScyllaDB's
+/// `test_filter_expression_and_attributes_to_get`).
+#[tokio::test]
+async fn legacy_and_expression_read_parameters_mix_only_as_dynamodb_allows() {
+    let server = Server::start();
+    let client = server.client();
+    range_table(&client, "mix").await;
+    let mixed = |legacy: &str, expressions: &str| {
+        validation(&format!(
+            "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{legacy}}} Expression parameters: {{{expressions}}}"
+        ))
+    };
+    let keyed = || {
+        client
+            .query()
+            .table_name("mix")
+            .key_conditions("pk", cond(ComparisonOperator::Eq, vec![s("p")]))
+    };
+    let odd = || cond(ComparisonOperator::Eq, vec![s("odd")]);
+    let cases: Vec<(QueryFluentBuilder, &str, &str)> = vec![
+        (
+            keyed()
+                .query_filter("tag", odd())
+                .filter_expression("tag = :t")
+                .expression_attribute_values(":t", s("odd")),
+            "QueryFilter",
+            "FilterExpression",
+        ),
+        (
+            keyed()
+                .query_filter("tag", odd())
+                .projection_expression("sk"),
+            "QueryFilter",
+            "ProjectionExpression",
+        ),
+        (
+            keyed()
+                .attributes_to_get("sk")
+                .filter_expression("tag = :t")
+                .expression_attribute_values(":t", s("odd")),
+            "AttributesToGet",
+            "FilterExpression",
+        ),
+        (
+            keyed()
+                .query_filter("tag", odd())
+                .query_filter("n", cond(ComparisonOperator::Gt, nums(&[1])))
+                .conditional_operator(ConditionalOperator::Or)
+                .filter_expression("tag = :t")
+                .expression_attribute_values(":t", s("odd")),
+            "QueryFilter, ConditionalOperator",
+            "FilterExpression",
+        ),
+        (
+            query_p(&client, "mix").query_filter("tag", odd()),
+            "QueryFilter",
+            "KeyConditionExpression",
+        ),
+        (
+            query_p(&client, "mix")
+                .attributes_to_get("sk")
+                .filter_expression("tag = :t")
+                .expression_attribute_values(":t", s("odd")),
+            "AttributesToGet",
+            "FilterExpression, KeyConditionExpression",
+        ),
+        (
+            query_p(&client, "mix")
+                .key_conditions("pk", cond(ComparisonOperator::Eq, vec![s("p")]))
+                .attributes_to_get("sk")
+                .query_filter("tag", odd())
+                .conditional_operator(ConditionalOperator::And)
+                .projection_expression("sk")
+                .filter_expression("tag = :t")
+                .expression_attribute_values(":t", s("odd")),
+            "AttributesToGet, QueryFilter, ConditionalOperator, KeyConditions",
+            "ProjectionExpression, FilterExpression, KeyConditionExpression",
+        ),
+    ];
+    for (request, legacy, expressions) in cases {
+        assert_eq!(
+            service_error(request.send().await),
+            mixed(legacy, expressions),
+            "{legacy} / {expressions}"
+        );
+    }
+
+    let scan = || client.scan().table_name("mix");
+    for (request, legacy, expressions) in [
+        (
+            scan()
+                .scan_filter("tag", odd())
+                .filter_expression("tag = :t")
+                .expression_attribute_values(":t", s("odd")),
+            "ScanFilter",
+            "FilterExpression",
+        ),
+        (
+            scan().attributes_to_get("sk").projection_expression("sk"),
+            "AttributesToGet",
+            "ProjectionExpression",
+        ),
+        (
+            scan()
+                .conditional_operator(ConditionalOperator::Or)
+                .attributes_to_get("sk")
+                .scan_filter("tag", odd())
+                .projection_expression("sk")
+                .filter_expression("tag = :t")
+                .expression_attribute_values(":t", s("odd")),
+            "AttributesToGet, ScanFilter, ConditionalOperator",
+            "ProjectionExpression, FilterExpression",
+        ),
+    ] {
+        assert_eq!(
+            service_error(request.send().await),
+            mixed(legacy, expressions),
+            "{legacy} / {expressions}"
+        );
+    }
+
+    let batch = client
+        .batch_get_item()
+        .request_items(
+            "mix",
+            KeysAndAttributes::builder()
+                .keys(key2("p", 1))
+                .attributes_to_get("sk")
+                .projection_expression("sk")
+                .build()
+                .expect("keys"),
+        )
+        .send()
+        .await;
+    assert_eq!(
+        service_error(batch),
+        mixed("AttributesToGet", "ProjectionExpression")
+    );
+}
+
 // ---- key-condition errors ----
 
 #[tokio::test]

@@ -102,6 +102,13 @@ fn size_counts_utf8_bytes_and_members() {
         right: val(n(1)),
     };
     assert!(eval_condition(&ne, &it));
+    // An unresolved `size(:v)` of a resolved value evaluates as its size.
+    let of_value = Condition::Compare {
+        left: Operand::ValueSize(ValueRef::Resolved(s("héllo"))),
+        op: Comparator::Eq,
+        right: val(n(6)),
+    };
+    assert!(eval_condition(&of_value, &it));
 }
 
 #[test]
@@ -123,8 +130,13 @@ fn functions_follow_dynamodb() {
     assert!(f(Condition::Contains(Operand::Path(p("s")), val(s("llo")))));
     assert!(f(Condition::Contains(Operand::Path(p("l")), val(n(3)))));
     assert!(!f(Condition::Contains(Operand::Path(p("tags")), val(n(1)))));
-    assert!(f(Condition::AttributeType(p("m"), val(s("M")))));
-    assert!(!f(Condition::AttributeType(p("m"), val(s("L")))));
+    let attribute_type = |o: Operand, t: &str| Condition::AttributeType(o, val(s(t)));
+    assert!(f(attribute_type(Operand::Path(p("m")), "M")));
+    assert!(!f(attribute_type(Operand::Path(p("m")), "L")));
+    // Any operand has a type: a constant, or a size (a number).
+    assert!(f(attribute_type(val(n(1)), "N")));
+    assert!(f(attribute_type(Operand::Size(p("s")), "N")));
+    assert!(!f(attribute_type(Operand::Path(p("missing")), "N")));
     assert!(f(Condition::AttributeExists(p("m.x"))));
     assert!(f(Condition::AttributeNotExists(p("m.z"))));
     let between = |lo, hi| Condition::Between {

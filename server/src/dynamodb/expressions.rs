@@ -37,12 +37,17 @@ pub(super) struct Texts<'a> {
 }
 
 impl Texts<'_> {
-    fn any(&self) -> bool {
+    /// An expression that may use `ExpressionAttributeValues`: any but a
+    /// projection, which names attributes only.
+    fn any_with_values(&self) -> bool {
         self.condition.is_some()
             || self.update.is_some()
-            || self.projection.is_some()
             || self.key_condition.is_some()
             || self.filter.is_some()
+    }
+
+    fn any(&self) -> bool {
+        self.any_with_values() || self.projection.is_some()
     }
 }
 
@@ -63,18 +68,16 @@ impl Placeholders {
         values: Option<WireItem>,
         texts: &Texts<'_>,
     ) -> Result<Placeholders, ApiError> {
-        if !texts.any() {
-            if names.is_some() {
-                return Err(ApiError::validation(
-                    "ExpressionAttributeNames can only be specified when using expressions",
-                ));
-            }
-            if values.is_some() {
-                return Err(ApiError::validation(format!(
-                    "ExpressionAttributeValues can only be specified when using expressions: {}",
-                    texts.null_members
-                )));
-            }
+        if names.is_some() && !texts.any() {
+            return Err(ApiError::validation(
+                "ExpressionAttributeNames can only be specified when using expressions",
+            ));
+        }
+        if values.is_some() && !texts.any_with_values() {
+            return Err(ApiError::validation(format!(
+                "ExpressionAttributeValues can only be specified when using expressions: {}",
+                texts.null_members
+            )));
         }
         for k in names.iter().flat_map(|m| m.keys()) {
             if !is_placeholder(k, '#') {

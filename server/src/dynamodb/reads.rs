@@ -399,7 +399,7 @@ enum Side {
 
 fn side(o: Operand) -> Result<Side, ApiError> {
     match o {
-        Operand::Size(_) => Err(ApiError::validation(
+        Operand::Size(_) | Operand::ValueSize(_) => Err(ApiError::validation(
             "KeyConditionExpressions cannot contain nested operations",
         )),
         Operand::Path(p) => match p.elements.as_slice() {
@@ -718,12 +718,17 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
     let mut c = Constraints::default();
     params.constraints(&mut c);
     c.finish()?;
+    // KeyConditions goes with FilterExpression and ProjectionExpression; it
+    // is mixing only next to a KeyConditionExpression.
     check_mix(
         &[
             ("AttributesToGet", input.attributes_to_get.is_some()),
             ("QueryFilter", input.query_filter.is_some()),
             ("ConditionalOperator", input.conditional_operator.is_some()),
-            ("KeyConditions", input.key_conditions.is_some()),
+            (
+                "KeyConditions",
+                input.key_conditions.is_some() && input.key_condition_expression.is_some(),
+            ),
         ],
         &[
             (
