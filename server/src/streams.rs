@@ -94,6 +94,26 @@ fn check_arn(c: &mut Constraints, arn: Option<&str>, path: &str) {
     }
 }
 
+/// A shard id's length constraints (28 to 65 characters); `required`
+/// reports a missing one.
+fn check_shard_id(c: &mut Constraints, id: Option<&str>, path: &str, required: bool) {
+    match id {
+        None if required => c.null(path),
+        None => {}
+        Some(id) if id.len() < 28 => c.violated(
+            &id,
+            path,
+            "Member must have length greater than or equal to 28",
+        ),
+        Some(id) if id.len() > 65 => c.violated(
+            &id,
+            path,
+            "Member must have length less than or equal to 65",
+        ),
+        Some(_) => {}
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ListStreamsInput {
@@ -162,6 +182,15 @@ pub(crate) struct DescribeStreamInput {
     stream_arn: Option<String>,
     limit: Option<i32>,
     exclusive_start_shard_id: Option<String>,
+    shard_filter: Option<ShardFilterInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ShardFilterInput {
+    #[serde(rename = "Type")]
+    kind: Option<String>,
+    shard_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -248,7 +277,35 @@ async fn describe_stream(app: &App, input: DescribeStreamInput) -> Result<Vec<u8
     let mut c = Constraints::default();
     check_arn(&mut c, input.stream_arn.as_deref(), "streamArn");
     check_limit(&mut c, input.limit, 100);
+    check_shard_id(
+        &mut c,
+        input.exclusive_start_shard_id.as_deref(),
+        "exclusiveStartShardId",
+        false,
+    );
+    if let Some(f) = &input.shard_filter {
+        if let Some(kind) = &f.kind {
+            c.one_of(kind, "shardFilter.type", "[CHILD_SHARDS]");
+        }
+        check_shard_id(&mut c, f.shard_id.as_deref(), "shardFilter.shardId", false);
+    }
     c.finish()?;
+    // Both members of ShardFilter are optional in the model; the one
+    // filter there is needs both.
+    let children_of = match input.shard_filter {
+        None => None,
+        Some(ShardFilterInput { kind: None, .. }) => {
+            return Err(ApiError::validation("Must specify Type in ShardFilter"))
+        }
+        Some(ShardFilterInput { shard_id: None, .. }) => {
+            return Err(ApiError::validation(
+                "Must specify ShardId in ShardFilter when Type is CHILD_SHARDS",
+            ))
+        }
+        Some(ShardFilterInput {
+            shard_id: Some(id), ..
+        }) => Some(id),
+    };
     let arn = input.stream_arn.unwrap_or_default();
     let limit = input.limit.unwrap_or(100) as usize;
     let d = blocking(app, move |e, names| {
@@ -258,6 +315,7 @@ async fn describe_stream(app: &App, input: DescribeStreamInput) -> Result<Vec<u8
             &arn,
             limit,
             input.exclusive_start_shard_id.as_deref(),
+            children_of.as_deref(),
         )
     })
     .await?;
@@ -284,20 +342,7 @@ struct ShardIteratorReply {
 async fn get_shard_iterator(app: &App, input: GetShardIteratorInput) -> Result<Vec<u8>, ApiError> {
     let mut c = Constraints::default();
     check_arn(&mut c, input.stream_arn.as_deref(), "streamArn");
-    match &input.shard_id {
-        None => c.null("shardId"),
-        Some(id) if id.len() < 28 => c.violated(
-            id,
-            "shardId",
-            "Member must have length greater than or equal to 28",
-        ),
-        Some(id) if id.len() > 65 => c.violated(
-            id,
-            "shardId",
-            "Member must have length less than or equal to 65",
-        ),
-        Some(_) => {}
-    }
+    check_shard_id(&mut c, input.shard_id.as_deref(), "shardId", true);
     match &input.shard_iterator_type {
         None => c.null("shardIteratorType"),
         Some(t) => c.one_of(
