@@ -325,6 +325,14 @@ pub(crate) fn record_key(stream: u32, shard: u32, seq: u64) -> [u8; 16] {
     k
 }
 
+/// The sequence number of a record key.
+fn seq_of_key(key: &[u8]) -> Result<u64, DecodeError> {
+    key.get(8..16)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_be_bytes)
+        .ok_or(DecodeError("change record key"))
+}
+
 /// The lane of an item key in a stream of `lanes` lanes: its partition
 /// hash's slice of the key space.
 pub(crate) fn lane_of(item_key: &[u8], lanes: u32) -> u32 {
@@ -519,11 +527,7 @@ impl crate::Shared {
             };
             if let Some(guard) = self.changes.prefix(stream.id.to_be_bytes()).next_back() {
                 let k = guard.key()?;
-                let seq_bytes: [u8; 8] = k
-                    .get(8..16)
-                    .and_then(|b| b.try_into().ok())
-                    .ok_or(DecodeError("change record key"))?;
-                state.next_seq = state.next_seq.max(u64::from_be_bytes(seq_bytes) + 1);
+                state.next_seq = state.next_seq.max(seq_of_key(&k)? + 1);
             }
             out.push(state);
         }
@@ -581,11 +585,7 @@ impl crate::Shared {
                 if created >= cutoff {
                     break;
                 }
-                let seq = k
-                    .get(8..16)
-                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                    .map(u64::from_be_bytes)
-                    .ok_or(DecodeError("change record key"))?;
+                let seq = seq_of_key(&k)?;
                 batch.remove(&self.changes, k);
                 shard.trimmed_seq = seq + 1;
                 *deleted += 1;
@@ -638,12 +638,7 @@ impl crate::Engine {
                 break;
             }
             let (k, v) = guard.into_inner()?;
-            let seq = k
-                .get(8..16)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_be_bytes)
-                .ok_or(DecodeError("change record key"))?;
-            let record = decode_record(shard, seq, &v)?;
+            let record = decode_record(shard, seq_of_key(&k)?, &v)?;
             bytes += record.size_bytes;
             out.push(record);
         }

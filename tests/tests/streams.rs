@@ -26,8 +26,13 @@ use tarn_tests::{item, n, put, s, service_error, validation, Item, Server};
 
 type Streams = aws_sdk_dynamodbstreams::Client;
 
-async fn streamed_table(client: &Client, name: &str, view: Option<StreamViewType>) {
-    let mut req = client
+/// CreateTable of a table keyed by `pk`, with a stream of `view` if any.
+fn streamed_table_request(
+    client: &Client,
+    name: &str,
+    view: Option<StreamViewType>,
+) -> aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder {
+    let req = client
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
@@ -45,16 +50,39 @@ async fn streamed_table(client: &Client, name: &str, view: Option<StreamViewType
                 .build()
                 .expect("def"),
         );
-    if let Some(v) = view {
-        req = req.stream_specification(
+    match view {
+        Some(v) => req.stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
                 .stream_view_type(v)
                 .build()
                 .expect("spec"),
-        );
+        ),
+        None => req,
     }
-    req.send().await.expect("create streamed table");
+}
+
+async fn streamed_table(client: &Client, name: &str, view: Option<StreamViewType>) {
+    streamed_table_request(client, name, view)
+        .send()
+        .await
+        .expect("create streamed table");
+}
+
+/// DescribeStream's description of a stream (its first page of shards).
+async fn description(
+    streams: &Streams,
+    arn: &str,
+) -> aws_sdk_dynamodbstreams::types::StreamDescription {
+    streams
+        .describe_stream()
+        .stream_arn(arn)
+        .send()
+        .await
+        .expect("describe stream")
+        .stream_description()
+        .expect("description")
+        .clone()
 }
 
 async fn latest_arn(client: &Client, table: &str) -> String {
@@ -525,13 +553,7 @@ async fn stream_lifecycle_shows_in_describe_table_and_list_streams() {
         validation("One or more parameter values were invalid: If stream is being enabled then UpdateViewType is required")
     );
     // The disabled stream is DISABLED with closed shards.
-    let d = streams
-        .describe_stream()
-        .stream_arn(&first)
-        .send()
-        .await
-        .expect("describe");
-    let d = d.stream_description().expect("description");
+    let d = description(&streams, &first).await;
     assert_eq!(d.stream_status().map(|s| s.as_str()), Some("DISABLED"));
     assert!(d.shards().iter().all(|s| s
         .sequence_number_range()
@@ -1175,6 +1197,19 @@ async fn shard_records(
     out
 }
 
+/// Clients of `server` and a new table `name` with a stream of `view`;
+/// returns the stream's ARN too.
+async fn with_streamed_table(
+    server: &Server,
+    name: &str,
+    view: StreamViewType,
+) -> (Client, Streams, String) {
+    let client = server.client();
+    streamed_table(&client, name, Some(view)).await;
+    let arn = latest_arn(&client, name).await;
+    (client, server.streams_client(), arn)
+}
+
 fn key(r: &Record) -> String {
     r.dynamodb()
         .and_then(|d| d.keys())
@@ -1190,10 +1225,8 @@ fn key(r: &Record) -> String {
 #[tokio::test]
 async fn a_new_stream_has_one_shard_that_holds_every_record() {
     let server = Server::start();
-    let client = server.client();
-    let streams = server.streams_client();
-    streamed_table(&client, "one-shard", Some(StreamViewType::KeysOnly)).await;
-    let arn = latest_arn(&client, "one-shard").await;
+    let (client, streams, arn) =
+        with_streamed_table(&server, "one-shard", StreamViewType::KeysOnly).await;
     let (shards, last) = shard_page(&streams, &arn, None, None, None).await;
     assert_eq!(shards.len(), 1, "{shards:?}");
     assert_eq!(last, None);
@@ -1243,9 +1276,8 @@ async fn shards_are_listed_in_shard_id_order_across_rollovers_and_restarts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let args = ["--stream-shard-rollover-ms", "50"];
     let mut server = Server::start_in(dir.path(), &args);
-    let client = server.client();
-    streamed_table(&client, "lineage", Some(StreamViewType::KeysOnly)).await;
-    let arn = latest_arn(&client, "lineage").await;
+    let (client, streams, arn) =
+        with_streamed_table(&server, "lineage", StreamViewType::KeysOnly).await;
     for i in 0..4 {
         tokio::time::sleep(Duration::from_millis(80)).await;
         put(&client, "lineage", item(&[("pk", s(&format!("k{i}")))])).await;
@@ -1265,7 +1297,7 @@ async fn shards_are_listed_in_shard_id_order_across_rollovers_and_restarts() {
             assert_eq!(open, i == shards.len() - 1, "only the last is open");
         }
     };
-    let (before, _) = shard_page(&server.streams_client(), &arn, None, None, None).await;
+    let (before, _) = shard_page(&streams, &arn, None, None, None).await;
     assert!(before.len() >= 4, "{before:?}");
     check_lineage(&before);
     assert!(server.terminate(), "clean stop");
@@ -1325,10 +1357,8 @@ async fn shards_are_listed_in_shard_id_order_across_rollovers_and_restarts() {
 #[tokio::test]
 async fn shard_filter_lists_the_children_of_a_shard() {
     let server = Server::start_with(&["--stream-shard-rollover-ms", "50"]);
-    let client = server.client();
-    let streams = server.streams_client();
-    streamed_table(&client, "children", Some(StreamViewType::KeysOnly)).await;
-    let arn = latest_arn(&client, "children").await;
+    let (client, streams, arn) =
+        with_streamed_table(&server, "children", StreamViewType::KeysOnly).await;
     for i in 0..3 {
         tokio::time::sleep(Duration::from_millis(80)).await;
         put(&client, "children", item(&[("pk", s(&format!("k{i}")))])).await;
@@ -1408,15 +1438,29 @@ async fn shard_filter_lists_the_children_of_a_shard() {
     );
 }
 
+/// The errors of DescribeStream and GetShardIterator (of `shard`) for a
+/// stream ARN that names no stream.
+async fn arn_errors(streams: &Streams, arn: &str, shard: &str) -> [(String, String); 2] {
+    let describe = service_error(streams.describe_stream().stream_arn(arn).send().await);
+    let iterator = service_error(
+        streams
+            .get_shard_iterator()
+            .stream_arn(arn)
+            .shard_id(shard)
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await,
+    );
+    [describe, iterator]
+}
+
 /// A stream ARN that does not parse is a ValidationException; a
 /// well-formed one that names no stream is a ResourceNotFoundException.
 #[tokio::test]
 async fn malformed_stream_arns_are_invalid_and_unknown_ones_not_found() {
     let server = Server::start();
-    let client = server.client();
-    let streams = server.streams_client();
-    streamed_table(&client, "arns", Some(StreamViewType::KeysOnly)).await;
-    let arn = latest_arn(&client, "arns").await;
+    let (_client, streams, arn) =
+        with_streamed_table(&server, "arns", StreamViewType::KeysOnly).await;
     let shard = ids(&shard_page(&streams, &arn, None, None, None).await.0)[0].clone();
     let invalid = validation("Invalid StreamArn");
     let bad_label = format!("{}yesterday-at-noon", &arn[..arn.len() - 23]);
@@ -1425,18 +1469,8 @@ async fn malformed_stream_arns_are_invalid_and_unknown_ones_not_found() {
         bad_label.as_str(),
         "arn:aws:dynamodb:us-east-1:000000000000:table/x/stream/2026-01-01T00:00:00.000",
     ] {
-        let err = service_error(streams.describe_stream().stream_arn(bad).send().await);
-        assert_eq!(err, invalid, "{bad}");
-        let err = service_error(
-            streams
-                .get_shard_iterator()
-                .stream_arn(bad)
-                .shard_id(&shard)
-                .shard_iterator_type(ShardIteratorType::TrimHorizon)
-                .send()
-                .await,
-        );
-        assert_eq!(err, invalid, "{bad}");
+        let errors = arn_errors(&streams, bad, &shard).await;
+        assert_eq!(errors, [invalid.clone(), invalid.clone()], "{bad}");
     }
     let err = service_error(
         streams
@@ -1469,18 +1503,8 @@ async fn malformed_stream_arns_are_invalid_and_unknown_ones_not_found() {
             "ResourceNotFoundException".to_owned(),
             format!("Requested resource not found: Stream: {unknown} not found"),
         );
-        let err = service_error(streams.describe_stream().stream_arn(&unknown).send().await);
-        assert_eq!(err, not_found);
-        let err = service_error(
-            streams
-                .get_shard_iterator()
-                .stream_arn(&unknown)
-                .shard_id(&shard)
-                .shard_iterator_type(ShardIteratorType::TrimHorizon)
-                .send()
-                .await,
-        );
-        assert_eq!(err, not_found);
+        let errors = arn_errors(&streams, &unknown, &shard).await;
+        assert_eq!(errors, [not_found.clone(), not_found]);
     }
 }
 
@@ -1488,31 +1512,7 @@ async fn malformed_stream_arns_are_invalid_and_unknown_ones_not_found() {
 /// table still being dropped) with a bounded retry.
 async fn create_streamed_when_free(client: &Client, name: &str) {
     for _ in 0..100 {
-        let created = client
-            .create_table()
-            .table_name(name)
-            .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("pk")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .expect("key"),
-            )
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("pk")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .expect("def"),
-            )
-            .stream_specification(
-                StreamSpecification::builder()
-                    .stream_enabled(true)
-                    .stream_view_type(StreamViewType::NewImage)
-                    .build()
-                    .expect("spec"),
-            )
+        let created = streamed_table_request(client, name, Some(StreamViewType::NewImage))
             .send()
             .await;
         if created.is_ok() {
@@ -1545,10 +1545,8 @@ async fn listed(streams: &Streams, table: Option<&str>, start: Option<&str>) -> 
 async fn a_deleted_tables_stream_stays_readable_and_survives_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut server = Server::start_in(dir.path(), &[]);
-    let client = server.client();
-    let streams = server.streams_client();
-    streamed_table(&client, "gone", Some(StreamViewType::NewImage)).await;
-    let arn = latest_arn(&client, "gone").await;
+    let (client, streams, arn) =
+        with_streamed_table(&server, "gone", StreamViewType::NewImage).await;
     for i in 0..3 {
         put(&client, "gone", item(&[("pk", s(&format!("k{i}")))])).await;
     }
@@ -1561,13 +1559,7 @@ async fn a_deleted_tables_stream_stays_readable_and_survives_a_restart() {
         .await
         .expect("delete");
     let check = |streams: Streams, arn: String, shard: String| async move {
-        let d = streams
-            .describe_stream()
-            .stream_arn(&arn)
-            .send()
-            .await
-            .expect("a deleted table's stream is described");
-        let d = d.stream_description().expect("description");
+        let d = description(&streams, &arn).await;
         assert_eq!(d.stream_status().map(|s| s.as_str()), Some("DISABLED"));
         assert_eq!(d.table_name(), Some("gone"));
         assert_eq!(d.stream_view_type().map(|v| v.as_str()), Some("NEW_IMAGE"));
