@@ -88,7 +88,7 @@ impl Shared {
     /// Deletes every key under `prefix` in `keyspace`, in bounded batches.
     /// Nothing can write under the prefix any more, so a snapshot sees
     /// every key there will ever be.
-    fn drop_prefix(&self, keyspace: &Keyspace, prefix: &[u8]) -> Result<u64> {
+    pub(crate) fn drop_prefix(&self, keyspace: &Keyspace, prefix: &[u8]) -> Result<u64> {
         let snapshot = self.db.snapshot();
         let mut batch = self.db.batch();
         let mut dropped = 0u64;
@@ -126,7 +126,8 @@ impl Shared {
         if let Some(ttl) = ttl {
             dropped += self.drop_prefix(&self.expiry, &ttl.id.to_be_bytes())?;
         }
-        for stream in streams {
+        // Retired streams outlive the table; the sweeper drops them.
+        for stream in streams.into_iter().filter(|&id| !self.is_retired(id)) {
             dropped += self.drop_prefix(&self.changes, &stream.to_be_bytes())?;
             let mut batch = self.db.batch();
             batch.remove(&self.catalog, crate::changelog::state_key(stream));

@@ -3,14 +3,17 @@
 //! a record exists exactly when its change was committed (`docs/storage.md`,
 //! "Change log").
 //!
-//! A stream's records are spread over [`LANES`] shards that split the key
-//! space by partition hash, so every change of one item lands in one shard,
-//! in order. A record's key is `stream id | shard id | sequence number`;
-//! sequence numbers increase across the whole stream. A shard rolls over
-//! when it is older than the configured age: it is closed at its last
-//! sequence number and a child shard, whose parent it is, takes its slice of
-//! the key space. Disabling a stream closes its shards; enabling one again
-//! makes a new stream.
+//! A stream has one open shard at a time, as DynamoDB gives a small table,
+//! so every change of one item lands in one shard, in order. (Streams made
+//! by earlier versions split the key space by partition hash into two
+//! lanes, each with its own open shard, and keep them: see [`StreamState::lanes`].)
+//! A record's key is `stream id | shard id | sequence number`; sequence
+//! numbers increase across the whole stream. A shard rolls over when it is
+//! older than the configured age: it is closed at its last sequence number
+//! and a child shard, whose parent it is, takes its slice of the key space.
+//! Disabling a stream closes its shards; enabling one again makes a new
+//! stream. Deleting the table retires its streams (`retired`): they stay
+//! readable until their retention has passed.
 //!
 //! Invariant: sequence numbers are allocated and their batch committed
 //! while the table's stream lock is held, so a shard's records become
@@ -19,12 +22,12 @@
 
 use tarn_expr::{size, Item};
 
-use crate::catalog::TableDef;
+use crate::catalog::{KeySchema, TableDef};
 use crate::codec::{self, put_bytes, put_varint, DecodeError, Reader};
 use crate::keys;
 
-/// Open shards per stream: the key space is split in this many slices.
-pub const LANES: u32 = 2;
+/// Lanes of a new stream: one open shard at a time.
+const NEW_STREAM_LANES: u32 = 1;
 
 /// What a stream record carries besides the keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,7 +141,7 @@ impl StreamDef {
 pub struct ShardDef {
     /// Id within the stream, in creation order.
     pub id: u32,
-    /// The key-space slice it takes, `0..LANES`.
+    /// The key-space slice it takes, `0..lanes` (see [`StreamState::lanes`]).
     pub lane: u32,
     /// The shard it succeeds, if any.
     pub parent: Option<u32>,
@@ -165,11 +168,11 @@ pub struct StreamState {
 }
 
 impl StreamState {
-    /// A new stream's state: one open shard per lane.
+    /// A new stream's state: its one open shard.
     pub(crate) fn new(stream: u32, now: u64) -> StreamState {
         StreamState {
             stream,
-            shards: (0..LANES)
+            shards: (0..NEW_STREAM_LANES)
                 .map(|lane| ShardDef {
                     id: lane,
                     lane,
@@ -182,6 +185,19 @@ impl StreamState {
                 .collect(),
             next_seq: 1,
         }
+    }
+
+    /// How many slices the stream splits the partition-hash space in: one
+    /// more than the largest lane of its shards. One for every stream made
+    /// since streams start with one shard; two for those made before, which
+    /// keep their lanes (an open shard never goes without a successor, so
+    /// the count never shrinks while the stream is enabled).
+    pub fn lanes(&self) -> u32 {
+        self.shards
+            .iter()
+            .map(|s| s.lane.saturating_add(1))
+            .max()
+            .unwrap_or(NEW_STREAM_LANES)
     }
 
     /// The open shard of `lane`.
@@ -309,11 +325,34 @@ pub(crate) fn record_key(stream: u32, shard: u32, seq: u64) -> [u8; 16] {
     k
 }
 
-/// The lane of an item key: its partition hash's slice of the key space.
-pub(crate) fn lane_of(item_key: &[u8]) -> u32 {
+/// The sequence number of a record key.
+fn seq_of_key(key: &[u8]) -> Result<u64, DecodeError> {
+    key.get(8..16)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_be_bytes)
+        .ok_or(DecodeError("change record key"))
+}
+
+/// The lane of an item key in a stream of `lanes` lanes: its partition
+/// hash's slice of the key space.
+pub(crate) fn lane_of(item_key: &[u8], lanes: u32) -> u32 {
     let mut h = [0u8; 8];
     h.copy_from_slice(&item_key[keys::TABLE_ID_BYTES..keys::TABLE_ID_BYTES + keys::HASH_BYTES]);
-    ((u128::from(u64::from_be_bytes(h)) * u128::from(LANES)) >> 64) as u32
+    ((u128::from(u64::from_be_bytes(h)) * u128::from(lanes)) >> 64) as u32
+}
+
+/// A stream as the Streams API shows it: a table's, or a retired stream
+/// of a deleted table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamInfo {
+    /// The name of its table.
+    pub table: String,
+    /// The table's key schema.
+    pub key_schema: KeySchema,
+    /// The stream (disabled once retired).
+    pub def: StreamDef,
+    /// Its shards.
+    pub state: StreamState,
 }
 
 /// The kind of change.
@@ -474,21 +513,21 @@ pub fn decode_record(shard: u32, seq: u64, buf: &[u8]) -> Result<ChangeRecord, D
 
 impl crate::Shared {
     /// The stream states of a table, from the catalog, with each stream's
-    /// next sequence number past every record it holds.
+    /// next sequence number past every record it holds. A table being
+    /// deleted may have lost some: its drop removes the states of its
+    /// streams before the table record, and the sweeper those of its
+    /// retired streams once their retention has passed.
     pub(crate) fn load_stream_states(&self, def: &TableDef) -> crate::Result<Vec<StreamState>> {
         let mut out = Vec::with_capacity(def.streams.len());
         for stream in &def.streams {
             let mut state = match self.catalog.get(state_key(stream.id))? {
                 Some(v) => StreamState::decode(&v)?,
+                None if def.status == crate::TableStatus::Deleting => continue,
                 None => return Err(DecodeError("stream without state").into()),
             };
             if let Some(guard) = self.changes.prefix(stream.id.to_be_bytes()).next_back() {
                 let k = guard.key()?;
-                let seq_bytes: [u8; 8] = k
-                    .get(8..16)
-                    .and_then(|b| b.try_into().ok())
-                    .ok_or(DecodeError("change record key"))?;
-                state.next_seq = state.next_seq.max(u64::from_be_bytes(seq_bytes) + 1);
+                state.next_seq = state.next_seq.max(seq_of_key(&k)? + 1);
             }
             out.push(state);
         }
@@ -497,62 +536,18 @@ impl crate::Shared {
 
     /// Deletes records older than the retention of every stream of
     /// `table`, at most `max` of them, and forgets closed shards with
-    /// nothing left; returns how many records it deleted.
+    /// nothing left; returns how many records it deleted. A table being
+    /// deleted is skipped: its streams are retired, and trimmed as such.
     pub(crate) fn trim_streams(&self, table: &crate::Table, max: usize) -> crate::Result<usize> {
-        let now = crate::now_ms();
-        let cutoff = now.saturating_sub(self.stream_retention_ms);
+        if table.read().status == crate::TableStatus::Deleting {
+            return Ok(0);
+        }
+        let cutoff = crate::now_ms().saturating_sub(self.stream_retention_ms);
         let mut states = crate::lock(&table.streams);
         let mut batch = self.db.batch();
         let mut deleted = 0;
         for state in states.iter_mut() {
-            let before = state.clone();
-            for shard in &mut state.shards {
-                let lo = record_key(state.stream, shard.id, shard.trimmed_seq);
-                let hi = record_key(state.stream, shard.id, u64::MAX);
-                for guard in self.changes.range(lo..=hi) {
-                    if deleted >= max {
-                        break;
-                    }
-                    let (k, v) = guard.into_inner()?;
-                    let created = v
-                        .get(1..9)
-                        .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                        .map(u64::from_be_bytes)
-                        .ok_or(DecodeError("change record"))?;
-                    if created >= cutoff {
-                        break;
-                    }
-                    let seq = k
-                        .get(8..16)
-                        .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                        .map(u64::from_be_bytes)
-                        .ok_or(DecodeError("change record key"))?;
-                    batch.remove(&self.changes, k);
-                    shard.trimmed_seq = seq + 1;
-                    deleted += 1;
-                }
-                // An empty shard closed before the cutoff holds nothing
-                // readable: everything it ever held is past retention.
-                if let Some(end) = shard.end_seq {
-                    if shard.created_ms < cutoff && shard.trimmed_seq <= end {
-                        let next = record_key(state.stream, shard.id, shard.trimmed_seq);
-                        let any = self
-                            .changes
-                            .range(next..=record_key(state.stream, shard.id, u64::MAX))
-                            .next()
-                            .is_some();
-                        if !any {
-                            shard.trimmed_seq = end + 1;
-                        }
-                    }
-                }
-            }
-            // Closed shards with nothing left go; the open ones stay.
-            state.shards.retain(|s| {
-                s.end_seq
-                    .is_none_or(|end| s.trimmed_seq <= end || s.created_ms >= cutoff)
-            });
-            if *state != before {
+            if self.trim_state(state, cutoff, max, &mut deleted, &mut batch)? {
                 batch.insert(&self.catalog, state_key(state.stream), state.encode());
             }
         }
@@ -561,23 +556,78 @@ impl crate::Shared {
         }
         Ok(deleted)
     }
+
+    /// Deletes (into `batch`) the records of `state` created before
+    /// `cutoff`, until `deleted` reaches `max`, and forgets closed shards
+    /// with nothing left. Returns whether the state changed.
+    pub(crate) fn trim_state(
+        &self,
+        state: &mut StreamState,
+        cutoff: u64,
+        max: usize,
+        deleted: &mut usize,
+        batch: &mut fjall::OwnedWriteBatch,
+    ) -> crate::Result<bool> {
+        let before = state.clone();
+        for shard in &mut state.shards {
+            let lo = record_key(state.stream, shard.id, shard.trimmed_seq);
+            let hi = record_key(state.stream, shard.id, u64::MAX);
+            for guard in self.changes.range(lo..=hi) {
+                if *deleted >= max {
+                    break;
+                }
+                let (k, v) = guard.into_inner()?;
+                let created = v
+                    .get(1..9)
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map(u64::from_be_bytes)
+                    .ok_or(DecodeError("change record"))?;
+                if created >= cutoff {
+                    break;
+                }
+                let seq = seq_of_key(&k)?;
+                batch.remove(&self.changes, k);
+                shard.trimmed_seq = seq + 1;
+                *deleted += 1;
+            }
+            // An empty shard closed before the cutoff holds nothing
+            // readable: everything it ever held is past retention.
+            if let Some(end) = shard.end_seq {
+                if shard.created_ms < cutoff && shard.trimmed_seq <= end {
+                    let next = record_key(state.stream, shard.id, shard.trimmed_seq);
+                    let any = self
+                        .changes
+                        .range(next..=record_key(state.stream, shard.id, u64::MAX))
+                        .next()
+                        .is_some();
+                    if !any {
+                        shard.trimmed_seq = end + 1;
+                    }
+                }
+            }
+        }
+        // Closed shards with nothing left go; the open ones stay.
+        state.shards.retain(|s| {
+            s.end_seq
+                .is_none_or(|end| s.trimmed_seq <= end || s.created_ms >= cutoff)
+        });
+        Ok(*state != before)
+    }
 }
 
 impl crate::Engine {
-    /// Records of one shard of a stream of `table`, from sequence number
-    /// `from` on, at most `limit` and about `bytes_max` of them, read from
-    /// one snapshot.
+    /// Records of one shard of stream `stream`, from sequence number `from`
+    /// on, at most `limit` and about `bytes_max` of them, read from one
+    /// snapshot. Stream ids are never reused, so the records are the
+    /// stream's whether its table still exists or not.
     pub fn read_changes(
         &self,
-        table: &str,
         stream: u32,
         shard: u32,
         from: u64,
         limit: usize,
         bytes_max: usize,
     ) -> crate::Result<Vec<ChangeRecord>> {
-        // The table may be gone; its records go with it.
-        let _ = self.shared.table(table)?;
         let snapshot = self.shared.db.snapshot();
         let lo = record_key(stream, shard, from);
         let hi = record_key(stream, shard, u64::MAX);
@@ -588,17 +638,82 @@ impl crate::Engine {
                 break;
             }
             let (k, v) = guard.into_inner()?;
-            let seq = k
-                .get(8..16)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_be_bytes)
-                .ok_or(DecodeError("change record key"))?;
-            let record = decode_record(shard, seq, &v)?;
+            let record = decode_record(shard, seq_of_key(&k)?, &v)?;
             bytes += record.size_bytes;
             out.push(record);
         }
         Ok(out)
     }
+
+    /// The streams the Streams API shows for `table`, or for every table:
+    /// those of existing tables and the retired streams of deleted ones,
+    /// ordered by table name, then oldest first.
+    pub fn list_streams(&self, table: Option<&str>) -> Vec<StreamInfo> {
+        let tables: Vec<std::sync::Arc<crate::Table>> = {
+            let all = self.shared.read_tables();
+            match table {
+                Some(name) => all.get(name).cloned().into_iter().collect(),
+                None => all.values().cloned().collect(),
+            }
+        };
+        let mut out = Vec::new();
+        for t in tables {
+            out.extend(live_streams(&t));
+        }
+        let retired = crate::lock(&self.shared.retired);
+        for r in retired.values() {
+            let wanted = table.is_none_or(|name| r.table == name);
+            // A table being deleted may show for a moment both ways.
+            if wanted && !out.iter().any(|s| s.def.id == r.def.id) {
+                out.push(r.clone());
+            }
+        }
+        drop(retired);
+        out.sort_by(|a, b| {
+            (a.table.as_str(), a.def.created_ms, a.def.id).cmp(&(
+                b.table.as_str(),
+                b.def.created_ms,
+                b.def.id,
+            ))
+        });
+        out
+    }
+
+    /// Stream `id`, which `table` has, or had before it was deleted.
+    pub fn stream(&self, table: &str, id: u32) -> Option<StreamInfo> {
+        let live = self.shared.read_tables().get(table).cloned();
+        if let Some(found) = live.and_then(|t| live_streams(&t).find(|s| s.def.id == id)) {
+            return Some(found);
+        }
+        crate::lock(&self.shared.retired)
+            .get(&id)
+            .filter(|r| r.table == table)
+            .cloned()
+    }
+}
+
+/// The streams of a table that is not being deleted (a deleted table's
+/// streams are retired).
+fn live_streams(table: &crate::Table) -> impl Iterator<Item = StreamInfo> {
+    let def = table.read();
+    let infos: Vec<StreamInfo> = if def.status == crate::TableStatus::Deleting {
+        Vec::new()
+    } else {
+        let states = crate::lock(&table.streams);
+        def.streams
+            .iter()
+            .filter_map(|d| {
+                let state = states.iter().find(|s| s.stream == d.id)?.clone();
+                Some(StreamInfo {
+                    table: def.name.clone(),
+                    key_schema: def.key_schema.clone(),
+                    def: d.clone(),
+                    state,
+                })
+            })
+            .collect()
+    };
+    infos.into_iter()
 }
 
 #[cfg(test)]
@@ -606,8 +721,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn allocation_rolls_shards_over_with_parent_links() {
+    fn a_new_stream_has_one_shard_that_rolls_over_to_one_child() {
         let mut s = StreamState::new(7, 1000);
+        assert_eq!(s.shards.len(), 1);
+        assert_eq!(s.lanes(), 1);
+        assert_eq!(s.allocate(0, 1500, 1000), (0, 1, false));
+        assert_eq!(s.allocate(0, 1600, 1000), (0, 2, false));
+        // The shard is now too old: it closes at its last number and its
+        // child takes over, created later than it.
+        assert_eq!(s.allocate(0, 2100, 1000), (1, 3, true));
+        assert_eq!(s.shards[0].end_seq, Some(2));
+        assert_eq!(s.shards[1].parent, Some(0));
+        assert_eq!(s.shards[1].start_seq, 3);
+        assert!(s.shards[1].created_ms > s.shards[0].created_ms);
+        assert_eq!(s.lanes(), 1);
+        assert_eq!(StreamState::decode(&s.encode()), Ok(s.clone()));
+        s.close_all(3000);
+        assert!(s.shards.iter().all(|x| x.end_seq.is_some()));
+    }
+
+    /// Streams made before one-shard streams have two lanes, each with its
+    /// open shard, in the same state format: they keep both.
+    #[test]
+    fn a_two_lane_stream_of_an_earlier_version_keeps_its_lanes() {
+        let shard = |id, lane| ShardDef {
+            id,
+            lane,
+            parent: None,
+            created_ms: 1000,
+            start_seq: 1,
+            end_seq: None,
+            trimmed_seq: 1,
+        };
+        let mut s = StreamState {
+            stream: 7,
+            shards: vec![shard(0, 0), shard(1, 1)],
+            next_seq: 1,
+        };
+        assert_eq!(StreamState::decode(&s.encode()), Ok(s.clone()));
+        assert_eq!(s.lanes(), 2);
         assert_eq!(s.allocate(0, 1500, 1000), (0, 1, false));
         assert_eq!(s.allocate(1, 1500, 1000), (1, 2, false));
         // Lane 0's shard is now too old: it closes below the new number
@@ -615,10 +767,7 @@ mod tests {
         assert_eq!(s.allocate(0, 2100, 1000), (2, 3, true));
         assert_eq!(s.shards[0].end_seq, Some(2));
         assert_eq!(s.shards[2].parent, Some(0));
-        assert_eq!(s.shards[2].start_seq, 3);
-        assert_eq!(StreamState::decode(&s.encode()), Ok(s.clone()));
-        s.close_all(3000);
-        assert!(s.shards.iter().all(|x| x.end_seq.is_some()));
+        assert_eq!(s.lanes(), 2);
     }
 
     #[test]
@@ -667,7 +816,9 @@ mod tests {
         low[4] = 0x10;
         let mut high = vec![0u8; 12];
         high[4] = 0xF0;
-        assert_eq!(lane_of(&low), 0);
-        assert_eq!(lane_of(&high), 1);
+        assert_eq!(lane_of(&low, 2), 0);
+        assert_eq!(lane_of(&high, 2), 1);
+        assert_eq!(lane_of(&low, 1), 0);
+        assert_eq!(lane_of(&high, 1), 0);
     }
 }

@@ -28,6 +28,7 @@ pub mod index;
 mod keys;
 mod maintain;
 mod read;
+pub mod retired;
 mod throttle;
 mod transact;
 mod ttl;
@@ -360,6 +361,8 @@ struct Shared {
     expiry: Keyspace,
     /// Change-log records, keyed by stream id first.
     changes: Keyspace,
+    /// The retired streams of deleted tables, by stream id.
+    retired: Mutex<BTreeMap<u32, changelog::StreamInfo>>,
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
     next_table_id: Mutex<u32>,
     commit: commit::GroupCommit,
@@ -471,6 +474,7 @@ impl Engine {
             tokens,
             expiry,
             changes,
+            retired: Mutex::new(BTreeMap::new()),
             tables: RwLock::new(tables),
             next_table_id: Mutex::new(next_id),
             item_locks: (0..ITEM_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
@@ -485,6 +489,7 @@ impl Engine {
             let states = shared.load_stream_states(&table.read())?;
             *lock(&table.streams) = states;
         }
+        shared.load_retired()?;
 
         // Counters are recounted from a snapshot taken before any request is
         // served; writes after it add their deltas on top.
@@ -627,7 +632,8 @@ impl Engine {
         let mut def = def;
         let mut states = Vec::new();
         if let Some(view_type) = req.stream {
-            states.push(enable_stream(&mut def, new_next, view_type, now));
+            let created_ms = now.max(s.stream_label_floor(&def.name, &def));
+            states.push(enable_stream(&mut def, new_next, view_type, created_ms));
             new_next = new_next.checked_add(1).ok_or_else(exhausted)?;
         }
         let mut batch = s.db.batch();
@@ -713,7 +719,14 @@ impl Engine {
             marked.status = TableStatus::Deleting;
             let mut batch = s.db.batch();
             batch.insert(&s.catalog, catalog_key(name), marked.encode());
+            // The streams outlive the table, readable until retention.
+            let mut states = lock(&table.streams);
+            let mut closed = states.clone();
+            let retired = s.retire_streams(&def, &mut closed, now_ms(), &mut batch);
             s.commit.commit(batch)?;
+            *states = closed;
+            drop(states);
+            s.publish_retired(retired);
             *def = marked;
         }
         let info = table.info();
@@ -819,7 +832,8 @@ impl Engine {
                             "Table already has an enabled stream: TableName: {name}"
                         )));
                     }
-                    new_states.push(enable_stream(&mut new, new_next, view_type, now));
+                    let created_ms = now.max(s.stream_label_floor(name, &new));
+                    new_states.push(enable_stream(&mut new, new_next, view_type, created_ms));
                     new_next = new_next.checked_add(1).ok_or_else(|| {
                         Error::LimitExceeded("Subscriber limit exceeded: ids exhausted".into())
                     })?;
@@ -1475,21 +1489,22 @@ fn apply_settings(settings: &mut TableSettings, update: &UpdateTable, now: u64) 
     }
 }
 
-/// Adds an enabled stream with id `id` to `def`; returns its state.
+/// Adds an enabled stream with id `id`, created at `created_ms` (its
+/// label), to `def`; returns its state.
 fn enable_stream(
     def: &mut TableDef,
     id: u32,
     view_type: changelog::StreamViewType,
-    now: u64,
+    created_ms: u64,
 ) -> changelog::StreamState {
     def.streams.push(changelog::StreamDef {
         id,
-        created_ms: now,
+        created_ms,
         view_type,
         enabled: true,
         disabled_ms: 0,
     });
-    changelog::StreamState::new(id, now)
+    changelog::StreamState::new(id, created_ms)
 }
 
 /// The definition of a new index with id `id`.

@@ -173,8 +173,9 @@ impl Shared {
                     .as_mut()
                     .and_then(|states| states.iter_mut().find(|s| s.stream == stream.id))
                     .ok_or(codec::DecodeError("stream state missing"))?;
+                let lane = changelog::lane_of(key, state.lanes());
                 let (shard, seq, changed) =
-                    state.allocate(changelog::lane_of(key), ctx.now_ms, self.shard_rollover_ms);
+                    state.allocate(lane, ctx.now_ms, self.shard_rollover_ms);
                 let record = changelog::encode_record(
                     def,
                     stream.view_type,

@@ -166,6 +166,80 @@ fn deleted_table_ids_are_never_reused_and_data_is_dropped() {
     assert_eq!(left, 0);
 }
 
+/// A table name and a stream label name one stream, so a stream enabled
+/// in the same millisecond as an earlier one of a table of that name
+/// (disabled, or of a deleted table) still gets a later label.
+#[test]
+fn stream_labels_of_a_table_name_never_repeat() {
+    use crate::changelog::StreamViewType;
+    // In memory, so that several changes fall in one millisecond.
+    let e = Engine::open(Options::default()).expect("open");
+    let streamed = || CreateTable {
+        stream: Some(StreamViewType::KeysOnly),
+        ..music("Music")
+    };
+    e.create_table(streamed()).expect("create");
+    let toggle = |view: Option<StreamViewType>| UpdateTable {
+        stream: Some(view),
+        ..Default::default()
+    };
+    for _ in 0..20 {
+        e.update_table("Music", toggle(None)).expect("disable");
+        e.update_table("Music", toggle(Some(StreamViewType::KeysOnly)))
+            .expect("enable");
+    }
+    e.delete_table("Music").expect("delete");
+    let mut recreated = false;
+    for _ in 0..500 {
+        match e.create_table(streamed()) {
+            Ok(_) => {
+                recreated = true;
+                break;
+            }
+            Err(Error::TableExists(_)) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Err(other) => panic!("unexpected error {other}"),
+        }
+    }
+    assert!(recreated, "table name freed within 5 s");
+    let streams = e.list_streams(Some("Music"));
+    // The 21 streams of the deleted table are retired, not dropped.
+    assert_eq!(streams.len(), 22);
+    assert_eq!(streams.iter().filter(|s| s.def.enabled).count(), 1);
+    let labels: Vec<u64> = streams.iter().map(|s| s.def.created_ms).collect();
+    assert!(
+        labels.windows(2).all(|w| w[0] < w[1]),
+        "labels repeat: {labels:?}"
+    );
+}
+
+/// A table's drop removes its streams' states before its record, and the
+/// sweeper removes a retired stream's state once its retention has
+/// passed: a table left `DELETING` by a stop in between still opens.
+#[test]
+fn a_deleting_table_that_lost_its_stream_states_still_opens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let e = open(dir.path());
+        let info = e
+            .create_table(CreateTable {
+                stream: Some(crate::changelog::StreamViewType::KeysOnly),
+                ..music("Music")
+            })
+            .expect("create");
+        let mut def = info.def;
+        def.status = TableStatus::Deleting;
+        let s = &e.shared;
+        s.catalog
+            .insert(catalog_key("Music"), def.encode())
+            .expect("mark");
+        s.catalog
+            .remove(changelog::state_key(def.streams[0].id))
+            .expect("remove state");
+    }
+    let e = open(dir.path());
+    assert!(e.list_streams(Some("Music")).is_empty());
+}
+
 #[test]
 fn key_validation_uses_dynamodb_messages() {
     let dir = tempfile::tempdir().expect("tempdir");

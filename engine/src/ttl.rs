@@ -189,6 +189,9 @@ pub(crate) fn start_sweeper(shared: Weak<Shared>, interval: Duration) -> Result<
             let Some(shared) = shared.upgrade() else {
                 return;
             };
+            if let Err(e) = shared.sweep_retired(TRIM_RECORDS_MAX) {
+                tracing::error!(error = %e, "retired stream sweep failed");
+            }
             let tables: Vec<Arc<Table>> = shared.read_tables().values().cloned().collect();
             for table in tables {
                 if let Err(e) = shared.trim_streams(&table, TRIM_RECORDS_MAX) {

@@ -1,5 +1,5 @@
 //! The decoders of stored records (items, table and index records, stream
-//! states, change records) and of key encodings: they never panic on any
+//! states, change records, retired streams) and of key encodings: they never panic on any
 //! input, and whatever decodes encodes back to the same bytes.
 
 #![no_main]
@@ -7,6 +7,7 @@
 use libfuzzer_sys::fuzz_target;
 use tarn_engine::changelog::{decode_record, StreamDef, StreamState};
 use tarn_engine::codec::{decode_item, encode_item};
+use tarn_engine::retired::{decode_retired, encode_retired};
 use tarn_engine::{IndexDef, TableDef};
 use tarn_expr::{key, ScalarType};
 
@@ -29,6 +30,9 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(state) = StreamState::decode(data) {
         assert_eq!(state.encode(), data);
+    }
+    if let Ok((table, key_schema, stream)) = decode_retired(data) {
+        assert_eq!(encode_retired(&table, &key_schema, &stream), data);
     }
     let _ = decode_record(0, 0, data);
     for ty in [ScalarType::S, ScalarType::N, ScalarType::B] {

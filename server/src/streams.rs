@@ -77,22 +77,41 @@ fn check_limit(c: &mut Constraints, limit: Option<i32>, max: i32) {
     }
 }
 
-fn check_arn(c: &mut Constraints, arn: Option<&str>, path: &str) {
-    match arn {
-        None => c.null(path),
-        Some(a) if a.len() < 37 => c.violated(
-            &a,
+/// A string member's length constraints, `min..=max` characters;
+/// `required` reports a missing one.
+fn check_length(
+    c: &mut Constraints,
+    value: Option<&str>,
+    path: &str,
+    (min, max): (usize, usize),
+    required: bool,
+) {
+    match value {
+        None if required => c.null(path),
+        None => {}
+        Some(v) if v.len() < min => c.violated(
+            &v,
             path,
-            "Member must have length greater than or equal to 37",
+            &format!("Member must have length greater than or equal to {min}"),
         ),
-        Some(a) if a.len() > 1024 => c.violated(
-            &a,
+        Some(v) if v.len() > max => c.violated(
+            &v,
             path,
-            "Member must have length less than or equal to 1024",
+            &format!("Member must have length less than or equal to {max}"),
         ),
         Some(_) => {}
     }
 }
+
+/// The required `StreamArn` of DescribeStream and GetShardIterator.
+fn check_stream_arn(c: &mut Constraints, arn: Option<&str>) {
+    check_length(c, arn, "streamArn", ARN_LENGTH, true);
+}
+
+/// The model's lengths of a stream ARN, a shard id and a shard iterator.
+const ARN_LENGTH: (usize, usize) = (37, 1024);
+const SHARD_ID_LENGTH: (usize, usize) = (28, 65);
+const ITERATOR_LENGTH: (usize, usize) = (1, 2048);
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -124,13 +143,13 @@ async fn list_streams(app: &App, input: ListStreamsInput) -> Result<Vec<u8>, Api
     if let Some(t) = &input.table_name {
         c.table_name(t, "tableName");
     }
-    if input.exclusive_start_stream_arn.is_some() {
-        check_arn(
-            &mut c,
-            input.exclusive_start_stream_arn.as_deref(),
-            "exclusiveStartStreamArn",
-        );
-    }
+    check_length(
+        &mut c,
+        input.exclusive_start_stream_arn.as_deref(),
+        "exclusiveStartStreamArn",
+        ARN_LENGTH,
+        false,
+    );
     c.finish()?;
     let limit = input.limit.unwrap_or(100) as usize;
     let (streams, last) = blocking(app, move |e, names| {
@@ -162,6 +181,15 @@ pub(crate) struct DescribeStreamInput {
     stream_arn: Option<String>,
     limit: Option<i32>,
     exclusive_start_shard_id: Option<String>,
+    shard_filter: Option<ShardFilterInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ShardFilterInput {
+    #[serde(rename = "Type")]
+    kind: Option<String>,
+    shard_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -246,9 +274,44 @@ fn description(d: &StreamDescription) -> DescriptionOut<'_> {
 
 async fn describe_stream(app: &App, input: DescribeStreamInput) -> Result<Vec<u8>, ApiError> {
     let mut c = Constraints::default();
-    check_arn(&mut c, input.stream_arn.as_deref(), "streamArn");
+    check_stream_arn(&mut c, input.stream_arn.as_deref());
     check_limit(&mut c, input.limit, 100);
+    check_length(
+        &mut c,
+        input.exclusive_start_shard_id.as_deref(),
+        "exclusiveStartShardId",
+        SHARD_ID_LENGTH,
+        false,
+    );
+    if let Some(f) = &input.shard_filter {
+        if let Some(kind) = &f.kind {
+            c.one_of(kind, "shardFilter.type", "[CHILD_SHARDS]");
+        }
+        check_length(
+            &mut c,
+            f.shard_id.as_deref(),
+            "shardFilter.shardId",
+            SHARD_ID_LENGTH,
+            false,
+        );
+    }
     c.finish()?;
+    // Both members of ShardFilter are optional in the model; the one
+    // filter there is needs both.
+    let children_of = match input.shard_filter {
+        None => None,
+        Some(ShardFilterInput { kind: None, .. }) => {
+            return Err(ApiError::validation("Must specify Type in ShardFilter"))
+        }
+        Some(ShardFilterInput { shard_id: None, .. }) => {
+            return Err(ApiError::validation(
+                "Must specify ShardId in ShardFilter when Type is CHILD_SHARDS",
+            ))
+        }
+        Some(ShardFilterInput {
+            shard_id: Some(id), ..
+        }) => Some(id),
+    };
     let arn = input.stream_arn.unwrap_or_default();
     let limit = input.limit.unwrap_or(100) as usize;
     let d = blocking(app, move |e, names| {
@@ -258,6 +321,7 @@ async fn describe_stream(app: &App, input: DescribeStreamInput) -> Result<Vec<u8
             &arn,
             limit,
             input.exclusive_start_shard_id.as_deref(),
+            children_of.as_deref(),
         )
     })
     .await?;
@@ -283,21 +347,14 @@ struct ShardIteratorReply {
 
 async fn get_shard_iterator(app: &App, input: GetShardIteratorInput) -> Result<Vec<u8>, ApiError> {
     let mut c = Constraints::default();
-    check_arn(&mut c, input.stream_arn.as_deref(), "streamArn");
-    match &input.shard_id {
-        None => c.null("shardId"),
-        Some(id) if id.len() < 28 => c.violated(
-            id,
-            "shardId",
-            "Member must have length greater than or equal to 28",
-        ),
-        Some(id) if id.len() > 65 => c.violated(
-            id,
-            "shardId",
-            "Member must have length less than or equal to 65",
-        ),
-        Some(_) => {}
-    }
+    check_stream_arn(&mut c, input.stream_arn.as_deref());
+    check_length(
+        &mut c,
+        input.shard_id.as_deref(),
+        "shardId",
+        SHARD_ID_LENGTH,
+        true,
+    );
     match &input.shard_iterator_type {
         None => c.null("shardIteratorType"),
         Some(t) => c.one_of(
@@ -387,20 +444,13 @@ struct GetRecordsReply<'a> {
 
 async fn get_records(app: &App, input: GetRecordsInput) -> Result<Vec<u8>, ApiError> {
     let mut c = Constraints::default();
-    match &input.shard_iterator {
-        None => c.null("shardIterator"),
-        Some(it) if it.is_empty() => c.violated(
-            it,
-            "shardIterator",
-            "Member must have length greater than or equal to 1",
-        ),
-        Some(it) if it.len() > 2048 => c.violated(
-            it,
-            "shardIterator",
-            "Member must have length less than or equal to 2048",
-        ),
-        Some(_) => {}
-    }
+    check_length(
+        &mut c,
+        input.shard_iterator.as_deref(),
+        "shardIterator",
+        ITERATOR_LENGTH,
+        true,
+    );
     check_limit(&mut c, input.limit, 1000);
     c.finish()?;
     let iterator = input.shard_iterator.unwrap_or_default();

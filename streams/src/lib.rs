@@ -15,7 +15,7 @@
 
 #![forbid(unsafe_code)]
 
-use tarn_engine::changelog::{ChangeRecord, ShardDef, StreamDef, StreamState, StreamViewType};
+use tarn_engine::changelog::{ChangeRecord, ShardDef, StreamInfo, StreamViewType};
 use tarn_engine::{Engine, KeySchema};
 
 /// The storage engine this crate builds on.
@@ -104,16 +104,68 @@ impl Names {
     }
 
     /// The table and label a stream ARN names, if it is one of this
-    /// server's.
-    fn parse_arn<'a>(&self, arn: &'a str) -> Option<(&'a str, &'a str)> {
-        let prefix = format!(
-            "arn:aws:dynamodb:{}:{}:table/",
-            self.region, self.account_id
-        );
-        let rest = arn.strip_prefix(&prefix)?;
-        let (table, label) = rest.split_once("/stream/")?;
-        Some((table, label))
+    /// server's (`Ok(None)` for a well-formed ARN of another region or
+    /// account). A malformed ARN is a ValidationException.
+    fn parse_arn<'a>(&self, arn: &'a str) -> Result<Option<(&'a str, &'a str)>> {
+        let parsed = parse_arn(arn).ok_or_else(invalid_arn)?;
+        Ok(
+            (parsed.region == self.region && parsed.account == self.account_id)
+                .then_some((parsed.table, parsed.label)),
+        )
     }
+}
+
+/// The parts of a well-formed stream ARN,
+/// `arn:<partition>:dynamodb:<region>:<account>:table/<table>/stream/<label>`.
+struct ParsedArn<'a> {
+    region: &'a str,
+    account: &'a str,
+    table: &'a str,
+    label: &'a str,
+}
+
+fn invalid_arn() -> Error {
+    Error::Validation("Invalid StreamArn".into())
+}
+
+/// Parses a stream ARN: `None` unless every part has its form (a table
+/// name as DynamoDB allows, a label as [`label`] writes).
+fn parse_arn(arn: &str) -> Option<ParsedArn<'_>> {
+    let mut parts = arn.strip_prefix("arn:")?.splitn(5, ':');
+    let partition = parts.next()?;
+    let service = parts.next()?;
+    let region = parts.next()?;
+    let account = parts.next()?;
+    let resource = parts.next()?;
+    let (table, label) = resource.strip_prefix("table/")?.split_once("/stream/")?;
+    let name_ok = (3..=255).contains(&table.len())
+        && table
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    let well_formed = partition.starts_with("aws")
+        && service == "dynamodb"
+        && !region.is_empty()
+        && !account.is_empty()
+        && !region.contains('/')
+        && !account.contains('/')
+        && name_ok
+        && is_label(label);
+    well_formed.then_some(ParsedArn {
+        region,
+        account,
+        table,
+        label,
+    })
+}
+
+/// True for a label as [`label`] writes it: `YYYY-MM-DDTHH:MM:SS.mmm`.
+fn is_label(s: &str) -> bool {
+    const SHAPE: &[u8] = b"dddd-dd-ddTdd:dd:dd.ddd";
+    s.len() == SHAPE.len()
+        && s.bytes().zip(SHAPE).all(|(b, &want)| match want {
+            b'd' => b.is_ascii_digit(),
+            other => b == other,
+        })
 }
 
 /// A sequence number as the API shows it: 21 digits.
@@ -186,53 +238,37 @@ pub struct StreamDescription {
     pub last_evaluated_shard_id: Option<String>,
 }
 
-/// A resolved stream: its table's key schema, definition and shards.
-struct Found {
-    table: String,
-    key_schema: KeySchema,
-    def: StreamDef,
-    state: StreamState,
-}
-
 fn stream_not_found(arn: &str) -> Error {
     Error::ResourceNotFound(format!(
         "Requested resource not found: Stream: {arn} not found"
     ))
 }
 
-/// The streams of a table, oldest first, with their states.
-fn streams_of(engine: &Engine, table: &str) -> Result<Vec<Found>> {
-    let info = match engine.describe_table(table) {
-        Ok(info) => info,
-        Err(tarn_engine::Error::TableNotFound(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
-    };
-    Ok(info
-        .def
-        .streams
-        .iter()
-        .filter_map(|d| {
-            let state = info.streams.iter().find(|s| s.stream == d.id)?.clone();
-            Some(Found {
-                table: info.def.name.clone(),
-                key_schema: info.def.key_schema.clone(),
-                def: d.clone(),
-                state,
-            })
-        })
-        .collect())
+fn shard_not_found() -> Error {
+    Error::ResourceNotFound("Requested resource not found: Shard does not exist".into())
 }
 
-fn find(engine: &Engine, names: &Names, arn: &str) -> Result<Found> {
-    let (table, wanted) = names.parse_arn(arn).ok_or_else(|| stream_not_found(arn))?;
-    streams_of(engine, table)?
+/// The stream an ARN names: a ValidationException if the ARN is
+/// malformed, a ResourceNotFoundException if no such stream exists.
+fn find(engine: &Engine, names: &Names, arn: &str) -> Result<StreamInfo> {
+    let Some((table, wanted)) = names.parse_arn(arn)? else {
+        return Err(stream_not_found(arn));
+    };
+    // A table and a label name one stream (the engine makes each new
+    // label later than every earlier one of a table of that name).
+    engine
+        .list_streams(Some(table))
         .into_iter()
         .find(|f| label(f.def.created_ms) == wanted)
         .ok_or_else(|| stream_not_found(arn))
 }
 
-/// ListStreams: the streams of one table or of all, ordered by table and
-/// then newest first, after `exclusive_start` (an ARN), at most `limit`.
+/// ListStreams: the streams of one table or of all (with those of deleted
+/// tables, until their retention has passed), ordered by table name and
+/// then newest first, after `exclusive_start`, at most `limit`.
+///
+/// `exclusive_start` is a position in that order, not a stream that must
+/// still exist: paging goes on from where the named stream is or would be.
 pub fn list_streams(
     engine: &Engine,
     names: &Names,
@@ -240,23 +276,30 @@ pub fn list_streams(
     exclusive_start: Option<&str>,
     limit: usize,
 ) -> Result<(Vec<StreamSummary>, Option<String>)> {
-    let tables = match table {
-        Some(t) => vec![t.to_owned()],
-        None => engine.list_tables(None, usize::MAX).0,
-    };
-    let mut all = Vec::new();
-    for t in tables {
-        // Newest first within a table, as the one AWS example shows.
-        for f in streams_of(engine, &t)?.into_iter().rev() {
-            all.push(StreamSummary {
-                arn: names.stream_arn(&f.table, f.def.created_ms),
-                table: f.table,
-                label: label(f.def.created_ms),
-            });
+    let after = match exclusive_start {
+        Some(arn) => {
+            let p = parse_arn(arn).ok_or_else(invalid_arn)?;
+            Some((p.table.to_owned(), p.label.to_owned()))
         }
-    }
-    let start = match exclusive_start {
-        Some(arn) => all.iter().position(|s| s.arn == arn).map_or(0, |i| i + 1),
+        None => None,
+    };
+    let mut all: Vec<StreamSummary> = engine
+        .list_streams(table)
+        .into_iter()
+        .map(|f| StreamSummary {
+            arn: names.stream_arn(&f.table, f.def.created_ms),
+            label: label(f.def.created_ms),
+            table: f.table,
+        })
+        .collect();
+    // Newest first within a table, as the one AWS example shows. Labels
+    // have a fixed width, so their text order is their time order.
+    all.sort_by(|a, b| a.table.cmp(&b.table).then_with(|| b.label.cmp(&a.label)));
+    let start = match &after {
+        Some((t, l)) => all.partition_point(|s| {
+            (s.table.as_str(), std::cmp::Reverse(s.label.as_str()))
+                <= (t.as_str(), std::cmp::Reverse(l.as_str()))
+        }),
         None => 0,
     };
     let page: Vec<StreamSummary> = all.iter().skip(start).take(limit).cloned().collect();
@@ -269,43 +312,48 @@ pub fn list_streams(
     Ok((page, last))
 }
 
-/// DescribeStream: the stream and a page of its shards, oldest first.
+/// DescribeStream: the stream and a page of its shards in lexical
+/// `ShardId` order, which is creation order (a child is created after its
+/// parent), after `exclusive_start_shard` in that order (a shard id that
+/// does not exist is a position too), at most `limit`; with `children_of`
+/// (ShardFilter `CHILD_SHARDS`), only the children of that shard.
 pub fn describe_stream(
     engine: &Engine,
     names: &Names,
     arn: &str,
     limit: usize,
     exclusive_start_shard: Option<&str>,
+    children_of: Option<&str>,
 ) -> Result<StreamDescription> {
     let f = find(engine, names, arn)?;
-    let ids: Vec<String> = f
-        .state
-        .shards
+    let id_of = |s: &ShardDef| shard_id(f.def.id, s);
+    let mut shards: Vec<(String, &ShardDef)> =
+        f.state.shards.iter().map(|s| (id_of(s), s)).collect();
+    shards.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(parent) = children_of {
+        let Some(&(_, p)) = shards.iter().find(|(id, _)| id == parent) else {
+            return Err(shard_not_found());
+        };
+        let parent_id = p.id;
+        shards.retain(|(_, s)| s.parent == Some(parent_id));
+    }
+    if let Some(start) = exclusive_start_shard {
+        shards.retain(|(id, _)| id.as_str() > start);
+    }
+    let more = shards.len() > limit;
+    let page: Vec<ShardSummary> = shards
         .iter()
-        .map(|s| shard_id(f.def.id, s))
-        .collect();
-    let start = match exclusive_start_shard {
-        Some(id) => ids.iter().position(|s| s == id).map_or(0, |i| i + 1),
-        None => 0,
-    };
-    let shards: Vec<ShardSummary> = f
-        .state
-        .shards
-        .iter()
-        .zip(&ids)
-        .skip(start)
         .take(limit)
-        .map(|(s, id)| ShardSummary {
+        .map(|(id, s)| ShardSummary {
             id: id.clone(),
             parent: s
                 .parent
                 .and_then(|p| f.state.shards.iter().find(|x| x.id == p))
-                .map(|p| shard_id(f.def.id, p)),
+                .map(id_of),
             starting_sequence_number: sequence_number(s.start_seq),
             ending_sequence_number: s.end_seq.map(sequence_number),
         })
         .collect();
-    let more = start + shards.len() < ids.len();
     Ok(StreamDescription {
         arn: arn.to_owned(),
         label: label(f.def.created_ms),
@@ -315,11 +363,11 @@ pub fn describe_stream(
         table: f.table,
         key_schema: f.key_schema,
         last_evaluated_shard_id: if more {
-            shards.last().map(|s| s.id.clone())
+            page.last().map(|s| s.id.clone())
         } else {
             None
         },
-        shards,
+        shards: page,
     })
 }
 
@@ -415,9 +463,7 @@ pub fn get_shard_iterator(
         .iter()
         .find(|s| shard_id(f.def.id, s) == shard)
     else {
-        return Err(Error::ResourceNotFound(
-            "Requested resource not found: Shard does not exist".into(),
-        ));
+        return Err(shard_not_found());
     };
     let needs_sequence = matches!(
         kind,
@@ -493,8 +539,7 @@ pub fn get_records(
     if now.saturating_sub(p.issued_ms) > names.iterator_ttl_ms {
         return Err(Error::ExpiredIterator("Shard iterator has expired".into()));
     }
-    let streams = streams_of(engine, &p.table)?;
-    let Some(f) = streams.into_iter().find(|f| f.def.id == p.stream) else {
+    let Some(f) = engine.stream(&p.table, p.stream) else {
         return Err(Error::ResourceNotFound(
             "Requested resource not found: Stream does not exist".into(),
         ));
@@ -506,7 +551,6 @@ pub fn get_records(
         return Err(Error::TrimmedDataAccess(TRIMMED.into()));
     }
     let records = engine.read_changes(
-        &p.table,
         p.stream,
         p.shard,
         p.next,
@@ -519,7 +563,7 @@ pub fn get_records(
         None => false,
         Some(end) if next > end => true,
         Some(_) => engine
-            .read_changes(&p.table, p.stream, p.shard, next, 1, RECORDS_BYTES_MAX)?
+            .read_changes(p.stream, p.shard, next, 1, RECORDS_BYTES_MAX)?
             .is_empty(),
     };
     let arn = names.stream_arn(&f.table, f.def.created_ms);
@@ -584,6 +628,50 @@ mod tests {
         );
         assert_eq!(decode_iterator("zz"), None);
         assert_eq!(decode_iterator(""), None);
+    }
+
+    #[test]
+    fn stream_arns_parse_only_when_every_part_has_its_form() {
+        let names = Names {
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+            iterator_ttl_ms: ITERATOR_TTL_MS,
+        };
+        let ours = names.stream_arn("Music", 1_796_109_508_922);
+        assert!(matches!(
+            names.parse_arn(&ours),
+            Ok(Some(("Music", "2026-12-01T07:18:28.922")))
+        ));
+        // Well-formed, but another region's or account's: not found.
+        for other in [
+            "arn:aws:dynamodb:eu-west-1:000000000000:table/Music/stream/2026-12-01T07:18:28.922",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/Music/stream/2026-12-01T07:18:28.922",
+        ] {
+            assert!(matches!(names.parse_arn(other), Ok(None)), "{other}");
+        }
+        for bad in [
+            "sdfadfsdfnlfkajakfgjalksfgklasjklasdjfklasdfasdfgasf",
+            "arn:aws:kinesis:us-east-1:000000000000:table/Music/stream/2026-12-01T07:18:28.922",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/stream/2026-12-01T07:18:28.92x",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/stream/yesterday",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Mu/stream/2026-12-01T07:18:28.922",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Mu sic/stream/2026-12-01T07:18:28.922",
+            "arn:aws:dynamodb::000000000000:table/Music/stream/2026-12-01T07:18:28.922",
+            "arn:aws:dynamodb:us-east-1:000000000000:index/Music/stream/2026-12-01T07:18:28.922",
+        ] {
+            assert!(
+                matches!(names.parse_arn(bad), Err(Error::Validation(m)) if m == "Invalid StreamArn"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn labels_have_one_shape() {
+        assert!(is_label(&label(0)));
+        assert!(is_label(&label(1_796_109_508_922)));
+        assert!(!is_label("2026-12-01T07:18:28"));
+        assert!(!is_label("2026-12-01 07:18:28.922"));
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! write path under every view type, stream lifecycle in DescribeTable,
 //! iterator types and their errors, lineage across a shard rollover,
 //! iterator expiry, trimming, transactions, and a SIGKILL in the middle of
-//! writes. Shapes and messages: `docs/research/streams.md`.
+//! writes; one shard per new stream, shards in `ShardId` order with paging
+//! and `ShardFilter`, stream ARN errors, ListStreams paging past a stream
+//! that is gone, and a deleted table's stream kept readable. Shapes and
+//! messages: `docs/research/streams.md`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,13 +19,20 @@ use aws_sdk_dynamodb::types::{
     TransactWriteItem, Update, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
+use aws_sdk_dynamodbstreams::types::{
+    Record, Shard, ShardFilter, ShardFilterType, ShardIteratorType,
+};
 use tarn_tests::{item, n, put, s, service_error, validation, Item, Server};
 
 type Streams = aws_sdk_dynamodbstreams::Client;
 
-async fn streamed_table(client: &Client, name: &str, view: Option<StreamViewType>) {
-    let mut req = client
+/// CreateTable of a table keyed by `pk`, with a stream of `view` if any.
+fn streamed_table_request(
+    client: &Client,
+    name: &str,
+    view: Option<StreamViewType>,
+) -> aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder {
+    let req = client
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
@@ -40,16 +50,39 @@ async fn streamed_table(client: &Client, name: &str, view: Option<StreamViewType
                 .build()
                 .expect("def"),
         );
-    if let Some(v) = view {
-        req = req.stream_specification(
+    match view {
+        Some(v) => req.stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
                 .stream_view_type(v)
                 .build()
                 .expect("spec"),
-        );
+        ),
+        None => req,
     }
-    req.send().await.expect("create streamed table");
+}
+
+async fn streamed_table(client: &Client, name: &str, view: Option<StreamViewType>) {
+    streamed_table_request(client, name, view)
+        .send()
+        .await
+        .expect("create streamed table");
+}
+
+/// DescribeStream's description of a stream (its first page of shards).
+async fn description(
+    streams: &Streams,
+    arn: &str,
+) -> aws_sdk_dynamodbstreams::types::StreamDescription {
+    streams
+        .describe_stream()
+        .stream_arn(arn)
+        .send()
+        .await
+        .expect("describe stream")
+        .stream_description()
+        .expect("description")
+        .clone()
 }
 
 async fn latest_arn(client: &Client, table: &str) -> String {
@@ -520,20 +553,14 @@ async fn stream_lifecycle_shows_in_describe_table_and_list_streams() {
         validation("One or more parameter values were invalid: If stream is being enabled then UpdateViewType is required")
     );
     // The disabled stream is DISABLED with closed shards.
-    let d = streams
-        .describe_stream()
-        .stream_arn(&first)
-        .send()
-        .await
-        .expect("describe");
-    let d = d.stream_description().expect("description");
+    let d = description(&streams, &first).await;
     assert_eq!(d.stream_status().map(|s| s.as_str()), Some("DISABLED"));
     assert!(d.shards().iter().all(|s| s
         .sequence_number_range()
         .and_then(|r| r.ending_sequence_number())
         .is_some()));
-    // Re-enabling makes a new stream; both are listed, newest first.
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    // Re-enabling, even at once, makes a new stream; both are listed,
+    // newest first.
     client
         .update_table()
         .table_name("life")
@@ -768,7 +795,7 @@ async fn iterator_types_and_their_errors() {
             "Requested resource not found: Shard does not exist".to_owned()
         )
     );
-    let missing = format!("{arn}x");
+    let missing = format!("{}1999-01-01T00:00:00.000", &arn[..arn.len() - 23]);
     let err = service_error(streams.describe_stream().stream_arn(&missing).send().await);
     assert_eq!(
         err,
@@ -1109,4 +1136,560 @@ async fn a_crash_keeps_every_acknowledged_record_in_order_exactly_once() {
             acked[w].len()
         );
     }
+}
+
+/// A page of DescribeStream: its shards, and `LastEvaluatedShardId`.
+async fn shard_page(
+    streams: &Streams,
+    arn: &str,
+    limit: Option<i32>,
+    exclusive_start: Option<&str>,
+    filter: Option<ShardFilter>,
+) -> (Vec<Shard>, Option<String>) {
+    let d = streams
+        .describe_stream()
+        .stream_arn(arn)
+        .set_limit(limit)
+        .set_exclusive_start_shard_id(exclusive_start.map(str::to_owned))
+        .set_shard_filter(filter)
+        .send()
+        .await
+        .expect("describe stream");
+    let d = d.stream_description().expect("description");
+    (
+        d.shards().to_vec(),
+        d.last_evaluated_shard_id().map(str::to_owned),
+    )
+}
+
+fn ids(shards: &[Shard]) -> Vec<String> {
+    shards
+        .iter()
+        .map(|s| s.shard_id().expect("shard id").to_owned())
+        .collect()
+}
+
+/// Every record of one shard, from `kind` (at `seq`) to the end of what it
+/// holds now.
+async fn shard_records(
+    streams: &Streams,
+    arn: &str,
+    shard: &str,
+    kind: ShardIteratorType,
+    seq: Option<&str>,
+) -> Vec<Record> {
+    let mut it = Some(iterator(streams, arn, shard, kind, seq).await);
+    let mut out = Vec::new();
+    for _ in 0..100 {
+        let Some(current) = it.take() else { break };
+        let page = streams
+            .get_records()
+            .shard_iterator(current)
+            .send()
+            .await
+            .expect("records");
+        out.extend(page.records().iter().cloned());
+        it = page.next_shard_iterator().map(str::to_owned);
+        if page.records().is_empty() {
+            break;
+        }
+    }
+    out
+}
+
+/// Clients of `server` and a new table `name` with a stream of `view`;
+/// returns the stream's ARN too.
+async fn with_streamed_table(
+    server: &Server,
+    name: &str,
+    view: StreamViewType,
+) -> (Client, Streams, String) {
+    let client = server.client();
+    streamed_table(&client, name, Some(view)).await;
+    let arn = latest_arn(&client, name).await;
+    (client, server.streams_client(), arn)
+}
+
+fn key(r: &Record) -> String {
+    r.dynamodb()
+        .and_then(|d| d.keys())
+        .and_then(|k| k.get("pk"))
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A new stream starts with one shard, as DynamoDB starts a small table's
+/// stream: a reader of `Shards[0]` sees every record, from the shard's
+/// starting sequence number on.
+#[tokio::test]
+async fn a_new_stream_has_one_shard_that_holds_every_record() {
+    let server = Server::start();
+    let (client, streams, arn) =
+        with_streamed_table(&server, "one-shard", StreamViewType::KeysOnly).await;
+    let (shards, last) = shard_page(&streams, &arn, None, None, None).await;
+    assert_eq!(shards.len(), 1, "{shards:?}");
+    assert_eq!(last, None);
+    let shard = &shards[0];
+    assert_eq!(shard.parent_shard_id(), None);
+    let range = shard.sequence_number_range().expect("range");
+    assert_eq!(range.ending_sequence_number(), None, "the shard is open");
+    let start = range.starting_sequence_number().expect("start").to_owned();
+    let mut written: Vec<String> = (0..20).map(|i| format!("k{i:02}")).collect();
+    for k in &written {
+        put(&client, "one-shard", item(&[("pk", s(k))])).await;
+    }
+    let shard_id = shard.shard_id().expect("id").to_owned();
+    let records = shard_records(
+        &streams,
+        &arn,
+        &shard_id,
+        ShardIteratorType::TrimHorizon,
+        None,
+    )
+    .await;
+    let mut keys: Vec<String> = records.iter().map(key).collect();
+    keys.sort();
+    written.sort();
+    assert_eq!(keys, written, "Shards[0] holds every record");
+    let first: u128 = seq(&records[0]);
+    assert!(first >= start.parse::<u128>().expect("decimal"));
+    let from_start = shard_records(
+        &streams,
+        &arn,
+        &shard_id,
+        ShardIteratorType::AtSequenceNumber,
+        Some(&start),
+    )
+    .await;
+    assert_eq!(from_start.len(), 20);
+    let (after, _) = shard_page(&streams, &arn, None, None, None).await;
+    assert_eq!(ids(&after), [shard_id], "writes open no other shard");
+}
+
+/// Shards are listed in lexical `ShardId` order, which is lineage order
+/// (the Kinesis Client Library depends on it), across rollovers and a
+/// restart; `Limit` / `ExclusiveStartShardId` page in that order, and an
+/// `ExclusiveStartShardId` that names no shard is a position in it.
+#[tokio::test]
+async fn shards_are_listed_in_shard_id_order_across_rollovers_and_restarts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let args = ["--stream-shard-rollover-ms", "50"];
+    let mut server = Server::start_in(dir.path(), &args);
+    let (client, streams, arn) =
+        with_streamed_table(&server, "lineage", StreamViewType::KeysOnly).await;
+    for i in 0..4 {
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        put(&client, "lineage", item(&[("pk", s(&format!("k{i}")))])).await;
+    }
+    let check_lineage = |shards: &[Shard]| {
+        let listed = ids(shards);
+        let mut sorted = listed.clone();
+        sorted.sort();
+        assert_eq!(listed, sorted, "shards in lexical ShardId order");
+        for (i, shard) in shards.iter().enumerate() {
+            let parent = shard.parent_shard_id().map(str::to_owned);
+            assert_eq!(parent, i.checked_sub(1).map(|p| listed[p].clone()));
+            let open = shard
+                .sequence_number_range()
+                .and_then(|r| r.ending_sequence_number())
+                .is_none();
+            assert_eq!(open, i == shards.len() - 1, "only the last is open");
+        }
+    };
+    let (before, _) = shard_page(&streams, &arn, None, None, None).await;
+    assert!(before.len() >= 4, "{before:?}");
+    check_lineage(&before);
+    assert!(server.terminate(), "clean stop");
+    let server = Server::start_in(dir.path(), &args);
+    let client = server.client();
+    let streams = server.streams_client();
+    let (restarted, _) = shard_page(&streams, &arn, None, None, None).await;
+    assert_eq!(ids(&restarted), ids(&before), "ids survive a restart");
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    put(&client, "lineage", item(&[("pk", s("after"))])).await;
+    let (all, last) = shard_page(&streams, &arn, None, None, None).await;
+    assert_eq!(last, None);
+    assert_eq!(all.len(), before.len() + 1);
+    check_lineage(&all);
+    let all = ids(&all);
+    // Paging by two walks the same order.
+    let mut paged = Vec::new();
+    let mut start: Option<String> = None;
+    for _ in 0..all.len() + 1 {
+        let (page, last) = shard_page(&streams, &arn, Some(2), start.as_deref(), None).await;
+        assert!(page.len() <= 2);
+        paged.extend(ids(&page));
+        match last {
+            Some(last) => {
+                assert_eq!(Some(&last), paged.last(), "the last shard of the page");
+                start = Some(last);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+    let (none, last) = shard_page(&streams, &arn, None, all.last().map(String::as_str), None).await;
+    assert!(none.is_empty() && last.is_none());
+    // A shard id that names no shard is a position in the order.
+    let between = format!("{}~", all[0]);
+    let (rest, _) = shard_page(&streams, &arn, None, Some(&between), None).await;
+    assert_eq!(ids(&rest), all[1..]);
+    let garbage = "zzzzzzzzzzzzzzzzzzzzzzzzsfasdgagadfadfgagkjsdfsfsdjfjks";
+    let (none, _) = shard_page(&streams, &arn, None, Some(garbage), None).await;
+    assert!(none.is_empty());
+    let err = service_error(
+        streams
+            .describe_stream()
+            .stream_arn(&arn)
+            .exclusive_start_shard_id("shardId-1")
+            .send()
+            .await,
+    );
+    assert_eq!(
+        err,
+        validation("1 validation error detected: Value 'shardId-1' at 'exclusiveStartShardId' failed to satisfy constraint: Member must have length greater than or equal to 28")
+    );
+}
+
+/// `ShardFilter` `CHILD_SHARDS` lists the children of one shard, and
+/// refuses a filter it cannot apply.
+#[tokio::test]
+async fn shard_filter_lists_the_children_of_a_shard() {
+    let server = Server::start_with(&["--stream-shard-rollover-ms", "50"]);
+    let (client, streams, arn) =
+        with_streamed_table(&server, "children", StreamViewType::KeysOnly).await;
+    for i in 0..3 {
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        put(&client, "children", item(&[("pk", s(&format!("k{i}")))])).await;
+    }
+    let all = ids(&shard_page(&streams, &arn, None, None, None).await.0);
+    assert!(all.len() >= 3, "{all:?}");
+    let children_of = |id: &str| {
+        ShardFilter::builder()
+            .r#type(ShardFilterType::ChildShards)
+            .shard_id(id)
+            .build()
+    };
+    for pair in all.windows(2) {
+        let (children, last) =
+            shard_page(&streams, &arn, None, None, Some(children_of(&pair[0]))).await;
+        assert_eq!(ids(&children), [pair[1].clone()]);
+        assert_eq!(children[0].parent_shard_id(), Some(pair[0].as_str()));
+        assert_eq!(last, None);
+        // Paging applies to the filtered list.
+        let (none, _) = shard_page(
+            &streams,
+            &arn,
+            None,
+            Some(&pair[1]),
+            Some(children_of(&pair[0])),
+        )
+        .await;
+        assert!(none.is_empty());
+    }
+    let open = all.last().expect("open shard");
+    let (children, _) = shard_page(&streams, &arn, None, None, Some(children_of(open))).await;
+    assert!(children.is_empty(), "an open shard has no children");
+    let describe = |filter: ShardFilter| {
+        streams
+            .describe_stream()
+            .stream_arn(&arn)
+            .shard_filter(filter)
+            .send()
+    };
+    assert_eq!(
+        service_error(describe(children_of("shardId-00000000000000000001-00000000")).await),
+        (
+            "ResourceNotFoundException".to_owned(),
+            "Requested resource not found: Shard does not exist".to_owned()
+        )
+    );
+    assert_eq!(
+        service_error(
+            describe(
+                ShardFilter::builder()
+                    .r#type(ShardFilterType::from("foo"))
+                    .shard_id(&all[0])
+                    .build()
+            )
+            .await
+        ),
+        validation("1 validation error detected: Value 'foo' at 'shardFilter.type' failed to satisfy constraint: Member must satisfy enum value set: [CHILD_SHARDS]")
+    );
+    assert_eq!(
+        service_error(describe(children_of("short")).await),
+        validation("1 validation error detected: Value 'short' at 'shardFilter.shardId' failed to satisfy constraint: Member must have length greater than or equal to 28")
+    );
+    assert_eq!(
+        service_error(
+            describe(
+                ShardFilter::builder()
+                    .r#type(ShardFilterType::ChildShards)
+                    .build()
+            )
+            .await
+        ),
+        validation("Must specify ShardId in ShardFilter when Type is CHILD_SHARDS")
+    );
+    assert_eq!(
+        service_error(describe(ShardFilter::builder().shard_id(&all[0]).build()).await),
+        validation("Must specify Type in ShardFilter")
+    );
+}
+
+/// The errors of DescribeStream and GetShardIterator (of `shard`) for a
+/// stream ARN that names no stream.
+async fn arn_errors(streams: &Streams, arn: &str, shard: &str) -> [(String, String); 2] {
+    let describe = service_error(streams.describe_stream().stream_arn(arn).send().await);
+    let iterator = service_error(
+        streams
+            .get_shard_iterator()
+            .stream_arn(arn)
+            .shard_id(shard)
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await,
+    );
+    [describe, iterator]
+}
+
+/// A stream ARN that does not parse is a ValidationException; a
+/// well-formed one that names no stream is a ResourceNotFoundException.
+#[tokio::test]
+async fn malformed_stream_arns_are_invalid_and_unknown_ones_not_found() {
+    let server = Server::start();
+    let (_client, streams, arn) =
+        with_streamed_table(&server, "arns", StreamViewType::KeysOnly).await;
+    let shard = ids(&shard_page(&streams, &arn, None, None, None).await.0)[0].clone();
+    let invalid = validation("Invalid StreamArn");
+    let bad_label = format!("{}yesterday-at-noon", &arn[..arn.len() - 23]);
+    for bad in [
+        "sdfadfsdfnlfkajakfgjalksfgklasjklasdjfklasdfasdfgasf",
+        bad_label.as_str(),
+        "arn:aws:dynamodb:us-east-1:000000000000:table/x/stream/2026-01-01T00:00:00.000",
+    ] {
+        let errors = arn_errors(&streams, bad, &shard).await;
+        assert_eq!(errors, [invalid.clone(), invalid.clone()], "{bad}");
+    }
+    let err = service_error(
+        streams
+            .list_streams()
+            .table_name("arns")
+            .exclusive_start_stream_arn("kossaapaaasdafsdaasdasdasdasasdasfadfadfasdasdas")
+            .send()
+            .await,
+    );
+    assert_eq!(err, invalid);
+    let err = service_error(
+        streams
+            .describe_stream()
+            .stream_arn("fake-stream")
+            .send()
+            .await,
+    );
+    assert_eq!(
+        err,
+        validation("1 validation error detected: Value 'fake-stream' at 'streamArn' failed to satisfy constraint: Member must have length greater than or equal to 37")
+    );
+    let label = &arn[arn.len() - 23..];
+    for unknown in [
+        format!("{}1999-01-01T00:00:00.000", &arn[..arn.len() - 23]),
+        format!("arn:aws:dynamodb:us-east-1:000000000000:table/no-such-table/stream/{label}"),
+        format!("arn:aws:dynamodb:eu-west-1:000000000000:table/arns/stream/{label}"),
+        format!("arn:aws:dynamodb:us-east-1:123456789012:table/arns/stream/{label}"),
+    ] {
+        let not_found = (
+            "ResourceNotFoundException".to_owned(),
+            format!("Requested resource not found: Stream: {unknown} not found"),
+        );
+        let errors = arn_errors(&streams, &unknown, &shard).await;
+        assert_eq!(errors, [not_found.clone(), not_found]);
+    }
+}
+
+/// A table with a stream, answering CreateTable's errors (the name of a
+/// table still being dropped) with a bounded retry.
+async fn create_streamed_when_free(client: &Client, name: &str) {
+    for _ in 0..100 {
+        let created = streamed_table_request(client, name, Some(StreamViewType::NewImage))
+            .send()
+            .await;
+        if created.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{name} was not free within 5 s");
+}
+
+async fn listed(streams: &Streams, table: Option<&str>, start: Option<&str>) -> Vec<String> {
+    streams
+        .list_streams()
+        .set_table_name(table.map(str::to_owned))
+        .set_exclusive_start_stream_arn(start.map(str::to_owned))
+        .send()
+        .await
+        .expect("list streams")
+        .streams()
+        .iter()
+        .filter_map(|s| s.stream_arn())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// DynamoDB keeps a deleted table's stream for 24 hours: listed, described
+/// as DISABLED with closed shards, its records readable, also after a
+/// restart and next to the stream of a new table of the same name.
+#[tokio::test]
+async fn a_deleted_tables_stream_stays_readable_and_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = Server::start_in(dir.path(), &[]);
+    let (client, streams, arn) =
+        with_streamed_table(&server, "gone", StreamViewType::NewImage).await;
+    for i in 0..3 {
+        put(&client, "gone", item(&[("pk", s(&format!("k{i}")))])).await;
+    }
+    let shard = ids(&shard_page(&streams, &arn, None, None, None).await.0)[0].clone();
+    let early = iterator(&streams, &arn, &shard, ShardIteratorType::TrimHorizon, None).await;
+    client
+        .delete_table()
+        .table_name("gone")
+        .send()
+        .await
+        .expect("delete");
+    let check = |streams: Streams, arn: String, shard: String| async move {
+        let d = description(&streams, &arn).await;
+        assert_eq!(d.stream_status().map(|s| s.as_str()), Some("DISABLED"));
+        assert_eq!(d.table_name(), Some("gone"));
+        assert_eq!(d.stream_view_type().map(|v| v.as_str()), Some("NEW_IMAGE"));
+        assert_eq!(
+            d.key_schema()
+                .iter()
+                .map(|k| (k.attribute_name(), k.key_type().as_str()))
+                .collect::<Vec<_>>(),
+            [("pk", "HASH")]
+        );
+        assert_eq!(ids(d.shards()), std::slice::from_ref(&shard));
+        assert!(d.shards()[0]
+            .sequence_number_range()
+            .and_then(|r| r.ending_sequence_number())
+            .is_some());
+        let records =
+            shard_records(&streams, &arn, &shard, ShardIteratorType::TrimHorizon, None).await;
+        assert_eq!(
+            records.iter().map(key).collect::<Vec<_>>(),
+            ["k0", "k1", "k2"]
+        );
+        assert!(listed(&streams, Some("gone"), None).await.contains(&arn));
+        assert!(listed(&streams, None, None).await.contains(&arn));
+    };
+    check(streams.clone(), arn.clone(), shard.clone()).await;
+    // An iterator from before the deletion reads to the end of the shard.
+    let page = streams
+        .get_records()
+        .shard_iterator(early)
+        .send()
+        .await
+        .expect("records");
+    assert_eq!(page.records().len(), 3);
+    assert_eq!(page.next_shard_iterator(), None, "the shard is closed");
+    assert!(server.terminate(), "clean stop");
+    let server = Server::start_in(dir.path(), &[]);
+    let client = server.client();
+    let streams = server.streams_client();
+    check(streams.clone(), arn.clone(), shard.clone()).await;
+    // A new table of the name has a stream of its own, listed first.
+    create_streamed_when_free(&client, "gone").await;
+    let new_arn = latest_arn(&client, "gone").await;
+    assert_ne!(new_arn, arn);
+    assert_eq!(
+        listed(&streams, Some("gone"), None).await,
+        [new_arn, arn.clone()]
+    );
+    check(streams.clone(), arn, shard).await;
+}
+
+/// ListStreams pages on from `ExclusiveStartStreamArn` even when that
+/// stream no longer exists (here: its table was deleted and its retention
+/// has passed, so it is gone), or never did.
+#[tokio::test]
+async fn list_streams_pages_on_from_a_stream_that_no_longer_exists() {
+    let server = Server::start_with(&[
+        "--stream-retention-ms",
+        "300",
+        "--ttl-sweep-interval-ms",
+        "100",
+    ]);
+    let client = server.client();
+    let streams = server.streams_client();
+    let tables = ["page-a", "page-b", "page-c", "page-d", "page-e"];
+    for t in tables {
+        streamed_table(&client, t, Some(StreamViewType::KeysOnly)).await;
+    }
+    let mut arns = Vec::new();
+    for t in tables {
+        arns.push(latest_arn(&client, t).await);
+    }
+    // Limit 1 walks every stream, in table order.
+    let mut walked = Vec::new();
+    let mut start: Option<String> = None;
+    for _ in 0..10 {
+        let page = streams
+            .list_streams()
+            .limit(1)
+            .set_exclusive_start_stream_arn(start.clone())
+            .send()
+            .await
+            .expect("list");
+        walked.extend(
+            page.streams()
+                .iter()
+                .filter_map(|s| s.stream_arn())
+                .map(str::to_owned),
+        );
+        start = page.last_evaluated_stream_arn().map(str::to_owned);
+        if start.is_none() {
+            break;
+        }
+    }
+    assert_eq!(walked, arns);
+    let first = streams.list_streams().limit(2).send().await.expect("list");
+    let gone = first
+        .last_evaluated_stream_arn()
+        .expect("more follow")
+        .to_owned();
+    assert_eq!(gone, arns[1]);
+    client
+        .delete_table()
+        .table_name("page-b")
+        .send()
+        .await
+        .expect("delete");
+    let mut went = false;
+    for _ in 0..100 {
+        if !listed(&streams, None, None).await.contains(&gone) {
+            went = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(went, "the deleted table's stream outlived its retention");
+    let err = service_error(streams.describe_stream().stream_arn(&gone).send().await);
+    assert_eq!(
+        err,
+        (
+            "ResourceNotFoundException".to_owned(),
+            format!("Requested resource not found: Stream: {gone} not found")
+        )
+    );
+    assert_eq!(listed(&streams, None, Some(&gone)).await, arns[2..]);
+    // A stream that never existed is a position too.
+    let label = &gone[gone.len() - 23..];
+    let never = format!("arn:aws:dynamodb:us-east-1:000000000000:table/page-cc/stream/{label}");
+    assert_eq!(listed(&streams, None, Some(&never)).await, arns[3..]);
+    assert_eq!(
+        listed(&streams, Some("page-d"), Some(&never)).await,
+        arns[3..4]
+    );
 }
