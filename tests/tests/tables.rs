@@ -1266,3 +1266,150 @@ async fn tables_and_items_survive_a_graceful_restart() {
     }
     assert_eq!(count, Some(30));
 }
+
+/// dynamodb-admin's Create Table form posts its fields as strings, and the
+/// GUI hands them to the JS SDK unchanged, so capacity units arrive as
+/// numeric strings (`lib/routes.ts`; dynamodb-admin#518). DynamoDB Local
+/// accepts them and so does Tarn; a non-numeric string is still DynamoDB's
+/// SerializationException.
+#[tokio::test]
+async fn dynamodb_admin_create_table_bodies_with_numeric_strings_are_accepted() {
+    let server = Server::start();
+    // The body the JS SDK builds from the form: members in the SDK's order,
+    // every form value a string.
+    let simple = r#"{"AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"},{"AttributeName":"ts","AttributeType":"N"}],"KeySchema":[{"AttributeName":"id","KeyType":"HASH"},{"AttributeName":"ts","KeyType":"RANGE"}],"ProvisionedThroughput":{"ReadCapacityUnits":"3","WriteCapacityUnits":"3"},"TableName":"admin-simple"}"#;
+    let r = tarn_tests::raw_op(&server, "CreateTable", simple).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains(
+            r#""ProvisionedThroughput":{"NumberOfDecreasesToday":0,"ReadCapacityUnits":3,"WriteCapacityUnits":3}"#
+        ),
+        "{}",
+        r.body
+    );
+    // With one index of each kind from the form's "New Secondary Index".
+    let indexed = r#"{"AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"},{"AttributeName":"ts","AttributeType":"N"},{"AttributeName":"email","AttributeType":"S"},{"AttributeName":"rank","AttributeType":"N"}],"GlobalSecondaryIndexes":[{"IndexName":"by-email","KeySchema":[{"AttributeName":"email","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"},"ProvisionedThroughput":{"ReadCapacityUnits":"5","WriteCapacityUnits":"2"}}],"KeySchema":[{"AttributeName":"id","KeyType":"HASH"},{"AttributeName":"ts","KeyType":"RANGE"}],"LocalSecondaryIndexes":[{"IndexName":"by-rank","KeySchema":[{"AttributeName":"id","KeyType":"HASH"},{"AttributeName":"rank","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}}],"ProvisionedThroughput":{"ReadCapacityUnits":"3","WriteCapacityUnits":"3"},"TableName":"admin-indexed"}"#;
+    let r = tarn_tests::raw_op(&server, "CreateTable", indexed).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let client = server.client();
+    let table = client
+        .describe_table()
+        .table_name("admin-indexed")
+        .send()
+        .await
+        .expect("describe")
+        .table
+        .expect("table");
+    let pt = table.provisioned_throughput.expect("throughput");
+    assert_eq!(
+        (pt.read_capacity_units, pt.write_capacity_units),
+        (Some(3), Some(3))
+    );
+    let gsi = &table.global_secondary_indexes.expect("gsis")[0];
+    let gpt = gsi.provisioned_throughput.as_ref().expect("gsi throughput");
+    assert_eq!(
+        (gpt.read_capacity_units, gpt.write_capacity_units),
+        (Some(5), Some(2))
+    );
+    // A form value that is not a number is refused as DynamoDB refuses it,
+    // wherever it sits.
+    for (body, java) in [
+        (
+            simple.replace(
+                r#""ReadCapacityUnits":"3""#,
+                r#""ReadCapacityUnits":"three""#,
+            ),
+            "Long",
+        ),
+        (
+            indexed.replace(
+                r#""WriteCapacityUnits":"2""#,
+                r#""WriteCapacityUnits":"2.5""#,
+            ),
+            "Long",
+        ),
+        (
+            simple.replace(r#""WriteCapacityUnits":"3""#, r#""WriteCapacityUnits":"""#),
+            "Long",
+        ),
+    ] {
+        let r = tarn_tests::raw_op(&server, "CreateTable", &body).await;
+        assert_eq!(r.status, 400, "{body}");
+        assert_eq!(
+            r.body,
+            format!(
+                r#"{{"__type":"com.amazon.coral.service#SerializationException","Message":"STRING_VALUE cannot be converted to {java}"}}"#
+            ),
+            "{body}"
+        );
+    }
+    // A numeric string below 1 meets the member's constraint like a number.
+    let r = tarn_tests::raw_op(
+        &server,
+        "CreateTable",
+        &simple
+            .replace(r#""ReadCapacityUnits":"3""#, r#""ReadCapacityUnits":"0""#)
+            .replace("admin-simple", "admin-zero"),
+    )
+    .await;
+    assert_eq!(
+        r.body,
+        tarn_tests::validation_body("1 validation error detected: Value '0' at 'provisionedThroughput.readCapacityUnits' failed to satisfy constraint: Member must have value greater than or equal to 1")
+    );
+}
+
+/// The other integer members take numeric strings too: Query and Scan
+/// `Limit`, `Segment`, `TotalSegments`, UpdateTable's throughput.
+#[tokio::test]
+async fn numeric_strings_are_accepted_in_every_integer_member() {
+    let server = Server::start();
+    let client = server.client();
+    tarn_tests::range_table(&client, "ints").await;
+    for i in 0..3 {
+        tarn_tests::put(
+            &client,
+            "ints",
+            tarn_tests::item(&[("pk", s("a")), ("sk", tarn_tests::n(&i.to_string()))]),
+        )
+        .await;
+    }
+    let r = tarn_tests::raw_op(
+        &server,
+        "Query",
+        r#"{"TableName":"ints","KeyConditionExpression":"pk = :p","ExpressionAttributeValues":{":p":{"S":"a"}},"Limit":"2"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains(r#""Count":2"#), "{}", r.body);
+    let r = tarn_tests::raw_op(
+        &server,
+        "Scan",
+        r#"{"TableName":"ints","Segment":"0","TotalSegments":"1","Limit":"1"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains(r#""Count":1"#), "{}", r.body);
+    let r = tarn_tests::raw_op(
+        &server,
+        "UpdateTable",
+        r#"{"TableName":"ints","BillingMode":"PROVISIONED","ProvisionedThroughput":{"ReadCapacityUnits":"7","WriteCapacityUnits":"8"}}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body
+            .contains(r#""ReadCapacityUnits":7,"WriteCapacityUnits":8"#),
+        "{}",
+        r.body
+    );
+    let r = tarn_tests::raw_op(
+        &server,
+        "Scan",
+        r#"{"TableName":"ints","Segment":"first","TotalSegments":"1"}"#,
+    )
+    .await;
+    assert_eq!(
+        r.body,
+        r#"{"__type":"com.amazon.coral.service#SerializationException","Message":"STRING_VALUE cannot be converted to Integer"}"#
+    );
+}

@@ -17,6 +17,9 @@ use crate::error::{ApiError, Constraints};
 use crate::App;
 use tarn_engine::Side;
 
+// Structures in a request reject a JSON array, as DynamoDB does.
+map_only!(KeysAndAttributes, PutRequest, DeleteRequest, WriteRequest);
+
 /// DynamoDB's limits.
 const BATCH_GET_KEYS_MAX: usize = 100;
 const BATCH_WRITE_REQUESTS_MAX: usize = 25;
@@ -24,7 +27,7 @@ const BATCH_WRITE_REQUESTS_MAX: usize = 25;
 const BATCH_GET_BYTES_MAX: usize = 16 * 1024 * 1024;
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct KeysAndAttributes {
     keys: Option<Vec<WireItem>>,
     consistent_read: Option<bool>,
@@ -41,19 +44,19 @@ pub(super) struct BatchGetItemInput {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct PutRequest {
     item: Option<WireItem>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct DeleteRequest {
     key: Option<WireItem>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct WriteRequest {
     put_request: Option<PutRequest>,
     delete_request: Option<DeleteRequest>,

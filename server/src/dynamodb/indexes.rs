@@ -15,6 +15,16 @@ use super::tables::{check_throughput, throughput_bounds, KeySchemaElement, Provi
 use crate::error::{ApiError, Constraints, ErrorCode};
 use crate::App;
 
+// Structures in a request reject a JSON array, as DynamoDB does.
+map_only!(
+    ProjectionIn,
+    LocalIndexIn,
+    GlobalIndexIn,
+    UpdateIndexIn,
+    DeleteIndexIn,
+    IndexUpdateIn
+);
+
 /// Attributes in one part of a multi-attribute GSI key.
 const KEY_PART_ATTRS_MAX: usize = 4;
 /// NonKeyAttributes of one index.
@@ -25,14 +35,14 @@ const PROJECTED_ATTRIBUTES_MAX: usize = 100;
 const INVALID: &str = "One or more parameter values were invalid:";
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct ProjectionIn {
     projection_type: Option<String>,
     non_key_attributes: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct LocalIndexIn {
     index_name: Option<String>,
     key_schema: Option<Vec<KeySchemaElement>>,
@@ -40,7 +50,7 @@ pub(super) struct LocalIndexIn {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct GlobalIndexIn {
     index_name: Option<String>,
     key_schema: Option<Vec<KeySchemaElement>>,
@@ -53,20 +63,20 @@ pub(super) struct GlobalIndexIn {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct UpdateIndexIn {
     index_name: Option<String>,
     provisioned_throughput: Option<ProvisionedThroughput>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct DeleteIndexIn {
     index_name: Option<String>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct IndexUpdateIn {
     create: Option<GlobalIndexIn>,
     update: Option<UpdateIndexIn>,

@@ -15,9 +15,16 @@ use tarn_expr::AttributeValue;
 use super::wire::WireValue;
 use crate::error::{ApiError, Constraints};
 
+// Structures in a request reject a JSON array, as DynamoDB does.
+map_only!(
+    ExpectedAttributeValue,
+    AttributeValueUpdate,
+    FilterCondition
+);
+
 /// One entry of `Expected`.
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct ExpectedAttributeValue {
     value: Option<WireValue>,
     exists: Option<bool>,
@@ -27,7 +34,7 @@ pub(super) struct ExpectedAttributeValue {
 
 /// One entry of `AttributeUpdates`.
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct AttributeValueUpdate {
     value: Option<WireValue>,
     action: Option<String>,
@@ -317,7 +324,7 @@ pub(super) fn attributes_to_get(names: &[String]) -> Result<Projection, ApiError
 
 /// One entry of `KeyConditions`, `QueryFilter` or `ScanFilter`.
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct FilterCondition {
     comparison_operator: Option<String>,
     attribute_value_list: Option<Vec<WireValue>>,

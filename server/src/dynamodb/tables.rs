@@ -11,27 +11,37 @@ use super::{blocking, reply, unsupported};
 use crate::error::{ApiError, Constraints};
 use crate::App;
 
+// Structures in a request reject a JSON array, as DynamoDB does.
+map_only!(
+    KeySchemaElement,
+    AttributeDefinition,
+    ProvisionedThroughput,
+    StreamSpecification
+);
+
 /// Largest capacity DynamoDB accepts for a table.
 const CAPACITY_UNITS_MAX: i64 = 1_000_000_000_000;
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct KeySchemaElement {
     pub(super) attribute_name: Option<String>,
     pub(super) key_type: Option<String>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 struct AttributeDefinition {
     attribute_name: Option<String>,
     attribute_type: Option<String>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct ProvisionedThroughput {
+    #[serde(default, deserialize_with = "super::wire::long")]
     read_capacity_units: Option<i64>,
+    #[serde(default, deserialize_with = "super::wire::long")]
     write_capacity_units: Option<i64>,
 }
 
@@ -55,7 +65,7 @@ pub(super) struct CreateTableInput {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 struct StreamSpecification {
     stream_enabled: Option<bool>,
     stream_view_type: Option<String>,
@@ -113,6 +123,7 @@ pub(super) struct TableNameInput {
 #[serde(rename_all = "PascalCase")]
 pub(super) struct ListTablesInput {
     exclusive_start_table_name: Option<String>,
+    #[serde(default, deserialize_with = "super::wire::integer")]
     limit: Option<i32>,
 }
 
