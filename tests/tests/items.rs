@@ -1439,3 +1439,85 @@ async fn concurrent_puts_to_distinct_keys_all_land_and_are_counted() {
         Some((TASKS * PUTS_PER_TASK) as i64)
     );
 }
+
+/// Attribute names outside keys may be up to 64 KB less one byte, and not
+/// empty, on every path that names an attribute: items, keys, legacy
+/// parameters and `ExpressionAttributeNames` (ScyllaDB test_limits.py:
+/// 65535 works, 65536 fails with "Attribute name"; the texts are
+/// DynamoDB's, see docs/research/dynamodb-errors.md §11).
+#[tokio::test]
+async fn attribute_names_may_not_be_empty_or_longer_than_64_kb() {
+    const EMPTY: &str = "Empty attribute name";
+    const LARGE: &str = "Attribute name is too large, must be less than 65536 bytes";
+    let server = Server::start();
+    let client = server.client();
+    tarn_tests::hash_table(&client, "names").await;
+    let max = "n".repeat(65_535);
+    let long = "n".repeat(65_536);
+    let cases: Vec<(&str, String, String)> = vec![
+        ("PutItem", r#"{"TableName":"names","Item":{"pk":{"S":"a"},"":{"S":"x"}}}"#.to_owned(), EMPTY.to_owned()),
+        ("PutItem", format!(r#"{{"TableName":"names","Item":{{"pk":{{"S":"a"}},"{long}":{{"S":"x"}}}}}}"#), LARGE.to_owned()),
+        ("GetItem", r#"{"TableName":"names","Key":{"":{"S":"a"}}}"#.to_owned(), EMPTY.to_owned()),
+        ("GetItem", r#"{"TableName":"names","Key":{"pk":{"S":"a"}},"AttributesToGet":["a",""]}"#.to_owned(), EMPTY.to_owned()),
+        ("GetItem", format!(r##"{{"TableName":"names","Key":{{"pk":{{"S":"a"}}}},"ProjectionExpression":"#n","ExpressionAttributeNames":{{"#n":"{long}"}}}}"##), format!("ExpressionAttributeNames contains invalid value: {LARGE} for key #n")),
+        ("UpdateItem", r##"{"TableName":"names","Key":{"pk":{"S":"a"}},"UpdateExpression":"SET #n = :v","ExpressionAttributeNames":{"#n":""},"ExpressionAttributeValues":{":v":{"S":"x"}}}"##.to_owned(), format!("ExpressionAttributeNames contains invalid value: {EMPTY} for key #n")),
+        ("UpdateItem", format!(r#"{{"TableName":"names","Key":{{"pk":{{"S":"a"}}}},"AttributeUpdates":{{"{long}":{{"Value":{{"N":"2"}},"Action":"PUT"}}}}}}"#), LARGE.to_owned()),
+        ("DeleteItem", r#"{"TableName":"names","Key":{"pk":{"S":"a"}},"Expected":{"":{"Exists":false}}}"#.to_owned(), EMPTY.to_owned()),
+        ("Query", r#"{"TableName":"names","KeyConditions":{"pk":{"ComparisonOperator":"EQ","AttributeValueList":[{"S":"a"}]}},"QueryFilter":{"":{"ComparisonOperator":"NOT_NULL"}}}"#.to_owned(), EMPTY.to_owned()),
+        ("Scan", format!(r#"{{"TableName":"names","ScanFilter":{{"{long}":{{"ComparisonOperator":"NULL"}}}}}}"#), LARGE.to_owned()),
+        ("BatchWriteItem", r#"{"RequestItems":{"names":[{"PutRequest":{"Item":{"pk":{"S":"b"},"":{"N":"1"}}}}]}}"#.to_owned(), EMPTY.to_owned()),
+        ("TransactWriteItems", format!(r#"{{"TransactItems":[{{"Put":{{"TableName":"names","Item":{{"pk":{{"S":"c"}},"{long}":{{"N":"1"}}}}}}}}]}}"#), LARGE.to_owned()),
+    ];
+    for (op, body, message) in &cases {
+        let r = raw_op(&server, op, body).await;
+        assert_eq!(r.status, 400, "{op}");
+        assert_eq!(r.body, validation_body(message), "{op}");
+    }
+    // Nothing was written by the refused requests.
+    let r = raw_op(&server, "Scan", r#"{"TableName":"names"}"#).await;
+    assert_eq!(r.body, r#"{"Items":[],"Count":0,"ScannedCount":0}"#);
+    // 65535 bytes is allowed, in an item and through every other path.
+    client
+        .put_item()
+        .table_name("names")
+        .item("pk", s("a"))
+        .item(&max, n("1"))
+        .send()
+        .await
+        .expect("put a 65535-byte name");
+    let got = client
+        .get_item()
+        .table_name("names")
+        .key("pk", s("a"))
+        .projection_expression("#n")
+        .expression_attribute_names("#n", &max)
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get by a 65535-byte name")
+        .item
+        .expect("item");
+    assert_eq!(got.get(&max), Some(&n("1")));
+    client
+        .update_item()
+        .table_name("names")
+        .key("pk", s("a"))
+        .update_expression("SET #n = #n + :one")
+        .expression_attribute_names("#n", &max)
+        .expression_attribute_values(":one", n("1"))
+        .send()
+        .await
+        .expect("update a 65535-byte name");
+    let got = client
+        .get_item()
+        .table_name("names")
+        .key("pk", s("a"))
+        .attributes_to_get(&max)
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get by AttributesToGet")
+        .item
+        .expect("item");
+    assert_eq!(got.get(&max), Some(&n("2")));
+}

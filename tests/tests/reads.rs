@@ -1755,6 +1755,137 @@ async fn query_exclusive_start_key_must_match_the_schema() {
     }
 }
 
+/// §2.5: a sort key in the ExclusiveStartKey of a hash-only table is an
+/// extra attribute, for Query ("invalid") and Scan (the schema mismatch).
+#[tokio::test]
+async fn exclusive_start_key_with_a_sort_key_on_a_hash_only_table_is_refused() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "hashonly").await;
+    for esk in [key2("p", 1), item(&[])] {
+        assert_eq!(
+            service_error(
+                query_p(&client, "hashonly")
+                    .set_exclusive_start_key(Some(esk.clone()))
+                    .send()
+                    .await
+            ),
+            validation("The provided starting key is invalid"),
+            "{esk:?}"
+        );
+        assert_eq!(
+            service_error(
+                client
+                    .scan()
+                    .table_name("hashonly")
+                    .set_exclusive_start_key(Some(esk.clone()))
+                    .send()
+                    .await
+            ),
+            validation(&format!(
+                "The provided starting key is invalid: {KEY_MISMATCH}"
+            )),
+            "{esk:?}"
+        );
+    }
+}
+
+/// §2.5, with an IndexName: the key must hold exactly the index's and the
+/// table's key attributes ("invalid" otherwise); a mistyped index key does
+/// not match the schema, a mistyped table key makes the starting key
+/// invalid (DL-T; NC 2026).
+#[tokio::test]
+async fn index_exclusive_start_key_must_hold_index_and_table_keys() {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType,
+    };
+    let server = Server::start();
+    let client = server.client();
+    let el = |n: &str, t| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .expect("key")
+    };
+    let def = |n: &str, t| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(t)
+            .build()
+            .expect("def")
+    };
+    client
+        .create_table()
+        .table_name("idxesk")
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(el("pk", KeyType::Hash))
+        .key_schema(el("sk", KeyType::Range))
+        .attribute_definitions(def("pk", ScalarAttributeType::S))
+        .attribute_definitions(def("sk", ScalarAttributeType::N))
+        .attribute_definitions(def("g", ScalarAttributeType::S))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("by-g")
+                .key_schema(el("g", KeyType::Hash))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .expect("gsi"),
+        )
+        .send()
+        .await
+        .expect("create");
+    let invalid = validation("The provided starting key is invalid");
+    let cases: Vec<(Item, (String, String))> = vec![
+        // The table's sort key is missing.
+        (item(&[("g", s("x")), ("pk", s("p"))]), invalid.clone()),
+        // The index key is missing.
+        (key2("p", 1), invalid.clone()),
+        // An extra attribute.
+        (
+            item(&[("g", s("x")), ("pk", s("p")), ("sk", num(1)), ("o", num(1))]),
+            invalid.clone(),
+        ),
+        // The index key mistyped.
+        (
+            item(&[("g", num(1)), ("pk", s("p")), ("sk", num(1))]),
+            validation(KEY_MISMATCH),
+        ),
+        // A table key mistyped.
+        (
+            item(&[("g", s("x")), ("pk", s("p")), ("sk", s("1"))]),
+            validation(&format!(
+                "The provided starting key is invalid: {KEY_MISMATCH}"
+            )),
+        ),
+    ];
+    for (esk, want) in cases {
+        let query = client
+            .query()
+            .table_name("idxesk")
+            .index_name("by-g")
+            .key_condition_expression("g = :g")
+            .expression_attribute_values(":g", s("x"))
+            .set_exclusive_start_key(Some(esk.clone()))
+            .send()
+            .await;
+        assert_eq!(service_error(query), want, "query {esk:?}");
+        let scan = client
+            .scan()
+            .table_name("idxesk")
+            .index_name("by-g")
+            .set_exclusive_start_key(Some(esk.clone()))
+            .send()
+            .await;
+        assert_eq!(service_error(scan), want, "scan {esk:?}");
+    }
+}
+
 /// §2.5: an ExclusiveStartKey from another partition (DL-T).
 #[tokio::test]
 async fn query_exclusive_start_key_must_lie_in_the_queried_partition() {

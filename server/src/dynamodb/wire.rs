@@ -30,13 +30,32 @@ pub struct WireValue(pub Result<AttributeValue, String>);
 pub struct WireItem(pub BTreeMap<String, WireValue>);
 
 impl WireItem {
-    /// The item, or the ValidationException of its first invalid value.
+    /// The item, or the ValidationException of its first invalid
+    /// attribute name or value.
     pub fn into_item(self) -> Result<Item, ApiError> {
         let mut item = Item::new();
         for (name, value) in self.0 {
+            check_attribute_name(&name).map_err(ApiError::validation)?;
             item.insert(name, value.0.map_err(ApiError::validation)?);
         }
         Ok(item)
+    }
+}
+
+/// Longest attribute name, in bytes (DynamoDB's "64 KB", less one: a name
+/// of 65535 bytes is accepted, one of 65536 is not).
+pub const ATTRIBUTE_NAME_BYTES_MAX: usize = 65_535;
+
+/// Checks an attribute name given in an item, a key, a legacy parameter
+/// or `ExpressionAttributeNames`: it may not be empty or longer than 64 KB.
+/// The texts are DynamoDB's (`docs/research/dynamodb-errors.md` §11).
+pub fn check_attribute_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        Err("Empty attribute name")
+    } else if name.len() > ATTRIBUTE_NAME_BYTES_MAX {
+        Err("Attribute name is too large, must be less than 65536 bytes")
+    } else {
+        Ok(())
     }
 }
 
