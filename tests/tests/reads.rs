@@ -1934,6 +1934,77 @@ async fn query_exclusive_start_key_must_lie_in_the_queried_partition() {
     assert_eq!(sort_keys(out.items()), nums(&[3]));
 }
 
+/// §4.1, §5.1: a batch's constraint violations come together in DynamoDB's
+/// order (dynalite's batchWriteItem tests, exact against AWS): the enums,
+/// a bad table name as one `Map keys` violation echoing RequestItems (as
+/// compact JSON, NC 2026), the lists' lengths, then each request's missing
+/// member, delete before put, with its 1-based position.
+#[tokio::test]
+async fn batch_constraint_errors_come_in_dynamodb_order() {
+    const RCC: &str = "Value 'hi' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]";
+    const RICM: &str = "Value 'hi' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]";
+    const KEYS: &str = "failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]";
+    let server = Server::start();
+    let cases: [(&str, &str, Vec<String>); 4] = [
+        (
+            "BatchWriteItem",
+            r#"{"ReturnConsumedCapacity":"hi","ReturnItemCollectionMetrics":"hi"}"#,
+            vec![
+                RCC.to_owned(),
+                RICM.to_owned(),
+                "Value null at 'requestItems' failed to satisfy constraint: Member must not be null".to_owned(),
+            ],
+        ),
+        (
+            "BatchWriteItem",
+            r#"{"RequestItems":{"a":[]},"ReturnConsumedCapacity":"hi","ReturnItemCollectionMetrics":"hi"}"#,
+            vec![
+                RCC.to_owned(),
+                RICM.to_owned(),
+                format!(r#"Value '{{"a":[]}}' at 'requestItems' {KEYS}"#),
+                "Value '{a=[]}' at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]".to_owned(),
+            ],
+        ),
+        (
+            "BatchWriteItem",
+            r#"{"RequestItems":{"aa;":[{"PutRequest":{"Item":{"a":{"S":"x"}}}},{"PutRequest":{},"DeleteRequest":{}}]},"ReturnConsumedCapacity":"hi","ReturnItemCollectionMetrics":"hi"}"#,
+            vec![
+                RCC.to_owned(),
+                RICM.to_owned(),
+                format!(r#"Value '{{"aa;":[{{"PutRequest":{{"Item":{{"a":{{"S":"x"}}}}}}}},{{"DeleteRequest":{{}},"PutRequest":{{}}}}]}}' at 'requestItems' {KEYS}"#),
+                "Value null at 'requestItems.aa;.member.2.member.deleteRequest.key' failed to satisfy constraint: Member must not be null".to_owned(),
+                "Value null at 'requestItems.aa;.member.2.member.putRequest.item' failed to satisfy constraint: Member must not be null".to_owned(),
+            ],
+        ),
+        (
+            "BatchGetItem",
+            r#"{"RequestItems":{"bad!name":{"Keys":[{"pk":{"S":"a"}}]}},"ReturnConsumedCapacity":"hi"}"#,
+            vec![
+                RCC.to_owned(),
+                format!(r#"Value '{{"bad!name":{{"Keys":[{{"pk":{{"S":"a"}}}}]}}}}' at 'requestItems' {KEYS}"#),
+            ],
+        ),
+    ];
+    for (op, body, errors) in cases {
+        let r = raw_op(&server, op, body).await;
+        let plural = if errors.len() == 1 { "" } else { "s" };
+        let message = format!(
+            "{} validation error{plural} detected: {}",
+            errors.len(),
+            errors.join("; ")
+        );
+        // The echoed JSON is escaped inside the error body.
+        assert_eq!(
+            r.body,
+            format!(
+                r#"{{"__type":"com.amazon.coral.validate#ValidationException","message":"{}"}}"#,
+                message.replace('"', "\\\"")
+            ),
+            "{op} {body}"
+        );
+    }
+}
+
 // ---- missing tables ----
 
 #[tokio::test]
