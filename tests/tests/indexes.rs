@@ -2412,7 +2412,13 @@ async fn multi_attribute_key_schemas_are_validated_at_create_table() {
     // matches `[Dd]uplicate`); across the parts the KeySchema "contains
     // multiple key attributes"; a two-element HASH/RANGE pair keeps the old
     // text (docs/research/index-errors.md §5.2).
-    let dup_cases: [(&str, Vec<KeySchemaElement>, &[&str], (String, String)); 4] = [
+    type Case<'a> = (
+        &'a str,
+        Vec<KeySchemaElement>,
+        &'a [&'a str],
+        (String, String),
+    );
+    let dup_cases: [Case<'_>; 4] = [
         (
             "HASH twice",
             key_schema(&["h1", "h1"], &[]),

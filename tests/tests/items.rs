@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use tarn_tests::{
     b, canonical, crc32, create_table, get, hash_table, item, n, post_raw, put, range_table,
-    raw_op, s, service_error, validation, validation_body, Server,
+    raw_op, s, serialization_body, service_error, validation, validation_body, Server,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -1112,44 +1112,6 @@ async fn unknown_or_missing_targets_are_unknown_operation() {
     }
 }
 
-#[tokio::test]
-async fn members_of_the_wrong_json_type_are_serialization_exceptions() {
-    let server = Server::start();
-    let cases = [
-        (
-            "DescribeTable",
-            r#"{"TableName":5}"#,
-            "NUMBER_VALUE cannot be converted to String",
-        ),
-        (
-            "DescribeTable",
-            r#"{"TableName":true}"#,
-            "TRUE_VALUE cannot be converted to String",
-        ),
-        (
-            "GetItem",
-            r#"{"TableName":"abc","Key":{"pk":{"S":"a"}},"ConsistentRead":5}"#,
-            "NUMBER_VALUE cannot be converted to Boolean",
-        ),
-        (
-            "PutItem",
-            r#"{"TableName":"abc","Item":{"pk":{"B":"23456"}}}"#,
-            "Base64 encoded length is expected a multiple of 4 bytes but found: 5",
-        ),
-    ];
-    for (op, body, message) in cases {
-        let r = raw_op(&server, op, body).await;
-        assert_eq!(r.status, 400, "{op} {body}");
-        assert_eq!(
-            r.body,
-            format!(
-                r#"{{"__type":"com.amazon.coral.service#SerializationException","Message":"{message}"}}"#
-            ),
-            "{op} {body}"
-        );
-    }
-}
-
 /// ListTables' `Limit` is an Integer in DynamoDB's model (capacity units
 /// are Longs). A numeric string there is accepted, as DynamoDB Local accepts
 /// it; any other string is `STRING_VALUE cannot be converted to Integer`
@@ -1164,7 +1126,7 @@ async fn a_list_tables_limit_string_must_be_numeric() {
         assert_eq!(r.status, 400, "{limit}");
         assert_eq!(
             r.body,
-            r#"{"__type":"com.amazon.coral.service#SerializationException","Message":"STRING_VALUE cannot be converted to Integer"}"#,
+            serialization_body("STRING_VALUE cannot be converted to Integer"),
             "{limit}"
         );
     }
@@ -1187,13 +1149,7 @@ async fn a_list_tables_limit_string_must_be_numeric() {
 #[tokio::test]
 async fn sets_are_returned_as_json_arrays() {
     let server = Server::start();
-    let r = raw_op(
-        &server,
-        "CreateTable",
-        r#"{"TableName":"sets","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}"#,
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    hash_table(&server.client(), "sets").await;
     let r = raw_op(
         &server,
         "PutItem",
@@ -1316,6 +1272,13 @@ async fn wrong_json_types_at_any_depth_get_dynamodb_messages() {
             r#"{"TableName":"abc","GlobalSecondaryIndexUpdates":[{"Create":{"IndexName":"gsi","KeySchema":{}}}]}"#,
             "Start of structure or map found where not expected",
         ),
+        ("DescribeTable", r#"{"TableName":5}"#, "NUMBER_VALUE cannot be converted to String"),
+        ("DescribeTable", r#"{"TableName":true}"#, "TRUE_VALUE cannot be converted to String"),
+        (
+            "PutItem",
+            r#"{"TableName":"abc","Item":{"pk":{"B":"23456"}}}"#,
+            "Base64 encoded length is expected a multiple of 4 bytes but found: 5",
+        ),
         // The first bad member in document order is the one reported.
         ("PutItem", r#"{"Item":{"a":5},"TableName":7}"#, VALUE),
         ("PutItem", r#"{"TableName":7,"Item":{"a":5}}"#, "NUMBER_VALUE cannot be converted to String"),
@@ -1323,13 +1286,7 @@ async fn wrong_json_types_at_any_depth_get_dynamodb_messages() {
     for (op, body, message) in cases {
         let r = raw_op(&server, op, body).await;
         assert_eq!(r.status, 400, "{op} {body}");
-        assert_eq!(
-            r.body,
-            format!(
-                r#"{{"__type":"com.amazon.coral.service#SerializationException","Message":"{message}"}}"#
-            ),
-            "{op} {body}"
-        );
+        assert_eq!(r.body, serialization_body(message), "{op} {body}");
     }
 }
 

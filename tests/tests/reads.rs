@@ -1796,50 +1796,15 @@ async fn exclusive_start_key_with_a_sort_key_on_a_hash_only_table_is_refused() {
 /// invalid (DL-T; NC 2026).
 #[tokio::test]
 async fn index_exclusive_start_key_must_hold_index_and_table_keys() {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-        Projection, ProjectionType,
-    };
     let server = Server::start();
     let client = server.client();
-    let el = |n: &str, t| {
-        KeySchemaElement::builder()
-            .attribute_name(n)
-            .key_type(t)
-            .build()
-            .expect("key")
-    };
-    let def = |n: &str, t| {
-        AttributeDefinition::builder()
-            .attribute_name(n)
-            .attribute_type(t)
-            .build()
-            .expect("def")
-    };
-    client
-        .create_table()
-        .table_name("idxesk")
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(el("pk", KeyType::Hash))
-        .key_schema(el("sk", KeyType::Range))
-        .attribute_definitions(def("pk", ScalarAttributeType::S))
-        .attribute_definitions(def("sk", ScalarAttributeType::N))
-        .attribute_definitions(def("g", ScalarAttributeType::S))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name("by-g")
-                .key_schema(el("g", KeyType::Hash))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()
-                .expect("gsi"),
-        )
-        .send()
-        .await
-        .expect("create");
+    let r = raw_op(
+        &server,
+        "CreateTable",
+        r#"{"TableName":"idxesk","BillingMode":"PAY_PER_REQUEST","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"sk","KeyType":"RANGE"}],"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"sk","AttributeType":"N"},{"AttributeName":"g","AttributeType":"S"}],"GlobalSecondaryIndexes":[{"IndexName":"by-g","KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"}}]}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let invalid = validation("The provided starting key is invalid");
     let cases: Vec<(Item, (String, String))> = vec![
         // The table's sort key is missing.

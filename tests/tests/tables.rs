@@ -1337,9 +1337,7 @@ async fn dynamodb_admin_create_table_bodies_with_numeric_strings_are_accepted() 
         assert_eq!(r.status, 400, "{body}");
         assert_eq!(
             r.body,
-            format!(
-                r#"{{"__type":"com.amazon.coral.service#SerializationException","Message":"STRING_VALUE cannot be converted to {java}"}}"#
-            ),
+            tarn_tests::serialization_body(&format!("STRING_VALUE cannot be converted to {java}")),
             "{body}"
         );
     }
@@ -1410,7 +1408,7 @@ async fn numeric_strings_are_accepted_in_every_integer_member() {
     .await;
     assert_eq!(
         r.body,
-        r#"{"__type":"com.amazon.coral.service#SerializationException","Message":"STRING_VALUE cannot be converted to Integer"}"#
+        tarn_tests::serialization_body("STRING_VALUE cannot be converted to Integer")
     );
 }
 
@@ -1491,13 +1489,11 @@ async fn key_attribute_names_are_1_to_255_long_everywhere() {
             too_long("globalSecondaryIndexes.1.member.keySchema.1.member.attributeName"),
         ],
     );
-    let lsi = format!(
-        r#","LocalSecondaryIndexes":[{{"IndexName":"lsi","KeySchema":[{{"AttributeName":"pk","KeyType":"HASH"}},{{"AttributeName":"","KeyType":"RANGE"}}],"Projection":{{"ProjectionType":"ALL"}}}}]"#
-    );
+    let lsi = r#","LocalSecondaryIndexes":[{"IndexName":"lsi","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}}]"#;
     let r = tarn_tests::raw_op(
         &server,
         "CreateTable",
-        &create_body("pk", &[("pk", "S")], &lsi),
+        &create_body("pk", &[("pk", "S")], lsi),
     )
     .await;
     expect(

@@ -193,7 +193,7 @@ fn check_projection(c: &mut Constraints, p: Option<&ProjectionIn>, path: &str) {
         // carry, as DynamoDB words a list member's violation.
         let bad_member = |a: &String| {
             let len = a.encode_utf16().count();
-            len < 1 || len > KEY_ATTRIBUTE_NAME_MAX
+            !(1..=KEY_ATTRIBUTE_NAME_MAX).contains(&len)
         };
         if attrs.iter().any(bad_member) {
             c.violated(

@@ -81,7 +81,7 @@ struct Blob(Vec<u8>);
 /// Decodes a Blob member's text, or gives the SerializationException
 /// message DynamoDB's reader gives for it (length first, then alphabet).
 pub(crate) fn decode_blob(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return Err(format!(
             "Base64 encoded length is expected a multiple of 4 bytes but found: {}",
             s.len()
