@@ -206,22 +206,30 @@ impl IndexDef {
     }
 
     /// The entry key named by an `ExclusiveStartKey` of this index, which
-    /// must hold exactly the index and table key attributes, typed.
-    pub fn start_key(&self, table: &KeySchema, esk: &Item) -> Option<Vec<u8>> {
+    /// must hold exactly the index and table key attributes, typed. The
+    /// error is DynamoDB's message for the first rule broken: the wrong set
+    /// of attributes, a mistyped index key, then a mistyped table key.
+    pub fn start_key(&self, table: &KeySchema, esk: &Item) -> Result<Vec<u8>, &'static str> {
+        const INVALID: &str = "The provided starting key is invalid";
         let expected: std::collections::BTreeSet<&str> = self
             .key_attrs()
             .map(|a| a.name.as_str())
             .chain(table_key_names(table))
             .collect();
         if esk.len() != expected.len() || !expected.iter().all(|n| esk.contains_key(*n)) {
-            return None;
+            return Err(INVALID);
         }
         let typed =
             |a: &KeyAttr| esk.get(&a.name).and_then(AttributeValue::scalar_type) == Some(a.ty);
-        if !self.key_attrs().chain(table_key_attrs(table)).all(typed) {
-            return None;
+        if !self.key_attrs().all(typed) {
+            return Err("The provided key element does not match the schema");
         }
-        self.entry_key(table, esk)
+        if !table_key_attrs(table).all(typed) {
+            return Err(
+                "The provided starting key is invalid: The provided key element does not match the schema",
+            );
+        }
+        self.entry_key(table, esk).ok_or(INVALID)
     }
 
     /// The entry stored for `item`: its keys and the projected attributes.

@@ -355,9 +355,9 @@ impl Engine {
                     crate::key_storage_key(&def, esk)?
                 }
                 Some(i) => {
-                    let k = i.start_key(ks, esk).ok_or_else(|| {
-                        Error::Validation("The provided starting key is invalid".into())
-                    })?;
+                    let k = i
+                        .start_key(ks, esk)
+                        .map_err(|m| Error::Validation(m.into()))?;
                     if !within(&k, &lo, &hi) {
                         return Err(Error::Validation(
                             "The provided starting key is outside query boundaries based on provided conditions".into(),
@@ -423,9 +423,9 @@ impl Engine {
         if let Some(esk) = s.page.exclusive_start_key {
             let k = match index {
                 None => start_key(&def, esk)?,
-                Some(i) => i.start_key(&def.key_schema, esk).ok_or_else(|| {
-                    Error::Validation("The provided starting key is invalid".into())
-                })?,
+                Some(i) => i
+                    .start_key(&def.key_schema, esk)
+                    .map_err(|m| Error::Validation(m.into()))?,
             };
             // The start key must lie in this segment's slice of the hash space.
             if !within(&k, &lo, &hi) {

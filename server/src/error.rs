@@ -232,6 +232,20 @@ impl From<tarn_engine::Error> for ApiError {
 #[derive(Default)]
 pub struct Constraints(Vec<String>);
 
+/// Whether a table or index name matches DynamoDB's `[a-zA-Z0-9_.-]+`.
+fn table_name_pattern_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+}
+
+/// Whether a table or index name meets DynamoDB's pattern and its 3 to
+/// 255 length.
+pub fn is_table_name(name: &str) -> bool {
+    table_name_pattern_ok(name) && (3..=255).contains(&name.len())
+}
+
 /// How many violations DynamoDB lists at most.
 const VIOLATIONS_LISTED_MAX: usize = 10;
 
@@ -252,11 +266,7 @@ impl Constraints {
 
     /// Checks a table name member against DynamoDB's pattern only.
     pub fn table_name_pattern(&mut self, name: &str, path: &str) {
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
-        {
+        if !table_name_pattern_ok(name) {
             self.violated(
                 &name,
                 path,

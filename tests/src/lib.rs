@@ -373,6 +373,14 @@ pub async fn raw_op(server: &Server, op: &str, body: &str) -> RawResponse {
     r
 }
 
+/// The body of a SerializationException with `message` (its key is
+/// `Message`).
+pub fn serialization_body(message: &str) -> String {
+    format!(
+        r#"{{"__type":"com.amazon.coral.service#SerializationException","Message":"{message}"}}"#
+    )
+}
+
 /// The body of a ValidationException with `message`.
 pub fn validation_body(message: &str) -> String {
     format!(r#"{{"__type":"com.amazon.coral.validate#ValidationException","message":"{message}"}}"#)

@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use tarn_tests::{
     b, canonical, crc32, create_table, get, hash_table, item, n, post_raw, put, range_table,
-    raw_op, s, service_error, validation, validation_body, Server,
+    raw_op, s, serialization_body, service_error, validation, validation_body, Server,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -1112,56 +1112,182 @@ async fn unknown_or_missing_targets_are_unknown_operation() {
     }
 }
 
+/// ListTables' `Limit` is an Integer in DynamoDB's model (capacity units
+/// are Longs). A numeric string there is accepted, as DynamoDB Local accepts
+/// it; any other string is `STRING_VALUE cannot be converted to Integer`
+/// (dynalite's AWS-verified listTables tests).
 #[tokio::test]
-async fn members_of_the_wrong_json_type_are_serialization_exceptions() {
+async fn a_list_tables_limit_string_must_be_numeric() {
     let server = Server::start();
-    let cases = [
+    let r = raw_op(&server, "ListTables", r#"{"Limit":"5"}"#).await;
+    assert_eq!((r.status, r.body.as_str()), (200, r#"{"TableNames":[]}"#));
+    for limit in [r#""five""#, r#""5.5""#, r#""""#, r#""99999999999""#] {
+        let r = raw_op(&server, "ListTables", &format!(r#"{{"Limit":{limit}}}"#)).await;
+        assert_eq!(r.status, 400, "{limit}");
+        assert_eq!(
+            r.body,
+            serialization_body("STRING_VALUE cannot be converted to Integer"),
+            "{limit}"
+        );
+    }
+    // A numeric string still meets the member's constraints.
+    let r = raw_op(&server, "ListTables", r#"{"Limit":"0"}"#).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
         (
-            "DescribeTable",
-            r#"{"TableName":5}"#,
+            400,
+            validation_body("1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1").as_str()
+        )
+    );
+}
+
+/// String, number and binary sets come back in DynamoDB's shape, a JSON
+/// array under `SS`/`NS`/`BS`. (dynamodb-admin's item page shows a string
+/// set as `{}` against any server: it reads items through the JS
+/// DocumentClient, which turns a set into a JS `Set`, and `JSON.stringify`
+/// of a `Set` is `{}`; dynamodb-admin#519.)
+#[tokio::test]
+async fn sets_are_returned_as_json_arrays() {
+    let server = Server::start();
+    hash_table(&server.client(), "sets").await;
+    let r = raw_op(
+        &server,
+        "PutItem",
+        r#"{"TableName":"sets","Item":{"pk":{"S":"k"},"ss":{"SS":["b","a"]}}}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for (op, body) in [
+        (
+            "GetItem",
+            r#"{"TableName":"sets","Key":{"pk":{"S":"k"}},"ProjectionExpression":"ss"}"#,
+        ),
+        (
+            "Scan",
+            r#"{"TableName":"sets","ProjectionExpression":"ss"}"#,
+        ),
+    ] {
+        let r = raw_op(&server, op, body).await;
+        assert_eq!(r.status, 200, "{op}: {}", r.body);
+        assert!(
+            r.body.contains(r#"{"ss":{"SS":["a","b"]}}"#)
+                || r.body.contains(r#"{"ss":{"SS":["b","a"]}}"#),
+            "{op}: {}",
+            r.body
+        );
+    }
+}
+
+/// A member of the wrong JSON type is a SerializationException worded by
+/// where it sits, at any depth: a struct in a map or list is `Unexpected
+/// value type in payload`, a struct or collection as a field `Unexpected
+/// field type`, a collection inside a collection a Java class-cast text, and
+/// an array where a map or struct belongs names the Java type (dynalite's
+/// `assertType`, which runs against AWS; `docs/research/dynamodb-errors.md`).
+#[tokio::test]
+async fn wrong_json_types_at_any_depth_get_dynamodb_messages() {
+    const VALUE: &str = "Unexpected value type in payload";
+    const FIELD: &str = "Unexpected field type";
+    const CAST: &str = "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to class java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and java.lang.Class are in module java.base of loader 'bootstrap')";
+    let server = Server::start();
+    let cases: &[(&str, &str, &str)] = &[
+        ("PutItem", r#"{"TableName":"abc","Item":{"a":5}}"#, VALUE),
+        ("PutItem", r#"{"TableName":"abc","Item":5}"#, FIELD),
+        (
+            "PutItem",
+            r#"{"TableName":"abc","Item":[]}"#,
+            "Unrecognized collection type java.util.Map<java.lang.String, com.amazonaws.dynamodb.v20120810.AttributeValue>",
+        ),
+        ("PutItem", r#"{"TableName":"abc","Item":{"a":{"M":{"b":{"L":[{"S":"x"},7]}}}}}"#, VALUE),
+        (
+            "PutItem",
+            r#"{"TableName":"abc","Item":{"a":{"M":{"b":{"SS":["x",7]}}}}}"#,
+            "NUMBER_VALUE cannot be converted to String",
+        ),
+        ("PutItem", r#"{"TableName":"abc","Item":{"a":{"M":5}}}"#, FIELD),
+        ("GetItem", r#"{"TableName":"abc","Key":{"pk":true}}"#, VALUE),
+        ("GetItem", r#"{"TableName":"abc","Key":{"pk":{"S":"a"}},"ConsistentRead":5}"#, "NUMBER_VALUE cannot be converted to Boolean"),
+        ("DeleteItem", r#"{"TableName":"abc","Key":{"pk":{"S":"a"}},"Expected":{"a":5}}"#, VALUE),
+        ("DeleteItem", r#"{"TableName":"abc","Key":{"pk":{"S":"a"}},"Expected":{"a":{"Value":5}}}"#, FIELD),
+        (
+            "PutItem",
+            r#"{"TableName":"abc","Item":{},"Expected":[]}"#,
+            "Unrecognized collection type java.util.Map<java.lang.String, com.amazonaws.dynamodb.v20120810.ExpectedAttributeValue>",
+        ),
+        (
+            "UpdateItem",
+            r#"{"TableName":"abc","Key":{},"AttributeUpdates":{"a":{"Value":{"N":1}}}}"#,
+            "NUMBER_VALUE cannot be converted to String",
+        ),
+        ("UpdateItem", r#"{"TableName":"abc","Key":{},"ExpressionAttributeValues":{":v":"x"}}"#, VALUE),
+        (
+            "UpdateItem",
+            r#"{"TableName":"abc","Key":{},"ExpressionAttributeNames":[]}"#,
+            "Unrecognized collection type java.util.Map<java.lang.String, java.lang.String>",
+        ),
+        ("Query", r#"{"TableName":"abc","ExclusiveStartKey":{"pk":1}}"#, VALUE),
+        ("Query", r#"{"TableName":"abc","KeyConditions":{"pk":5}}"#, VALUE),
+        ("Query", r#"{"TableName":"abc","KeyConditions":{"pk":{"AttributeValueList":[5]}}}"#, VALUE),
+        ("Query", r#"{"TableName":"abc","QueryFilter":{"a":{"AttributeValueList":5}}}"#, FIELD),
+        (
+            "Query",
+            r#"{"TableName":"abc","QueryFilter":[]}"#,
+            "Unrecognized collection type java.util.Map<java.lang.String, com.amazonaws.dynamodb.v20120810.Condition>",
+        ),
+        ("Scan", r#"{"TableName":"abc","ScanFilter":{"a":{"ComparisonOperator":1}}}"#, "NUMBER_VALUE cannot be converted to String"),
+        ("BatchWriteItem", r#"{"RequestItems":{"abc":5}}"#, CAST),
+        ("BatchWriteItem", r#"{"RequestItems":{"abc":[5]}}"#, VALUE),
+        ("BatchWriteItem", r#"{"RequestItems":{"abc":[{"PutRequest":{"Item":{"a":5}}}]}}"#, VALUE),
+        (
+            "BatchWriteItem",
+            r#"{"RequestItems":{"abc":[{"DeleteRequest":[]}]}}"#,
+            "Unrecognized collection type class com.amazonaws.dynamodb.v20120810.DeleteRequest",
+        ),
+        ("BatchGetItem", r#"{"RequestItems":{"abc":{"Keys":[5]}}}"#, CAST),
+        ("BatchGetItem", r#"{"RequestItems":{"abc":5}}"#, VALUE),
+        ("TransactWriteItems", r#"{"TransactItems":[{"Put":{"TableName":"abc","Item":{"a":{"L":[true]}}}}]}"#, VALUE),
+        ("TransactGetItems", r#"{"TransactItems":[{"Get":5}]}"#, FIELD),
+        (
+            "CreateTable",
+            r#"{"TableName":"abc","KeySchema":[5]}"#,
+            VALUE,
+        ),
+        (
+            "CreateTable",
+            r#"{"TableName":"abc","GlobalSecondaryIndexes":[{"IndexName":"gsi","Projection":{"NonKeyAttributes":[5]}}]}"#,
             "NUMBER_VALUE cannot be converted to String",
         ),
         (
-            "DescribeTable",
-            r#"{"TableName":true}"#,
+            "CreateTable",
+            r#"{"TableName":"abc","LocalSecondaryIndexes":[{"KeySchema":[{"AttributeName":"a","KeyType":true}]}]}"#,
             "TRUE_VALUE cannot be converted to String",
         ),
         (
-            "GetItem",
-            r#"{"TableName":"abc","Key":{"pk":{"S":"a"}},"ConsistentRead":5}"#,
-            "NUMBER_VALUE cannot be converted to Boolean",
+            "CreateTable",
+            r#"{"TableName":"abc","GlobalSecondaryIndexes":[{"ProvisionedThroughput":[]}]}"#,
+            "Unrecognized collection type class com.amazonaws.dynamodb.v20120810.ProvisionedThroughput",
         ),
+        (
+            "UpdateTable",
+            r#"{"TableName":"abc","GlobalSecondaryIndexUpdates":[{"Create":{"IndexName":"gsi","KeySchema":{}}}]}"#,
+            "Start of structure or map found where not expected",
+        ),
+        ("DescribeTable", r#"{"TableName":5}"#, "NUMBER_VALUE cannot be converted to String"),
+        ("DescribeTable", r#"{"TableName":true}"#, "TRUE_VALUE cannot be converted to String"),
         (
             "PutItem",
             r#"{"TableName":"abc","Item":{"pk":{"B":"23456"}}}"#,
             "Base64 encoded length is expected a multiple of 4 bytes but found: 5",
         ),
+        // The first bad member in document order is the one reported.
+        ("PutItem", r#"{"Item":{"a":5},"TableName":7}"#, VALUE),
+        ("PutItem", r#"{"TableName":7,"Item":{"a":5}}"#, "NUMBER_VALUE cannot be converted to String"),
     ];
     for (op, body, message) in cases {
         let r = raw_op(&server, op, body).await;
         assert_eq!(r.status, 400, "{op} {body}");
-        assert_eq!(
-            r.body,
-            format!(
-                r#"{{"__type":"com.amazon.coral.service#SerializationException","Message":"{message}"}}"#
-            ),
-            "{op} {body}"
-        );
+        assert_eq!(r.body, serialization_body(message), "{op} {body}");
     }
-}
-
-/// ListTables' `Limit` is an Integer in DynamoDB's model (capacity units
-/// are Longs), so a string there is `STRING_VALUE cannot be converted to
-/// Integer` (dynalite's AWS-verified listTables tests).
-#[tokio::test]
-async fn a_string_list_tables_limit_is_not_convertible_to_integer() {
-    let server = Server::start();
-    let r = raw_op(&server, "ListTables", r#"{"Limit":"5"}"#).await;
-    assert_eq!(r.status, 400);
-    assert_eq!(
-        r.body,
-        r#"{"__type":"com.amazon.coral.service#SerializationException","Message":"STRING_VALUE cannot be converted to Integer"}"#
-    );
 }
 
 #[tokio::test]
@@ -1269,4 +1395,86 @@ async fn concurrent_puts_to_distinct_keys_all_land_and_are_counted() {
         out.table().and_then(|t| t.item_count()),
         Some((TASKS * PUTS_PER_TASK) as i64)
     );
+}
+
+/// Attribute names outside keys may be up to 64 KB less one byte, and not
+/// empty, on every path that names an attribute: items, keys, legacy
+/// parameters and `ExpressionAttributeNames` (ScyllaDB test_limits.py:
+/// 65535 works, 65536 fails with "Attribute name"; the texts are
+/// DynamoDB's, see docs/research/dynamodb-errors.md §11).
+#[tokio::test]
+async fn attribute_names_may_not_be_empty_or_longer_than_64_kb() {
+    const EMPTY: &str = "Empty attribute name";
+    const LARGE: &str = "Attribute name is too large, must be less than 65536 bytes";
+    let server = Server::start();
+    let client = server.client();
+    tarn_tests::hash_table(&client, "names").await;
+    let max = "n".repeat(65_535);
+    let long = "n".repeat(65_536);
+    let cases: Vec<(&str, String, String)> = vec![
+        ("PutItem", r#"{"TableName":"names","Item":{"pk":{"S":"a"},"":{"S":"x"}}}"#.to_owned(), EMPTY.to_owned()),
+        ("PutItem", format!(r#"{{"TableName":"names","Item":{{"pk":{{"S":"a"}},"{long}":{{"S":"x"}}}}}}"#), LARGE.to_owned()),
+        ("GetItem", r#"{"TableName":"names","Key":{"":{"S":"a"}}}"#.to_owned(), EMPTY.to_owned()),
+        ("GetItem", r#"{"TableName":"names","Key":{"pk":{"S":"a"}},"AttributesToGet":["a",""]}"#.to_owned(), EMPTY.to_owned()),
+        ("GetItem", format!(r##"{{"TableName":"names","Key":{{"pk":{{"S":"a"}}}},"ProjectionExpression":"#n","ExpressionAttributeNames":{{"#n":"{long}"}}}}"##), format!("ExpressionAttributeNames contains invalid value: {LARGE} for key #n")),
+        ("UpdateItem", r##"{"TableName":"names","Key":{"pk":{"S":"a"}},"UpdateExpression":"SET #n = :v","ExpressionAttributeNames":{"#n":""},"ExpressionAttributeValues":{":v":{"S":"x"}}}"##.to_owned(), format!("ExpressionAttributeNames contains invalid value: {EMPTY} for key #n")),
+        ("UpdateItem", format!(r#"{{"TableName":"names","Key":{{"pk":{{"S":"a"}}}},"AttributeUpdates":{{"{long}":{{"Value":{{"N":"2"}},"Action":"PUT"}}}}}}"#), LARGE.to_owned()),
+        ("DeleteItem", r#"{"TableName":"names","Key":{"pk":{"S":"a"}},"Expected":{"":{"Exists":false}}}"#.to_owned(), EMPTY.to_owned()),
+        ("Query", r#"{"TableName":"names","KeyConditions":{"pk":{"ComparisonOperator":"EQ","AttributeValueList":[{"S":"a"}]}},"QueryFilter":{"":{"ComparisonOperator":"NOT_NULL"}}}"#.to_owned(), EMPTY.to_owned()),
+        ("Scan", format!(r#"{{"TableName":"names","ScanFilter":{{"{long}":{{"ComparisonOperator":"NULL"}}}}}}"#), LARGE.to_owned()),
+        ("BatchWriteItem", r#"{"RequestItems":{"names":[{"PutRequest":{"Item":{"pk":{"S":"b"},"":{"N":"1"}}}}]}}"#.to_owned(), EMPTY.to_owned()),
+        ("TransactWriteItems", format!(r#"{{"TransactItems":[{{"Put":{{"TableName":"names","Item":{{"pk":{{"S":"c"}},"{long}":{{"N":"1"}}}}}}}}]}}"#), LARGE.to_owned()),
+    ];
+    for (op, body, message) in &cases {
+        let r = raw_op(&server, op, body).await;
+        assert_eq!(r.status, 400, "{op}");
+        assert_eq!(r.body, validation_body(message), "{op}");
+    }
+    // Nothing was written by the refused requests.
+    let r = raw_op(&server, "Scan", r#"{"TableName":"names"}"#).await;
+    assert_eq!(r.body, r#"{"Items":[],"Count":0,"ScannedCount":0}"#);
+    // 65535 bytes is allowed, in an item and through every other path.
+    client
+        .put_item()
+        .table_name("names")
+        .item("pk", s("a"))
+        .item(&max, n("1"))
+        .send()
+        .await
+        .expect("put a 65535-byte name");
+    let got = client
+        .get_item()
+        .table_name("names")
+        .key("pk", s("a"))
+        .projection_expression("#n")
+        .expression_attribute_names("#n", &max)
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get by a 65535-byte name")
+        .item
+        .expect("item");
+    assert_eq!(got.get(&max), Some(&n("1")));
+    client
+        .update_item()
+        .table_name("names")
+        .key("pk", s("a"))
+        .update_expression("SET #n = #n + :one")
+        .expression_attribute_names("#n", &max)
+        .expression_attribute_values(":one", n("1"))
+        .send()
+        .await
+        .expect("update a 65535-byte name");
+    let got = client
+        .get_item()
+        .table_name("names")
+        .key("pk", s("a"))
+        .attributes_to_get(&max)
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get by AttributesToGet")
+        .item
+        .expect("item");
+    assert_eq!(got.get(&max), Some(&n("2")));
 }

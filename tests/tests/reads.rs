@@ -1991,6 +1991,102 @@ async fn query_exclusive_start_key_must_match_the_schema() {
     }
 }
 
+/// §2.5: a sort key in the ExclusiveStartKey of a hash-only table is an
+/// extra attribute, for Query ("invalid") and Scan (the schema mismatch).
+#[tokio::test]
+async fn exclusive_start_key_with_a_sort_key_on_a_hash_only_table_is_refused() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "hashonly").await;
+    for esk in [key2("p", 1), item(&[])] {
+        assert_eq!(
+            service_error(
+                query_p(&client, "hashonly")
+                    .set_exclusive_start_key(Some(esk.clone()))
+                    .send()
+                    .await
+            ),
+            validation("The provided starting key is invalid"),
+            "{esk:?}"
+        );
+        assert_eq!(
+            service_error(
+                client
+                    .scan()
+                    .table_name("hashonly")
+                    .set_exclusive_start_key(Some(esk.clone()))
+                    .send()
+                    .await
+            ),
+            validation(&format!(
+                "The provided starting key is invalid: {KEY_MISMATCH}"
+            )),
+            "{esk:?}"
+        );
+    }
+}
+
+/// §2.5, with an IndexName: the key must hold exactly the index's and the
+/// table's key attributes ("invalid" otherwise); a mistyped index key does
+/// not match the schema, a mistyped table key makes the starting key
+/// invalid (DL-T; NC 2026).
+#[tokio::test]
+async fn index_exclusive_start_key_must_hold_index_and_table_keys() {
+    let server = Server::start();
+    let client = server.client();
+    let r = raw_op(
+        &server,
+        "CreateTable",
+        r#"{"TableName":"idxesk","BillingMode":"PAY_PER_REQUEST","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"sk","KeyType":"RANGE"}],"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"sk","AttributeType":"N"},{"AttributeName":"g","AttributeType":"S"}],"GlobalSecondaryIndexes":[{"IndexName":"by-g","KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"}}]}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let invalid = validation("The provided starting key is invalid");
+    let cases: Vec<(Item, (String, String))> = vec![
+        // The table's sort key is missing.
+        (item(&[("g", s("x")), ("pk", s("p"))]), invalid.clone()),
+        // The index key is missing.
+        (key2("p", 1), invalid.clone()),
+        // An extra attribute.
+        (
+            item(&[("g", s("x")), ("pk", s("p")), ("sk", num(1)), ("o", num(1))]),
+            invalid.clone(),
+        ),
+        // The index key mistyped.
+        (
+            item(&[("g", num(1)), ("pk", s("p")), ("sk", num(1))]),
+            validation(KEY_MISMATCH),
+        ),
+        // A table key mistyped.
+        (
+            item(&[("g", s("x")), ("pk", s("p")), ("sk", s("1"))]),
+            validation(&format!(
+                "The provided starting key is invalid: {KEY_MISMATCH}"
+            )),
+        ),
+    ];
+    for (esk, want) in cases {
+        let query = client
+            .query()
+            .table_name("idxesk")
+            .index_name("by-g")
+            .key_condition_expression("g = :g")
+            .expression_attribute_values(":g", s("x"))
+            .set_exclusive_start_key(Some(esk.clone()))
+            .send()
+            .await;
+        assert_eq!(service_error(query), want, "query {esk:?}");
+        let scan = client
+            .scan()
+            .table_name("idxesk")
+            .index_name("by-g")
+            .set_exclusive_start_key(Some(esk.clone()))
+            .send()
+            .await;
+        assert_eq!(service_error(scan), want, "scan {esk:?}");
+    }
+}
+
 /// §2.5: an ExclusiveStartKey from another partition (DL-T).
 #[tokio::test]
 async fn query_exclusive_start_key_must_lie_in_the_queried_partition() {
@@ -2037,6 +2133,77 @@ async fn query_exclusive_start_key_must_lie_in_the_queried_partition() {
     );
     let out = below(key2("p", 2)).await.expect("inside the range");
     assert_eq!(sort_keys(out.items()), nums(&[3]));
+}
+
+/// §4.1, §5.1: a batch's constraint violations come together in DynamoDB's
+/// order (dynalite's batchWriteItem tests, exact against AWS): the enums,
+/// a bad table name as one `Map keys` violation echoing RequestItems (as
+/// compact JSON, NC 2026), the lists' lengths, then each request's missing
+/// member, delete before put, with its 1-based position.
+#[tokio::test]
+async fn batch_constraint_errors_come_in_dynamodb_order() {
+    const RCC: &str = "Value 'hi' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]";
+    const RICM: &str = "Value 'hi' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]";
+    const KEYS: &str = "failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]";
+    let server = Server::start();
+    let cases: [(&str, &str, Vec<String>); 4] = [
+        (
+            "BatchWriteItem",
+            r#"{"ReturnConsumedCapacity":"hi","ReturnItemCollectionMetrics":"hi"}"#,
+            vec![
+                RCC.to_owned(),
+                RICM.to_owned(),
+                "Value null at 'requestItems' failed to satisfy constraint: Member must not be null".to_owned(),
+            ],
+        ),
+        (
+            "BatchWriteItem",
+            r#"{"RequestItems":{"a":[]},"ReturnConsumedCapacity":"hi","ReturnItemCollectionMetrics":"hi"}"#,
+            vec![
+                RCC.to_owned(),
+                RICM.to_owned(),
+                format!(r#"Value '{{"a":[]}}' at 'requestItems' {KEYS}"#),
+                "Value '{a=[]}' at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]".to_owned(),
+            ],
+        ),
+        (
+            "BatchWriteItem",
+            r#"{"RequestItems":{"aa;":[{"PutRequest":{"Item":{"a":{"S":"x"}}}},{"PutRequest":{},"DeleteRequest":{}}]},"ReturnConsumedCapacity":"hi","ReturnItemCollectionMetrics":"hi"}"#,
+            vec![
+                RCC.to_owned(),
+                RICM.to_owned(),
+                format!(r#"Value '{{"aa;":[{{"PutRequest":{{"Item":{{"a":{{"S":"x"}}}}}}}},{{"DeleteRequest":{{}},"PutRequest":{{}}}}]}}' at 'requestItems' {KEYS}"#),
+                "Value null at 'requestItems.aa;.member.2.member.deleteRequest.key' failed to satisfy constraint: Member must not be null".to_owned(),
+                "Value null at 'requestItems.aa;.member.2.member.putRequest.item' failed to satisfy constraint: Member must not be null".to_owned(),
+            ],
+        ),
+        (
+            "BatchGetItem",
+            r#"{"RequestItems":{"bad!name":{"Keys":[{"pk":{"S":"a"}}]}},"ReturnConsumedCapacity":"hi"}"#,
+            vec![
+                RCC.to_owned(),
+                format!(r#"Value '{{"bad!name":{{"Keys":[{{"pk":{{"S":"a"}}}}]}}}}' at 'requestItems' {KEYS}"#),
+            ],
+        ),
+    ];
+    for (op, body, errors) in cases {
+        let r = raw_op(&server, op, body).await;
+        let plural = if errors.len() == 1 { "" } else { "s" };
+        let message = format!(
+            "{} validation error{plural} detected: {}",
+            errors.len(),
+            errors.join("; ")
+        );
+        // The echoed JSON is escaped inside the error body.
+        assert_eq!(
+            r.body,
+            format!(
+                r#"{{"__type":"com.amazon.coral.validate#ValidationException","message":"{}"}}"#,
+                message.replace('"', "\\\"")
+            ),
+            "{op} {body}"
+        );
+    }
 }
 
 // ---- missing tables ----

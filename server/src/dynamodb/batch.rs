@@ -13,9 +13,12 @@ use super::items::{collection_metrics, CollectionMetrics};
 use super::legacy;
 use super::wire::{ItemRef, WireItem};
 use super::{committed, data_plane, read, reply};
-use crate::error::{ApiError, Constraints};
+use crate::error::{is_table_name, ApiError, Constraints};
 use crate::App;
 use tarn_engine::Side;
+
+// Structures in a request reject a JSON array, as DynamoDB does.
+map_only!(KeysAndAttributes, PutRequest, DeleteRequest, WriteRequest);
 
 /// DynamoDB's limits.
 const BATCH_GET_KEYS_MAX: usize = 100;
@@ -24,7 +27,7 @@ const BATCH_WRITE_REQUESTS_MAX: usize = 25;
 const BATCH_GET_BYTES_MAX: usize = 16 * 1024 * 1024;
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct KeysAndAttributes {
     keys: Option<Vec<WireItem>>,
     consistent_read: Option<bool>,
@@ -41,19 +44,19 @@ pub(super) struct BatchGetItemInput {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct PutRequest {
     item: Option<WireItem>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct DeleteRequest {
     key: Option<WireItem>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct WriteRequest {
     put_request: Option<PutRequest>,
     delete_request: Option<DeleteRequest>,
@@ -74,17 +77,30 @@ fn empty_request_items(operation: &str) -> ApiError {
     ))
 }
 
-fn check_request_items(c: &mut Constraints, tables: Option<Vec<&str>>) {
+/// The constraint on RequestItems' keys, as DynamoDB lists it.
+const TABLE_NAME_KEYS: &str = "Map keys must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]";
+
+/// Checks RequestItems' presence and table names. A bad name is one
+/// violation for the whole map, which DynamoDB echoes as compact JSON
+/// (`docs/research/query-scan-batch-errors.md` §4.1); the echo is built
+/// from the request body only when a name is bad.
+fn check_request_items(c: &mut Constraints, tables: Option<Vec<&str>>, body: &[u8]) {
     match tables {
         None => c.null("requestItems"),
-        // An empty map has a message of its own (`empty_request_items`).
-        Some(t) if t.is_empty() => {}
         Some(t) => {
-            for name in t {
-                c.table_name(name, "requestItems.member.key");
+            if !t.iter().all(|n| is_table_name(n)) {
+                c.violated(&request_items_echo(body), "requestItems", TABLE_NAME_KEYS);
             }
         }
     }
+}
+
+/// The request's RequestItems as compact JSON.
+fn request_items_echo(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("RequestItems").map(ToString::to_string))
+        .unwrap_or_default()
 }
 
 /// One table's share of a BatchGetItem, validated.
@@ -125,18 +141,22 @@ struct BatchGetReply<'a> {
 pub(super) async fn batch_get_item(
     app: &App,
     input: BatchGetItemInput,
+    body: &[u8],
 ) -> Result<Vec<u8>, ApiError> {
+    // DynamoDB lists ReturnConsumedCapacity before RequestItems (recorded
+    // for BatchWriteItem by dynalite against AWS).
     let mut c = Constraints::default();
+    if let Some(v) = &input.return_consumed_capacity {
+        c.one_of(v, "returnConsumedCapacity", RETURN_CAPACITY);
+    }
     check_request_items(
         &mut c,
         input
             .request_items
             .as_ref()
             .map(|m| m.keys().map(String::as_str).collect()),
+        body,
     );
-    if let Some(v) = &input.return_consumed_capacity {
-        c.one_of(v, "returnConsumedCapacity", RETURN_CAPACITY);
-    }
     for (table, ka) in input.request_items.iter().flatten() {
         let path = format!("requestItems.{table}.member.keys");
         match &ka.keys {
@@ -348,21 +368,26 @@ struct BatchWriteReply<'a> {
 pub(super) async fn batch_write_item(
     app: &App,
     input: BatchWriteItemInput,
+    body: &[u8],
 ) -> Result<Vec<u8>, ApiError> {
+    // DynamoDB's order (dynalite's batchWriteItem tests against AWS): the
+    // enums, RequestItems' names, its lists' lengths, then each request's
+    // missing members.
     let mut c = Constraints::default();
-    check_request_items(
-        &mut c,
-        input
-            .request_items
-            .as_ref()
-            .map(|m| m.keys().map(String::as_str).collect()),
-    );
     if let Some(v) = &input.return_consumed_capacity {
         c.one_of(v, "returnConsumedCapacity", RETURN_CAPACITY);
     }
     if let Some(v) = &input.return_item_collection_metrics {
         c.one_of(v, "returnItemCollectionMetrics", "[SIZE, NONE]");
     }
+    check_request_items(
+        &mut c,
+        input
+            .request_items
+            .as_ref()
+            .map(|m| m.keys().map(String::as_str).collect()),
+        body,
+    );
     for (table, requests) in input.request_items.iter().flatten() {
         // DynamoDB echoes the whole map as Java renders it; Tarn elides the
         // requests.
@@ -373,6 +398,17 @@ pub(super) async fn batch_write_item(
                 "requestItems",
                 "Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]",
             );
+        }
+    }
+    for (table, requests) in input.request_items.iter().flatten() {
+        for (i, r) in requests.iter().enumerate() {
+            let p = format!("requestItems.{table}.member.{}.member", i + 1);
+            if matches!(r.delete_request, Some(DeleteRequest { key: None })) {
+                c.null(&format!("{p}.deleteRequest.key"));
+            }
+            if matches!(r.put_request, Some(PutRequest { item: None })) {
+                c.null(&format!("{p}.putRequest.item"));
+            }
         }
     }
     c.finish()?;
@@ -396,16 +432,6 @@ pub(super) async fn batch_write_item(
                 }
                 (None, Some(DeleteRequest { key: Some(key) })) => {
                     BatchWrite::Delete { table: table.clone(), key: key.into_item()? }
-                }
-                (Some(PutRequest { item: None }), None) => {
-                    let mut c = Constraints::default();
-                    c.null(&format!("requestItems.{table}.member.putRequest.item"));
-                    return Err(c.finish().unwrap_err());
-                }
-                (None, Some(DeleteRequest { key: None })) => {
-                    let mut c = Constraints::default();
-                    c.null(&format!("requestItems.{table}.member.deleteRequest.key"));
-                    return Err(c.finish().unwrap_err());
                 }
                 _ => {
                     return Err(ApiError::validation(

@@ -10,7 +10,7 @@ use tarn_expr::parse::{parse_condition, parse_projection, parse_update};
 use tarn_expr::resolve::Resolver;
 use tarn_expr::{AttributeValue, ExprError, ExprKind};
 
-use super::wire::WireItem;
+use super::wire::{check_attribute_name, WireItem};
 use crate::error::ApiError;
 
 /// The placeholder maps of a request, validated.
@@ -97,6 +97,13 @@ impl Placeholders {
             return Err(ApiError::validation(
                 "ExpressionAttributeNames must not be empty",
             ));
+        }
+        for (k, name) in names.iter().flatten() {
+            if let Err(msg) = check_attribute_name(name) {
+                return Err(ApiError::validation(format!(
+                    "ExpressionAttributeNames contains invalid value: {msg} for key {k}"
+                )));
+            }
         }
         let values = match values {
             None => None,

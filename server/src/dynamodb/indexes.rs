@@ -15,6 +15,16 @@ use super::tables::{check_throughput, throughput_bounds, KeySchemaElement, Provi
 use crate::error::{ApiError, Constraints, ErrorCode};
 use crate::App;
 
+// Structures in a request reject a JSON array, as DynamoDB does.
+map_only!(
+    ProjectionIn,
+    LocalIndexIn,
+    GlobalIndexIn,
+    UpdateIndexIn,
+    DeleteIndexIn,
+    IndexUpdateIn
+);
+
 /// Attributes in one part of a multi-attribute GSI key.
 const KEY_PART_ATTRS_MAX: usize = 4;
 /// NonKeyAttributes of one index.
@@ -25,14 +35,14 @@ const PROJECTED_ATTRIBUTES_MAX: usize = 100;
 const INVALID: &str = "One or more parameter values were invalid:";
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct ProjectionIn {
     projection_type: Option<String>,
     non_key_attributes: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct LocalIndexIn {
     index_name: Option<String>,
     key_schema: Option<Vec<KeySchemaElement>>,
@@ -40,7 +50,7 @@ pub(super) struct LocalIndexIn {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct GlobalIndexIn {
     index_name: Option<String>,
     key_schema: Option<Vec<KeySchemaElement>>,
@@ -53,20 +63,20 @@ pub(super) struct GlobalIndexIn {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct UpdateIndexIn {
     index_name: Option<String>,
     provisioned_throughput: Option<ProvisionedThroughput>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct DeleteIndexIn {
     index_name: Option<String>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct IndexUpdateIn {
     create: Option<GlobalIndexIn>,
     update: Option<UpdateIndexIn>,
@@ -85,7 +95,35 @@ fn check_name(c: &mut Constraints, name: Option<&str>, path: &str) {
     }
 }
 
-fn check_key_schema(
+/// Longest key attribute name, in UTF-16 units as DynamoDB's model counts
+/// (`KeySchemaAttributeName`, `NonKeyAttributeName`: 1 to 255).
+const KEY_ATTRIBUTE_NAME_MAX: usize = 255;
+
+/// The constraints of an attribute name that a key schema, an attribute
+/// definition or a projection gives: present, 1 to 255 long.
+pub(super) fn check_key_attribute_name(c: &mut Constraints, name: Option<&str>, path: &str) {
+    let Some(name) = name else {
+        c.null(path);
+        return;
+    };
+    let len = name.encode_utf16().count();
+    if len < 1 {
+        c.violated(
+            &name,
+            path,
+            "Member must have length greater than or equal to 1",
+        );
+    }
+    if len > KEY_ATTRIBUTE_NAME_MAX {
+        c.violated(
+            &name,
+            path,
+            &format!("Member must have length less than or equal to {KEY_ATTRIBUTE_NAME_MAX}"),
+        );
+    }
+}
+
+pub(super) fn check_key_schema(
     c: &mut Constraints,
     ks: Option<&[KeySchemaElement]>,
     path: &str,
@@ -111,9 +149,11 @@ fn check_key_schema(
     }
     for (i, el) in ks.iter().enumerate() {
         let p = format!("{path}.{}.member", i + 1);
-        if el.attribute_name.is_none() {
-            c.null(&format!("{p}.attributeName"));
-        }
+        check_key_attribute_name(
+            c,
+            el.attribute_name.as_deref(),
+            &format!("{p}.attributeName"),
+        );
         match &el.key_type {
             None => c.null(&format!("{p}.keyType")),
             Some(k) => c.one_of(k, &format!("{p}.keyType"), "[HASH, RANGE]"),
@@ -147,6 +187,19 @@ fn check_projection(c: &mut Constraints, p: Option<&ProjectionIn>, path: &str) {
                 &format!("[{}]", attrs.join(", ")),
                 &ap,
                 &format!("Member must have length less than or equal to {NON_KEY_ATTRIBUTES_MAX}"),
+            );
+        }
+        // One violation for the list, naming every constraint its members
+        // carry, as DynamoDB words a list member's violation.
+        let bad_member = |a: &String| {
+            let len = a.encode_utf16().count();
+            !(1..=KEY_ATTRIBUTE_NAME_MAX).contains(&len)
+        };
+        if attrs.iter().any(bad_member) {
+            c.violated(
+                &format!("[{}]", attrs.join(", ")),
+                &ap,
+                &format!("Member must satisfy constraint: [Member must have length less than or equal to {KEY_ATTRIBUTE_NAME_MAX}, Member must have length greater than or equal to 1]"),
             );
         }
     }
@@ -231,15 +284,8 @@ fn parse_index(
             defs.names()
         )));
     }
-    let mut seen = std::collections::HashSet::new();
-    if !ks.iter().all(|el| seen.insert(key_name(el))) {
-        return Err(ApiError::validation(
-            if ks.len() == 2 && is(&ks[1], "RANGE") {
-                "Both the Hash Key and the Range Key element in the KeySchema have the same name"
-            } else {
-                "The KeySchema contains multiple key attributes with the same name"
-            },
-        ));
+    if let Some(dup) = duplicate_key(ks) {
+        return Err(duplicate_key_error(ks, dup, kind));
     }
     if !is(&ks[0], "HASH") {
         return Err(ApiError::validation(
@@ -321,6 +367,37 @@ fn parse_index(
         },
         throughput: None,
     })
+}
+
+/// The first key element whose attribute an earlier element names too.
+fn duplicate_key(ks: &[KeySchemaElement]) -> Option<usize> {
+    (1..ks.len()).find(|&i| ks[..i].iter().any(|e| key_name(e) == key_name(&ks[i])))
+}
+
+/// The error for a key schema that names attribute `ks[dup]` twice.
+/// A global index key that repeats an attribute within its partition or
+/// its sort part says the attribute is duplicated; otherwise a two-element
+/// key (and any local index key) has DynamoDB's long-standing text, and a
+/// longer global key that uses an attribute in both parts says so
+/// (`docs/research/index-errors.md` §5.2).
+fn duplicate_key_error(ks: &[KeySchemaElement], dup: usize, kind: IndexKind) -> ApiError {
+    let first = ks[..dup]
+        .iter()
+        .find(|e| key_name(e) == key_name(&ks[dup]))
+        .map_or("", |e| e.key_type.as_deref().unwrap_or_default());
+    let same_part = first == ks[dup].key_type.as_deref().unwrap_or_default();
+    if kind == IndexKind::Global && same_part {
+        ApiError::validation(format!(
+            "Attribute Name is duplicated: {}",
+            key_name(&ks[dup])
+        ))
+    } else if ks.len() == 2 || kind == IndexKind::Local {
+        ApiError::validation(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+        )
+    } else {
+        ApiError::validation("The KeySchema contains multiple key attributes with the same name")
+    }
 }
 
 /// A global index's throughput rules for the table's billing mode.
@@ -467,8 +544,16 @@ fn parse_global(g: &GlobalIndexIn, defs: &Definitions<'_>) -> Result<NewIndex, A
 pub(super) fn update_constraints(c: &mut Constraints, updates: &[IndexUpdateIn]) {
     for (i, u) in updates.iter().enumerate() {
         let p = format!("globalSecondaryIndexUpdates.{}.member", i + 1);
-        if let Some(create) = &u.create {
-            global_constraints(c, create, &format!("{p}.create"));
+        if let Some(g) = &u.create {
+            // UpdateTable's Create lists its members in its own order
+            // (dynalite's validations/updateTable.js).
+            let p = format!("{p}.create");
+            check_projection(c, g.projection.as_ref(), &format!("{p}.projection"));
+            check_name(c, g.index_name.as_deref(), &format!("{p}.indexName"));
+            if let Some(pt) = &g.provisioned_throughput {
+                check_throughput(c, pt, &format!("{p}.provisionedThroughput"));
+            }
+            check_key_schema(c, g.key_schema.as_deref(), &format!("{p}.keySchema"), None);
         }
         if let Some(update) = &u.update {
             check_name(

@@ -12,12 +12,19 @@ use tarn_expr::ast::{
 };
 use tarn_expr::AttributeValue;
 
-use super::wire::WireValue;
+use super::wire::{check_attribute_name, WireValue};
 use crate::error::{ApiError, Constraints};
+
+// Structures in a request reject a JSON array, as DynamoDB does.
+map_only!(
+    ExpectedAttributeValue,
+    AttributeValueUpdate,
+    FilterCondition
+);
 
 /// One entry of `Expected`.
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct ExpectedAttributeValue {
     value: Option<WireValue>,
     exists: Option<bool>,
@@ -27,7 +34,7 @@ pub(super) struct ExpectedAttributeValue {
 
 /// One entry of `AttributeUpdates`.
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct AttributeValueUpdate {
     value: Option<WireValue>,
     action: Option<String>,
@@ -56,6 +63,11 @@ fn take(v: WireValue) -> Result<AttributeValue, ApiError> {
     v.0.map_err(ApiError::validation)
 }
 
+/// An attribute a legacy parameter names.
+fn name_ok(name: &str) -> Result<(), ApiError> {
+    check_attribute_name(name).map_err(ApiError::validation)
+}
+
 /// Checks `ConditionalOperator`'s enum; `expected_used` says whether the
 /// request has a parameter it could apply to.
 pub(super) fn check_conditional_operator(c: &mut Constraints, op: Option<&str>) {
@@ -71,6 +83,7 @@ pub(super) fn expected(
 ) -> Result<Option<Condition>, ApiError> {
     let mut conditions = Vec::with_capacity(expected.len());
     for (name, e) in expected {
+        name_ok(&name)?;
         conditions.push(expected_one(&name, e)?);
     }
     let or = conditional_operator == Some("OR");
@@ -248,6 +261,7 @@ pub(super) fn attribute_updates(
     c.finish()?;
     let mut actions = Vec::with_capacity(updates.len());
     for (name, u) in updates {
+        name_ok(&name)?;
         let path = top(&name);
         let action = u.action.as_deref().unwrap_or("PUT");
         let v = u.value.map(take).transpose()?;
@@ -306,6 +320,7 @@ pub(super) fn attribute_updates(
 /// Lowers `AttributesToGet` to a projection, refusing duplicates.
 pub(super) fn attributes_to_get(names: &[String]) -> Result<Projection, ApiError> {
     for (i, n) in names.iter().enumerate() {
+        name_ok(n)?;
         if names[..i].contains(n) {
             return Err(invalid(format!("Duplicate value in attribute name: {n}")));
         }
@@ -317,7 +332,7 @@ pub(super) fn attributes_to_get(names: &[String]) -> Result<Projection, ApiError
 
 /// One entry of `KeyConditions`, `QueryFilter` or `ScanFilter`.
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct FilterCondition {
     comparison_operator: Option<String>,
     attribute_value_list: Option<Vec<WireValue>>,
@@ -349,6 +364,7 @@ pub(super) fn filter(
 ) -> Result<Option<Condition>, ApiError> {
     let mut out = Vec::with_capacity(conditions.len());
     for (name, c) in conditions {
+        name_ok(&name)?;
         let (op, args) = c.operator_and_args(&name)?;
         out.push(comparison(&op, top(&name), args)?);
     }
@@ -369,6 +385,7 @@ pub(super) fn key_conditions(
     use tarn_engine::SortCondition as S;
     let mut out = Vec::with_capacity(conditions.len());
     for (name, c) in conditions {
+        name_ok(&name)?;
         let (op, args) = c.operator_and_args(&name)?;
         // Checks the operator's name and argument count and types.
         comparison(&op, top(&name), args.clone())?;

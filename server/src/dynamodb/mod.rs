@@ -1,5 +1,29 @@
 //! The DynamoDB protocol (`awsJson1_0`, target prefix `DynamoDB_20120810`).
 
+/// Implements `Deserialize` for request structures whose derived decoder
+/// is inherent (`#[serde(remote = "Self")]`) so that they accept only a
+/// JSON object: serde's derive would also read a JSON array positionally,
+/// where DynamoDB answers a SerializationException.
+macro_rules! map_only {
+    ($($t:ty),* $(,)?) => {$(
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = $t;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a structure")
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<$t, A::Error> {
+                        <$t>::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+    )*};
+}
+
 mod batch;
 mod capacity;
 mod control;
@@ -9,6 +33,7 @@ mod items;
 mod legacy;
 mod reads;
 mod settings;
+mod shape;
 mod tables;
 mod transact;
 pub mod wire;
@@ -24,32 +49,32 @@ pub const TARGET_PREFIX: &str = "DynamoDB_20120810.";
 /// Runs one operation named by the part of `X-Amz-Target` after the prefix.
 pub async fn dispatch(app: &App, op: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     match op {
-        "CreateTable" => tables::create_table(app, parse(body)?).await,
-        "DescribeTable" => tables::describe_table(app, parse(body)?).await,
-        "ListTables" => tables::list_tables(app, parse(body)?).await,
-        "DeleteTable" => tables::delete_table(app, parse(body)?).await,
-        "UpdateTable" => tables::update_table(app, parse(body)?).await,
-        "PutItem" => items::put_item(app, parse(body)?).await,
-        "GetItem" => items::get_item(app, parse(body)?).await,
-        "DeleteItem" => items::delete_item(app, parse(body)?).await,
-        "UpdateItem" => items::update_item(app, parse(body)?).await,
-        "Query" => reads::query(app, parse(body)?).await,
-        "Scan" => reads::scan(app, parse(body)?).await,
-        "BatchGetItem" => batch::batch_get_item(app, parse(body)?).await,
-        "BatchWriteItem" => batch::batch_write_item(app, parse(body)?).await,
-        "TransactWriteItems" => transact::transact_write_items(app, parse(body)?, body).await,
-        "TransactGetItems" => transact::transact_get_items(app, parse(body)?).await,
-        "TagResource" => control::tag_resource(app, parse(body)?).await,
-        "UntagResource" => control::untag_resource(app, parse(body)?).await,
-        "ListTagsOfResource" => control::list_tags_of_resource(app, parse(body)?).await,
-        "UpdateTimeToLive" => control::update_time_to_live(app, parse(body)?).await,
-        "DescribeTimeToLive" => control::describe_time_to_live(app, parse(body)?).await,
+        "CreateTable" => tables::create_table(app, decode(op, body)?).await,
+        "DescribeTable" => tables::describe_table(app, decode(op, body)?).await,
+        "ListTables" => tables::list_tables(app, decode(op, body)?).await,
+        "DeleteTable" => tables::delete_table(app, decode(op, body)?).await,
+        "UpdateTable" => tables::update_table(app, decode(op, body)?).await,
+        "PutItem" => items::put_item(app, decode(op, body)?).await,
+        "GetItem" => items::get_item(app, decode(op, body)?).await,
+        "DeleteItem" => items::delete_item(app, decode(op, body)?).await,
+        "UpdateItem" => items::update_item(app, decode(op, body)?).await,
+        "Query" => reads::query(app, decode(op, body)?).await,
+        "Scan" => reads::scan(app, decode(op, body)?).await,
+        "BatchGetItem" => batch::batch_get_item(app, decode(op, body)?, body).await,
+        "BatchWriteItem" => batch::batch_write_item(app, decode(op, body)?, body).await,
+        "TransactWriteItems" => transact::transact_write_items(app, decode(op, body)?, body).await,
+        "TransactGetItems" => transact::transact_get_items(app, decode(op, body)?).await,
+        "TagResource" => control::tag_resource(app, decode(op, body)?).await,
+        "UntagResource" => control::untag_resource(app, decode(op, body)?).await,
+        "ListTagsOfResource" => control::list_tags_of_resource(app, decode(op, body)?).await,
+        "UpdateTimeToLive" => control::update_time_to_live(app, decode(op, body)?).await,
+        "DescribeTimeToLive" => control::describe_time_to_live(app, decode(op, body)?).await,
         "DescribeLimits" => {
-            parse::<serde::de::IgnoredAny>(body)?;
+            decode::<serde::de::IgnoredAny>(op, body)?;
             control::describe_limits(app).await
         }
         "DescribeEndpoints" => {
-            parse::<serde::de::IgnoredAny>(body)?;
+            decode::<serde::de::IgnoredAny>(op, body)?;
             control::describe_endpoints(app).await
         }
         _ => Err(ApiError::bare(ErrorCode::UnknownOperation)),
@@ -89,6 +114,24 @@ pub fn is_known(op: &str) -> bool {
 /// SerializationException texts.
 pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(serialization_error)
+}
+
+/// Decodes the body of DynamoDB operation `op`. A member of the wrong JSON
+/// type is reported as DynamoDB reports it, from the operation's input
+/// model, whatever its nesting; the model is consulted only when the
+/// typed decoding has failed, so valid requests pay nothing for it.
+fn decode<T: DeserializeOwned>(op: &str, body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let message = e
+            .is_data()
+            .then(|| shape::input(op))
+            .flatten()
+            .and_then(|input| shape::first_mismatch(body, input));
+        match message {
+            Some(m) => ApiError::new(ErrorCode::Serialization, m),
+            None => serialization_error(e),
+        }
+    })
 }
 
 /// Maps a serde_json error to the SerializationException DynamoDB gives for

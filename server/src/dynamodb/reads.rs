@@ -35,6 +35,7 @@ pub(super) struct QueryInput {
     expression_attribute_values: Option<WireItem>,
     select: Option<String>,
     scan_index_forward: Option<bool>,
+    #[serde(default, deserialize_with = "super::wire::integer")]
     limit: Option<i32>,
     exclusive_start_key: Option<WireItem>,
     consistent_read: Option<bool>,
@@ -54,8 +55,11 @@ pub(super) struct ScanInput {
     expression_attribute_names: Option<BTreeMap<String, String>>,
     expression_attribute_values: Option<WireItem>,
     select: Option<String>,
+    #[serde(default, deserialize_with = "super::wire::integer")]
     limit: Option<i32>,
+    #[serde(default, deserialize_with = "super::wire::integer")]
     segment: Option<i32>,
+    #[serde(default, deserialize_with = "super::wire::integer")]
     total_segments: Option<i32>,
     exclusive_start_key: Option<WireItem>,
     consistent_read: Option<bool>,

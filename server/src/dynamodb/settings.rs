@@ -9,6 +9,9 @@ use tarn_engine::{TableClass, TableSettings, TAGS_MAX};
 use crate::error::{ApiError, Constraints};
 use crate::App;
 
+// Structures in a request reject a JSON array, as DynamoDB does.
+map_only!(TagIn, SseSpecificationIn, OnDemandThroughputIn);
+
 const INVALID: &str = "One or more parameter values were invalid:";
 
 /// Tag key and value limits, in characters.
@@ -16,14 +19,14 @@ const TAG_KEY_CHARS_MAX: usize = 128;
 const TAG_VALUE_CHARS_MAX: usize = 256;
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct TagIn {
     pub(super) key: Option<String>,
     pub(super) value: Option<String>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct SseSpecificationIn {
     enabled: Option<bool>,
     #[serde(rename = "SSEType")]
@@ -33,9 +36,11 @@ pub(super) struct SseSpecificationIn {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct OnDemandThroughputIn {
+    #[serde(default, deserialize_with = "super::wire::long")]
     max_read_request_units: Option<i64>,
+    #[serde(default, deserialize_with = "super::wire::long")]
     max_write_request_units: Option<i64>,
 }
 

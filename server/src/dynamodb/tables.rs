@@ -11,27 +11,37 @@ use super::{blocking, reply, unsupported};
 use crate::error::{ApiError, Constraints};
 use crate::App;
 
+// Structures in a request reject a JSON array, as DynamoDB does.
+map_only!(
+    KeySchemaElement,
+    AttributeDefinition,
+    ProvisionedThroughput,
+    StreamSpecification
+);
+
 /// Largest capacity DynamoDB accepts for a table.
 const CAPACITY_UNITS_MAX: i64 = 1_000_000_000_000;
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct KeySchemaElement {
     pub(super) attribute_name: Option<String>,
     pub(super) key_type: Option<String>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 struct AttributeDefinition {
     attribute_name: Option<String>,
     attribute_type: Option<String>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct ProvisionedThroughput {
+    #[serde(default, deserialize_with = "super::wire::long")]
     read_capacity_units: Option<i64>,
+    #[serde(default, deserialize_with = "super::wire::long")]
     write_capacity_units: Option<i64>,
 }
 
@@ -55,7 +65,7 @@ pub(super) struct CreateTableInput {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 struct StreamSpecification {
     stream_enabled: Option<bool>,
     stream_view_type: Option<String>,
@@ -113,6 +123,7 @@ pub(super) struct TableNameInput {
 #[serde(rename_all = "PascalCase")]
 pub(super) struct ListTablesInput {
     exclusive_start_table_name: Option<String>,
+    #[serde(default, deserialize_with = "super::wire::integer")]
     limit: Option<i32>,
 }
 
@@ -158,9 +169,10 @@ fn scalar(ty: &str) -> ScalarType {
 /// Checks throughput values: constraint violations go into `c`; the
 /// out-of-bounds check runs after constraints pass.
 pub(super) fn check_throughput(c: &mut Constraints, pt: &ProvisionedThroughput, path: &str) {
+    // DynamoDB lists the write units first.
     for (value, member) in [
-        (pt.read_capacity_units, "readCapacityUnits"),
         (pt.write_capacity_units, "writeCapacityUnits"),
+        (pt.read_capacity_units, "readCapacityUnits"),
     ] {
         let p = format!("{path}.{member}");
         match value {
@@ -204,53 +216,27 @@ fn validate_create(
     input: &CreateTableInput,
 ) -> Result<tarn_engine::CreateTable, ApiError> {
     let name = control_table_name(input.table_name.as_deref())?;
+    // Constraint violations are listed in DynamoDB's order (dynalite's
+    // validations/createTable.js): attribute definitions, table name,
+    // billing mode, throughput, key schema, then the indexes.
     let mut c = Constraints::default();
-    if input.attribute_definitions.is_none() {
-        c.null("attributeDefinitions");
+    match &input.attribute_definitions {
+        None => c.null("attributeDefinitions"),
+        Some(defs) => check_definitions(&mut c, defs),
     }
     c.table_name_pattern(name, "tableName");
-    match &input.key_schema {
-        None => c.null("keySchema"),
-        Some(ks) => {
-            if ks.is_empty() {
-                c.violated(
-                    &"[]",
-                    "keySchema",
-                    "Member must have length greater than or equal to 1",
-                );
-            }
-            if ks.len() > 2 {
-                let rendered = render_key_schema(ks);
-                c.violated(
-                    &rendered,
-                    "keySchema",
-                    "Member must have length less than or equal to 2",
-                );
-            }
-            for (i, el) in ks.iter().enumerate() {
-                let p = format!("keySchema.{}.member", i + 1);
-                if el.attribute_name.is_none() {
-                    c.null(&format!("{p}.attributeName"));
-                }
-                match &el.key_type {
-                    None => c.null(&format!("{p}.keyType")),
-                    Some(k) => c.one_of(k, &format!("{p}.keyType"), "[HASH, RANGE]"),
-                }
-            }
-        }
-    }
-    check_definitions(&mut c, input.attribute_definitions.as_deref());
-    indexes::create_constraints(
-        &mut c,
-        input.local_secondary_indexes.as_deref(),
-        input.global_secondary_indexes.as_deref(),
-    );
     if let Some(mode) = &input.billing_mode {
         c.one_of(mode, "billingMode", "[PROVISIONED, PAY_PER_REQUEST]");
     }
     if let Some(pt) = &input.provisioned_throughput {
         check_throughput(&mut c, pt, "provisionedThroughput");
     }
+    indexes::check_key_schema(&mut c, input.key_schema.as_deref(), "keySchema", Some(2));
+    indexes::create_constraints(
+        &mut c,
+        input.local_secondary_indexes.as_deref(),
+        input.global_secondary_indexes.as_deref(),
+    );
     if let Some(sse) = &input.sse_specification {
         settings::sse_constraints(&mut c, sse, "sSESpecification");
     }
@@ -295,16 +281,7 @@ fn validate_create(
             .find(|d| d.attribute_name.as_deref() == Some(name))
             .and_then(|d| d.attribute_type.as_deref())
     };
-    let mut seen = std::collections::HashSet::new();
-    for d in defs {
-        if let Some(n) = &d.attribute_name {
-            if !seen.insert(n.as_str()) {
-                return Err(ApiError::validation(format!(
-                    "Cannot have two attributes with the same name: {n}"
-                )));
-            }
-        }
-    }
+    check_unique_definitions(defs)?;
     let has_indexes =
         input.local_secondary_indexes.is_some() || input.global_secondary_indexes.is_some();
     let undefined = ks.iter().any(|el| def_of(&key_name(el)).is_none());
@@ -433,17 +410,33 @@ fn create_settings(
 }
 
 /// The shape constraints of an AttributeDefinitions list.
-fn check_definitions(c: &mut Constraints, defs: Option<&[AttributeDefinition]>) {
-    for (i, def) in defs.into_iter().flatten().enumerate() {
+fn check_definitions(c: &mut Constraints, defs: &[AttributeDefinition]) {
+    for (i, def) in defs.iter().enumerate() {
         let p = format!("attributeDefinitions.{}.member", i + 1);
-        if def.attribute_name.is_none() {
-            c.null(&format!("{p}.attributeName"));
-        }
+        indexes::check_key_attribute_name(
+            c,
+            def.attribute_name.as_deref(),
+            &format!("{p}.attributeName"),
+        );
         match &def.attribute_type {
             None => c.null(&format!("{p}.attributeType")),
             Some(t) => c.one_of(t, &format!("{p}.attributeType"), "[B, N, S]"),
         }
     }
+}
+
+/// Refuses an AttributeDefinitions list that names one attribute twice:
+/// DynamoDB cannot know which type was meant.
+fn check_unique_definitions(defs: &[AttributeDefinition]) -> Result<(), ApiError> {
+    let mut seen = std::collections::HashSet::new();
+    for n in defs.iter().filter_map(|d| d.attribute_name.as_deref()) {
+        if !seen.insert(n) {
+            return Err(ApiError::validation(format!(
+                "Attribute Name is duplicated: {n}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// DynamoDB renders list members as Java's `toString` of its structures.
@@ -757,7 +750,9 @@ pub(super) async fn update_table(app: &App, input: UpdateTableInput) -> Result<V
     if let Some(pt) = &input.provisioned_throughput {
         check_throughput(&mut c, pt, "provisionedThroughput");
     }
-    check_definitions(&mut c, input.attribute_definitions.as_deref());
+    if let Some(defs) = &input.attribute_definitions {
+        check_definitions(&mut c, defs);
+    }
     if let Some(updates) = &input.global_secondary_index_updates {
         indexes::update_constraints(&mut c, updates);
     }
@@ -777,6 +772,9 @@ pub(super) async fn update_table(app: &App, input: UpdateTableInput) -> Result<V
         }
     }
     check_exclusive_settings(&input)?;
+    if let Some(defs) = &input.attribute_definitions {
+        check_unique_definitions(defs)?;
+    }
     let table_class = input
         .table_class
         .as_deref()

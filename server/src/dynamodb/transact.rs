@@ -20,13 +20,16 @@ use super::{committed, data_plane, read, reply};
 use crate::error::{ApiError, CancellationReason, Constraints, ErrorCode};
 use crate::App;
 
+// Structures in a request reject a JSON array, as DynamoDB does.
+map_only!(ActionIn, TransactWriteItem, GetIn, TransactGetItem);
+
 /// DynamoDB's limit on the size of a transaction request.
 const TRANSACT_BYTES_MAX: usize = 4 * 1024 * 1024;
 /// `ClientRequestToken` length limits.
 const TOKEN_CHARS_MAX: usize = 36;
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct ActionIn {
     table_name: Option<String>,
     item: Option<WireItem>,
@@ -39,7 +42,7 @@ pub(super) struct ActionIn {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct TransactWriteItem {
     condition_check: Option<ActionIn>,
     put: Option<ActionIn>,
@@ -57,7 +60,7 @@ pub(super) struct TransactWriteItemsInput {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct GetIn {
     table_name: Option<String>,
     key: Option<WireItem>,
@@ -66,7 +69,7 @@ pub(super) struct GetIn {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(remote = "Self", rename_all = "PascalCase")]
 pub(super) struct TransactGetItem {
     get: Option<GetIn>,
 }

@@ -30,13 +30,32 @@ pub struct WireValue(pub Result<AttributeValue, String>);
 pub struct WireItem(pub BTreeMap<String, WireValue>);
 
 impl WireItem {
-    /// The item, or the ValidationException of its first invalid value.
+    /// The item, or the ValidationException of its first invalid
+    /// attribute name or value.
     pub fn into_item(self) -> Result<Item, ApiError> {
         let mut item = Item::new();
         for (name, value) in self.0 {
+            check_attribute_name(&name).map_err(ApiError::validation)?;
             item.insert(name, value.0.map_err(ApiError::validation)?);
         }
         Ok(item)
+    }
+}
+
+/// Longest attribute name, in bytes (DynamoDB's "64 KB", less one: a name
+/// of 65535 bytes is accepted, one of 65536 is not).
+pub const ATTRIBUTE_NAME_BYTES_MAX: usize = 65_535;
+
+/// Checks an attribute name given in an item, a key, a legacy parameter
+/// or `ExpressionAttributeNames`: it may not be empty or longer than 64 KB.
+/// The texts are DynamoDB's (`docs/research/dynamodb-errors.md` §11).
+pub fn check_attribute_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        Err("Empty attribute name")
+    } else if name.len() > ATTRIBUTE_NAME_BYTES_MAX {
+        Err("Attribute name is too large, must be less than 65536 bytes")
+    } else {
+        Ok(())
     }
 }
 
@@ -59,19 +78,149 @@ fn parse_number(raw: &str) -> Result<Number, String> {
 /// A base64 blob; bad base64 is a SerializationException, as in DynamoDB.
 struct Blob(Vec<u8>);
 
+/// Decodes a Blob member's text, or gives the SerializationException
+/// message DynamoDB's reader gives for it (length first, then alphabet).
+pub(crate) fn decode_blob(s: &str) -> Result<Vec<u8>, String> {
+    if !s.len().is_multiple_of(4) {
+        return Err(format!(
+            "Base64 encoded length is expected a multiple of 4 bytes but found: {}",
+            s.len()
+        ));
+    }
+    B64.decode(s.as_bytes())
+        .map_err(|_| "Invalid last non-pad Base64 character dectected".to_owned())
+}
+
 impl<'de> Deserialize<'de> for Blob {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        if s.len() % 4 != 0 {
-            return Err(de::Error::custom(format!(
-                "Base64 encoded length is expected a multiple of 4 bytes but found: {}",
-                s.len()
-            )));
-        }
-        B64.decode(s.as_bytes())
-            .map(Blob)
-            .map_err(|_| de::Error::custom("Invalid last non-pad Base64 character dectected"))
+        decode_blob(&s).map(Blob).map_err(de::Error::custom)
     }
+}
+
+// ---- integer members ----
+//
+// DynamoDB's model has Integer members (Limit, Segment, TotalSegments) and
+// Long members (capacity units). Besides JSON numbers, Tarn accepts a
+// string holding a decimal integer there, as DynamoDB Local does: the
+// dynamodb-admin GUI sends its form fields that way (`"ReadCapacityUnits":
+// "3"`). Any other string is the SerializationException DynamoDB gives.
+// The common case, a JSON number, costs what `i64::deserialize` costs.
+
+/// An integer member's Java type, as the messages name it.
+#[derive(Clone, Copy)]
+enum IntKind {
+    Integer,
+    Long,
+}
+
+impl IntKind {
+    fn java(self) -> &'static str {
+        match self {
+            IntKind::Integer => "Integer",
+            IntKind::Long => "Long",
+        }
+    }
+
+    fn fits(self, v: i64) -> bool {
+        match self {
+            IntKind::Integer => i32::try_from(v).is_ok(),
+            IntKind::Long => true,
+        }
+    }
+}
+
+struct IntVisitor(IntKind);
+
+impl IntVisitor {
+    fn error<E: de::Error>(&self, token: &str) -> E {
+        E::custom(format!("{token} cannot be converted to {}", self.0.java()))
+    }
+
+    fn checked<E: de::Error>(&self, v: i64, token: &str) -> Result<Option<i64>, E> {
+        if self.0.fits(v) {
+            Ok(Some(v))
+        } else {
+            Err(self.error(token))
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for IntVisitor {
+    type Value = Option<i64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a {}", self.0.java())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.checked(v, "NUMBER_VALUE")
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        match i64::try_from(v) {
+            Ok(v) => self.checked(v, "NUMBER_VALUE"),
+            Err(_) => Err(self.error("NUMBER_VALUE")),
+        }
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(self.error("DECIMAL_VALUE"))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Err(self.error(if v { "TRUE_VALUE" } else { "FALSE_VALUE" }))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        match integer_text(v) {
+            Some(n) => self.checked(n, "STRING_VALUE"),
+            None => Err(self.error("STRING_VALUE")),
+        }
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(de::Error::custom(format!(
+            "Unrecognized collection type class java.lang.{}",
+            self.0.java()
+        )))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(de::Error::custom(
+            "Start of structure or map found where not expected",
+        ))
+    }
+}
+
+/// The value of a numeric string as DynamoDB Local reads one into an
+/// integer member: an optionally signed run of ASCII digits, with
+/// surrounding white space ignored.
+pub(crate) fn integer_text(s: &str) -> Option<i64> {
+    let t = s.trim();
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}
+
+/// Deserializes an optional Long member (capacity units), accepting
+/// numeric strings.
+pub fn long<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    d.deserialize_any(IntVisitor(IntKind::Long))
+}
+
+/// Deserializes an optional Integer member (Limit, Segment), accepting
+/// numeric strings.
+pub fn integer<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    // `IntKind::Integer` has checked the range.
+    d.deserialize_any(IntVisitor(IntKind::Integer))
+        .map(|v| v.and_then(|v| i32::try_from(v).ok()))
 }
 
 impl<'de> Deserialize<'de> for WireValue {
