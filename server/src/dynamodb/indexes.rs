@@ -792,3 +792,110 @@ pub(super) fn describe<'a>(
     }
     (globals, locals)
 }
+
+// ---- backups and restores ----
+
+/// A restore's GlobalSecondaryIndexOverride and LocalSecondaryIndexOverride,
+/// validated as CreateTable's index lists against the source table's key
+/// and attribute definitions: `(locals, globals)`, each `None` when not
+/// overridden.
+pub(super) fn validate_override(
+    locals: Option<&[LocalIndexIn]>,
+    globals: Option<&[GlobalIndexIn]>,
+    source: &TableDef,
+    mode: BillingMode,
+) -> Result<(Option<Vec<NewIndex>>, Option<Vec<NewIndex>>), ApiError> {
+    if locals.is_none() && globals.is_none() {
+        return Ok((None, None));
+    }
+    let ks = &source.key_schema;
+    let mut table_keys = vec![ks.hash.name.as_str()];
+    table_keys.extend(ks.range.as_ref().map(|r| r.name.as_str()));
+    let named = locals
+        .into_iter()
+        .flatten()
+        .flat_map(|l| l.key_schema.iter().flatten())
+        .chain(
+            globals
+                .into_iter()
+                .flatten()
+                .flat_map(|g| g.key_schema.iter().flatten()),
+        )
+        .map(key_name)
+        .collect::<Vec<_>>();
+    let defs = Definitions(
+        source
+            .attribute_definitions
+            .iter()
+            .filter(|a| table_keys.contains(&a.name.as_str()) || named.contains(&a.name.as_str()))
+            .map(|a| (a.name.as_str(), a.ty.as_str()))
+            .collect(),
+    );
+    // An empty override list means "no indexes of that kind".
+    let locals = locals.filter(|l| !l.is_empty());
+    let globals = globals.filter(|g| !g.is_empty());
+    let made = validate_create(
+        locals,
+        globals,
+        table_keys[0],
+        table_keys.get(1).copied(),
+        &table_keys,
+        &defs,
+        mode,
+    )?;
+    let (l, g): (Vec<NewIndex>, Vec<NewIndex>) =
+        made.into_iter().partition(|i| i.kind == IndexKind::Local);
+    Ok((Some(l), Some(g)))
+}
+
+/// One GlobalSecondaryIndexInfo of a backup's SourceTableFeatureDetails.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GlobalIndexInfoOut<'a> {
+    index_name: &'a str,
+    key_schema: Vec<KeyOut<'a>>,
+    projection: ProjectionOut<'a>,
+    provisioned_throughput: IndexUnitsOut,
+}
+
+/// A GlobalSecondaryIndexInfo's ProvisionedThroughput.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct IndexUnitsOut {
+    read_capacity_units: u64,
+    write_capacity_units: u64,
+}
+
+/// One LocalSecondaryIndexInfo of a backup's SourceTableFeatureDetails.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct LocalIndexInfoOut<'a> {
+    index_name: &'a str,
+    key_schema: Vec<KeyOut<'a>>,
+    projection: ProjectionOut<'a>,
+}
+
+/// The index infos of a backed-up table: global and local.
+pub(super) fn infos(def: &TableDef) -> (Vec<GlobalIndexInfoOut<'_>>, Vec<LocalIndexInfoOut<'_>>) {
+    let mut globals = Vec::new();
+    let mut locals = Vec::new();
+    for index in def.indexes.iter().filter(|i| i.maintained()) {
+        match index.kind {
+            IndexKind::Global => globals.push(GlobalIndexInfoOut {
+                index_name: &index.name,
+                key_schema: key_out(index),
+                projection: projection_out(index),
+                provisioned_throughput: IndexUnitsOut {
+                    read_capacity_units: index.read_units,
+                    write_capacity_units: index.write_units,
+                },
+            }),
+            IndexKind::Local => locals.push(LocalIndexInfoOut {
+                index_name: &index.name,
+                key_schema: key_out(index),
+                projection: projection_out(index),
+            }),
+        }
+    }
+    (globals, locals)
+}

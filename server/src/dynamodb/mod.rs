@@ -1,5 +1,6 @@
 //! The DynamoDB protocol (`awsJson1_0`, target prefix `DynamoDB_20120810`).
 
+mod backups;
 mod batch;
 mod capacity;
 mod control;
@@ -44,6 +45,18 @@ pub async fn dispatch(app: &App, op: &str, body: &[u8]) -> Result<Vec<u8>, ApiEr
         "ListTagsOfResource" => control::list_tags_of_resource(app, parse(body)?).await,
         "UpdateTimeToLive" => control::update_time_to_live(app, parse(body)?).await,
         "DescribeTimeToLive" => control::describe_time_to_live(app, parse(body)?).await,
+        "CreateBackup" => backups::create_backup(app, parse(body)?).await,
+        "DescribeBackup" => backups::describe_backup(app, parse(body)?).await,
+        "ListBackups" => backups::list_backups(app, parse(body)?).await,
+        "DeleteBackup" => backups::delete_backup(app, parse(body)?).await,
+        "RestoreTableFromBackup" => backups::restore_table_from_backup(app, parse(body)?).await,
+        "RestoreTableToPointInTime" => {
+            backups::restore_table_to_point_in_time(app, parse(body)?).await
+        }
+        "DescribeContinuousBackups" => {
+            backups::describe_continuous_backups(app, parse(body)?).await
+        }
+        "UpdateContinuousBackups" => backups::update_continuous_backups(app, parse(body)?).await,
         "DescribeLimits" => {
             parse::<serde::de::IgnoredAny>(body)?;
             control::describe_limits(app).await
@@ -80,6 +93,14 @@ pub fn is_known(op: &str) -> bool {
             | "ListTagsOfResource"
             | "UpdateTimeToLive"
             | "DescribeTimeToLive"
+            | "CreateBackup"
+            | "DescribeBackup"
+            | "ListBackups"
+            | "DeleteBackup"
+            | "RestoreTableFromBackup"
+            | "RestoreTableToPointInTime"
+            | "DescribeContinuousBackups"
+            | "UpdateContinuousBackups"
             | "DescribeLimits"
             | "DescribeEndpoints"
     )
