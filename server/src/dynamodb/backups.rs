@@ -163,6 +163,20 @@ fn seconds(ms: u64) -> f64 {
     ms as f64 / 1000.0
 }
 
+/// Tolerance for the binary fraction of a timestamp sent as seconds: a
+/// whole millisecond may arrive a hair below itself.
+const MS_EPSILON: f64 = 1e-3;
+
+/// The last whole millisecond at or before `seconds`.
+fn ms_at_or_before(seconds: f64) -> u64 {
+    (seconds * 1000.0 + MS_EPSILON).floor().max(0.0) as u64
+}
+
+/// The first whole millisecond at or after `seconds`.
+fn ms_at_or_after(seconds: f64) -> u64 {
+    (seconds * 1000.0 - MS_EPSILON).ceil().max(0.0) as u64
+}
+
 // ---- replies ----
 
 #[derive(Serialize)]
@@ -451,12 +465,8 @@ pub(super) async fn list_backups(app: &App, input: ListBackupsInput) -> Result<V
     };
     // Tarn makes only USER backups.
     let wanted = matches!(input.backup_type.as_deref(), None | Some("USER" | "ALL"));
-    let lower_ms = input
-        .time_range_lower_bound
-        .map(|s| (s * 1000.0).ceil() as u64);
-    let upper_ms = input
-        .time_range_upper_bound
-        .map(|s| (s * 1000.0).ceil() as u64);
+    let lower_ms = input.time_range_lower_bound.map(ms_at_or_after);
+    let upper_ms = input.time_range_upper_bound.map(ms_at_or_after);
     let all = blocking(app, |e| e.list_backups()).await?;
     let matching: Vec<&Backup> = all
         .iter()
@@ -705,11 +715,7 @@ pub(super) async fn restore_table_to_point_in_time(
             )))
         }
         (true, None) => None,
-        (false, Some(s)) => Some(if s <= 0.0 {
-            0
-        } else {
-            (s * 1000.0).floor() as u64
-        }),
+        (false, Some(s)) => Some(ms_at_or_before(s)),
     };
     let lookup = source.clone();
     let def = blocking(app, move |e| e.table_def(&lookup))

@@ -831,6 +831,7 @@ pub(super) fn validate_override(
             .map(|a| (a.name.as_str(), a.ty.as_str()))
             .collect(),
     );
+    let (given_locals, given_globals) = (locals.is_some(), globals.is_some());
     // An empty override list means "no indexes of that kind".
     let locals = locals.filter(|l| !l.is_empty());
     let globals = globals.filter(|g| !g.is_empty());
@@ -845,7 +846,8 @@ pub(super) fn validate_override(
     )?;
     let (l, g): (Vec<NewIndex>, Vec<NewIndex>) =
         made.into_iter().partition(|i| i.kind == IndexKind::Local);
-    Ok((Some(l), Some(g)))
+    // A kind without an override keeps the source's indexes.
+    Ok((given_locals.then_some(l), given_globals.then_some(g)))
 }
 
 /// One GlobalSecondaryIndexInfo of a backup's SourceTableFeatureDetails.
