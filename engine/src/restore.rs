@@ -230,7 +230,9 @@ impl Shared {
         batch.insert(&self.catalog, catalog_key(&new.name), new.encode());
         // Syncing this record makes every fill batch before it durable.
         self.commit.commit(batch)?;
-        self.unpin_restore(&new);
+        // The pin is the unfinished restore's, so it is found from the
+        // definition before the change.
+        self.unpin_restore(&def);
         tracing::debug!(table = %new.name, "restore finished");
         *def = new;
         Ok(())

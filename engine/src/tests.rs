@@ -1007,6 +1007,10 @@ mod backups {
         wait_active(&e, "Then");
         assert_eq!(contents(&e, "Then"), expected);
         assert_eq!(e.describe_table("Then").expect("describe").item_count, 2);
+        assert!(
+            lock(&e.shared.pitr_pins).is_empty(),
+            "a finished restore keeps nothing from being trimmed"
+        );
         // Latest: the table as it is.
         e.restore_to_point_in_time("Music", None, target("Now"))
             .expect("restore latest");
