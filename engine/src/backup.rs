@@ -265,28 +265,22 @@ impl Shared {
     /// drop job finishes the copy.
     pub(crate) fn copy_backup(&self, table: &Arc<Table>, id: u32) -> Result<()> {
         let table_id = table.read().id;
-        let snapshot = self.db.snapshot();
-        let mut iter = snapshot.prefix(&self.items, keys::table_prefix(table_id));
-        let mut batch_keys = Vec::with_capacity(BACKFILL_BATCH_ITEMS_MAX);
-        loop {
-            batch_keys.clear();
-            for guard in iter.by_ref().take(BACKFILL_BATCH_ITEMS_MAX) {
-                batch_keys.push(guard.key()?.to_vec());
-            }
-            if batch_keys.is_empty() {
-                break;
-            }
+        let finished = self.for_key_batches(table_id, |batch_keys| {
             let def = table.read();
             if def.status != TableStatus::Active || !def.backups_creating.contains(&id) {
-                return Ok(());
+                return Ok(false);
             }
-            let _guards = self.lock_items(&def, &batch_keys)?;
-            self.copy_batch(id, &batch_keys)?;
+            let _guards = self.lock_items(&def, batch_keys)?;
+            self.copy_batch(id, batch_keys)?;
             drop(_guards);
             drop(def);
             if self.backfill_pause_ms > 0 {
                 std::thread::sleep(std::time::Duration::from_millis(self.backfill_pause_ms));
             }
+            Ok(true)
+        })?;
+        if !finished {
+            return Ok(());
         }
         let mut def = table.write();
         if def.status != TableStatus::Active || !def.backups_creating.contains(&id) {
@@ -302,6 +296,31 @@ impl Shared {
         *def = new;
         tracing::debug!(backup = id, "backup available");
         Ok(())
+    }
+
+    /// Walks the item keys of table `table_id` in a snapshot, in batches of
+    /// at most [`BACKFILL_BATCH_ITEMS_MAX`], until `f` returns false;
+    /// returns whether the walk reached the end.
+    fn for_key_batches(
+        &self,
+        table_id: u32,
+        mut f: impl FnMut(&[Vec<u8>]) -> Result<bool>,
+    ) -> Result<bool> {
+        let snapshot = self.db.snapshot();
+        let mut iter = snapshot.prefix(&self.items, keys::table_prefix(table_id));
+        let mut batch_keys = Vec::with_capacity(BACKFILL_BATCH_ITEMS_MAX);
+        loop {
+            batch_keys.clear();
+            for guard in iter.by_ref().take(BACKFILL_BATCH_ITEMS_MAX) {
+                batch_keys.push(guard.key()?.to_vec());
+            }
+            if batch_keys.is_empty() {
+                return Ok(true);
+            }
+            if !f(&batch_keys)? {
+                return Ok(false);
+            }
+        }
     }
 
     /// Copies the items at `item_keys` that have no entry in the backup
@@ -341,19 +360,10 @@ impl Shared {
     /// can write any more, and marks it `AVAILABLE`.
     pub(crate) fn finish_backup_of_dropped(&self, table: &Table, id: u32) -> Result<()> {
         let table_id = table.read().id;
-        let snapshot = self.db.snapshot();
-        let mut iter = snapshot.prefix(&self.items, keys::table_prefix(table_id));
-        let mut batch_keys = Vec::with_capacity(BACKFILL_BATCH_ITEMS_MAX);
-        loop {
-            batch_keys.clear();
-            for guard in iter.by_ref().take(BACKFILL_BATCH_ITEMS_MAX) {
-                batch_keys.push(guard.key()?.to_vec());
-            }
-            if batch_keys.is_empty() {
-                break;
-            }
-            self.copy_batch(id, &batch_keys)?;
-        }
+        self.for_key_batches(table_id, |batch_keys| {
+            self.copy_batch(id, batch_keys)?;
+            Ok(true)
+        })?;
         let mut batch = self.db.batch();
         self.mark_available(&mut batch, id)?;
         // The drop record keeps listing the backup; the drop that follows
@@ -385,10 +395,10 @@ impl Shared {
                 continue;
             }
             entries.push((rekey(target, &k), Some(codec::decode_item(&v)?)));
-            if entries.len() >= BACKFILL_BATCH_ITEMS_MAX {
-                if !self.fill_batch(table, std::mem::take(&mut entries))? {
-                    return Ok(false);
-                }
+            if entries.len() >= BACKFILL_BATCH_ITEMS_MAX
+                && !self.fill_batch(table, std::mem::take(&mut entries))?
+            {
+                return Ok(false);
             }
         }
         self.fill_batch(table, entries)
@@ -410,15 +420,7 @@ impl Engine {
             // The write lock waits for in-flight writes: every write after
             // it keeps old images for the backup.
             let mut def = t.write();
-            match def.status {
-                TableStatus::Active => {}
-                TableStatus::Deleting => return Err(Error::BackupTableNotFound(table.to_owned())),
-                TableStatus::Creating => {
-                    return Err(Error::TableInUse(format!(
-                        "Table is being created: {table}"
-                    )))
-                }
-            }
+            crate::restore::check_source(def.status, table)?;
             if def.backups_creating.len() >= BACKUPS_CREATING_MAX {
                 return Err(Error::LimitExceeded(format!(
                     "Subscriber limit exceeded: There is a limit of {BACKUPS_CREATING_MAX} concurrent backups per table"

@@ -447,6 +447,13 @@ fn catalog_key(name: &str) -> Vec<u8> {
     k
 }
 
+/// DeleteTable's and UpdateTable's answer for a table being restored.
+fn being_created(name: &str) -> Error {
+    Error::ResourceInUse(format!(
+        "Attempt to change a resource which is still in use: Table is being created: {name}"
+    ))
+}
+
 /// The catalog key of a deleted table's record while its data is dropped.
 fn drop_key(table_id: u32) -> [u8; 5] {
     let mut k = [CATALOG_DROP_PREFIX, 0, 0, 0, 0];
@@ -804,11 +811,7 @@ impl Engine {
                 TableStatus::Active => {}
                 // A concurrent DeleteTable got there first.
                 TableStatus::Deleting => return Err(Error::TableNotFound(name.to_owned())),
-                TableStatus::Creating => {
-                    return Err(Error::ResourceInUse(format!(
-                        "Attempt to change a resource which is still in use: Table is being created: {name}"
-                    )))
-                }
+                TableStatus::Creating => return Err(being_created(name)),
             }
             if def.settings.deletion_protection {
                 return Err(Error::Validation(
@@ -861,11 +864,7 @@ impl Engine {
             match def.status {
                 TableStatus::Active => {}
                 TableStatus::Deleting => return Err(Error::TableNotFound(name.to_owned())),
-                TableStatus::Creating => {
-                    return Err(Error::ResourceInUse(format!(
-                        "Attempt to change a resource which is still in use: Table is being created: {name}"
-                    )))
-                }
+                TableStatus::Creating => return Err(being_created(name)),
             }
             let now = now_ms();
             let mut new = def.clone();

@@ -22,7 +22,7 @@ use crate::codec::{put_bytes, DecodeError, Reader};
 use crate::restore::RestoreTarget;
 use crate::{
     catalog_key, codec, lock, now_ms, Engine, Error, Result, Shared, Table, TableDef, TableInfo,
-    TableStatus, CATALOG_NEXT_ID,
+    CATALOG_NEXT_ID,
 };
 
 /// Low bits of a stamp that count changes within one millisecond.
@@ -295,15 +295,7 @@ impl Engine {
             // The write lock waits for writes in flight: every write after
             // it sees the new setting.
             let mut def = t.write();
-            match def.status {
-                TableStatus::Active => {}
-                TableStatus::Deleting => return Err(Error::BackupTableNotFound(table.to_owned())),
-                TableStatus::Creating => {
-                    return Err(Error::TableInUse(format!(
-                        "Table is being created: {table}"
-                    )))
-                }
-            }
+            crate::restore::check_source(def.status, table)?;
             let mut new = def.clone();
             let mut batch = s.db.batch();
             let mut next_id = lock(&s.next_table_id);
@@ -364,15 +356,7 @@ impl Engine {
             .table(source)
             .map_err(|_| Error::BackupTableNotFound(source.to_owned()))?;
         let def = t.read().clone();
-        match def.status {
-            TableStatus::Active => {}
-            TableStatus::Deleting => return Err(Error::BackupTableNotFound(source.to_owned())),
-            TableStatus::Creating => {
-                return Err(Error::TableInUse(format!(
-                    "Table is being created: {source}"
-                )))
-            }
-        }
+        crate::restore::check_source(def.status, source)?;
         let Some(pitr) = def.settings.pitr else {
             return Err(Error::PitrUnavailable(def.name));
         };

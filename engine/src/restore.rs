@@ -41,6 +41,16 @@ pub struct RestoreTarget {
     pub local_indexes: Option<Vec<NewIndex>>,
 }
 
+/// The backup and recovery operations' answer for a table that is not
+/// `ACTIVE`: one being deleted is not found, one being created is in use.
+pub(crate) fn check_source(status: TableStatus, name: &str) -> Result<()> {
+    match status {
+        TableStatus::Active => Ok(()),
+        TableStatus::Deleting => Err(Error::BackupTableNotFound(name.to_owned())),
+        TableStatus::Creating => Err(Error::TableInUse(format!("Table is being created: {name}"))),
+    }
+}
+
 impl Engine {
     /// Creates the `CREATING` table a restore fills, from the source's
     /// definition, and queues the fill. `snapshot` is the point-in-time

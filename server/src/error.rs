@@ -320,6 +320,24 @@ impl Constraints {
         }
     }
 
+    /// Checks that an integer member is within `min..=max`.
+    pub fn between(&mut self, value: i64, path: &str, min: i64, max: i64) {
+        if value < min {
+            self.violated(
+                &value,
+                path,
+                &format!("Member must have value greater than or equal to {min}"),
+            );
+        }
+        if value > max {
+            self.violated(
+                &value,
+                path,
+                &format!("Member must have value less than or equal to {max}"),
+            );
+        }
+    }
+
     /// Checks that a member is one of an enum's values.
     pub fn one_of(&mut self, value: &str, path: &str, allowed: &str) {
         let set = allowed.trim_start_matches('[').trim_end_matches(']');

@@ -10,10 +10,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_dynamodb::primitives::DateTime;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BackupStatus, BackupType, BackupTypeFilter, BillingMode,
-    ContinuousBackupsStatus, GlobalSecondaryIndex, KeySchemaElement, KeyType, LocalSecondaryIndex,
-    PointInTimeRecoverySpecification, PointInTimeRecoveryStatus, Projection, ProjectionType,
-    ProvisionedThroughput, ScalarAttributeType, StreamSpecification, StreamViewType,
-    TableDescription, TableStatus,
+    ContinuousBackupsDescription, ContinuousBackupsStatus, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, LocalSecondaryIndex, PointInTimeRecoveryDescription, PointInTimeRecoverySpecification,
+    PointInTimeRecoveryStatus, Projection, ProjectionType, ProvisionedThroughput,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TableDescription, TableStatus,
 };
 use aws_sdk_dynamodb::Client;
 use tarn_tests::{canonical, item, n, raw_op, s, service_error, validation, Item, Server};
@@ -131,32 +131,6 @@ fn row_key(i: usize) -> Item {
     ])
 }
 
-/// Writes `rows` with BatchWriteItem.
-async fn fill(client: &Client, table: &str, rows: impl IntoIterator<Item = Item>) {
-    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-    let requests: Vec<WriteRequest> = rows
-        .into_iter()
-        .map(|r| {
-            WriteRequest::builder()
-                .put_request(
-                    PutRequest::builder()
-                        .set_item(Some(r))
-                        .build()
-                        .expect("put request"),
-                )
-                .build()
-        })
-        .collect();
-    for chunk in requests.chunks(25) {
-        client
-            .batch_write_item()
-            .request_items(table, chunk.to_vec())
-            .send()
-            .await
-            .expect("batch write");
-    }
-}
-
 /// Every item of a table (consistent scan, all pages), canonical and
 /// sorted, so that two tables compare by content.
 async fn contents(client: &Client, table: &str) -> Vec<String> {
@@ -246,20 +220,88 @@ async fn backup(client: &Client, table: &str, name: &str) -> String {
         .to_owned()
 }
 
-async fn enable_pitr(client: &Client, table: &str, days: Option<i32>) {
-    client
+/// UpdateContinuousBackups, which must succeed; returns the new
+/// PointInTimeRecoveryDescription.
+async fn set_pitr(
+    client: &Client,
+    table: &str,
+    enabled: bool,
+    days: Option<i32>,
+) -> PointInTimeRecoveryDescription {
+    let out = client
         .update_continuous_backups()
         .table_name(table)
         .point_in_time_recovery_specification(
             PointInTimeRecoverySpecification::builder()
-                .point_in_time_recovery_enabled(true)
+                .point_in_time_recovery_enabled(enabled)
                 .set_recovery_period_in_days(days)
                 .build()
                 .expect("spec"),
         )
         .send()
         .await
-        .expect("enable pitr");
+        .expect("update continuous backups");
+    pitr_of(out.continuous_backups_description())
+}
+
+async fn enable_pitr(client: &Client, table: &str, days: Option<i32>) {
+    set_pitr(client, table, true, days).await;
+}
+
+fn pitr_of(c: Option<&ContinuousBackupsDescription>) -> PointInTimeRecoveryDescription {
+    let c = c.expect("continuous backups description");
+    assert_eq!(
+        c.continuous_backups_status(),
+        &ContinuousBackupsStatus::Enabled
+    );
+    c.point_in_time_recovery_description()
+        .cloned()
+        .expect("point-in-time recovery description")
+}
+
+async fn describe_pitr(client: &Client, table: &str) -> PointInTimeRecoveryDescription {
+    let out = client
+        .describe_continuous_backups()
+        .table_name(table)
+        .send()
+        .await
+        .expect("describe continuous backups");
+    pitr_of(out.continuous_backups_description())
+}
+
+/// Restores backup `arn` as `target`, waits until it is ACTIVE and
+/// returns its contents.
+async fn restored_from_backup(client: &Client, arn: &str, target: &str) -> Vec<String> {
+    client
+        .restore_table_from_backup()
+        .backup_arn(arn)
+        .target_table_name(target)
+        .send()
+        .await
+        .expect("restore from backup");
+    wait_active(client, target).await;
+    contents(client, target).await
+}
+
+/// Restores `source` as it was at `point` (`None`: the latest time) as
+/// `target`, waits until it is ACTIVE and returns its contents.
+async fn restored_to_point(
+    client: &Client,
+    source: &str,
+    target: &str,
+    point: Option<DateTime>,
+) -> Vec<String> {
+    client
+        .restore_table_to_point_in_time()
+        .source_table_name(source)
+        .target_table_name(target)
+        .set_restore_date_time(point)
+        .set_use_latest_restorable_time(point.is_none().then_some(true))
+        .send()
+        .await
+        .expect("restore to a point in time");
+    wait_active(client, target).await;
+    contents(client, target).await
 }
 
 // ---- continuous backups ----
@@ -269,18 +311,7 @@ async fn continuous_backups_are_described_and_switched_on_and_off() {
     let server = Server::start();
     let client = server.client();
     tarn_tests::hash_table(&client, "pitr").await;
-    let d = client
-        .describe_continuous_backups()
-        .table_name("pitr")
-        .send()
-        .await
-        .expect("describe");
-    let c = d.continuous_backups_description().expect("description");
-    assert_eq!(
-        c.continuous_backups_status(),
-        &ContinuousBackupsStatus::Enabled
-    );
-    let p = c.point_in_time_recovery_description().expect("pitr");
+    let p = describe_pitr(&client, "pitr").await;
     assert_eq!(
         p.point_in_time_recovery_status(),
         Some(&PointInTimeRecoveryStatus::Disabled)
@@ -289,22 +320,7 @@ async fn continuous_backups_are_described_and_switched_on_and_off() {
     assert_eq!(p.recovery_period_in_days(), None);
 
     let before = now_ms() as f64 / 1000.0;
-    let out = client
-        .update_continuous_backups()
-        .table_name(format!("{ARN_PREFIX}pitr"))
-        .point_in_time_recovery_specification(
-            PointInTimeRecoverySpecification::builder()
-                .point_in_time_recovery_enabled(true)
-                .build()
-                .expect("spec"),
-        )
-        .send()
-        .await
-        .expect("enable by ARN");
-    let p = out
-        .continuous_backups_description()
-        .and_then(|c| c.point_in_time_recovery_description())
-        .expect("pitr");
+    let p = set_pitr(&client, &format!("{ARN_PREFIX}pitr"), true, None).await;
     assert_eq!(
         p.point_in_time_recovery_status(),
         Some(&PointInTimeRecoveryStatus::Enabled)
@@ -317,35 +333,11 @@ async fn continuous_backups_are_described_and_switched_on_and_off() {
 
     // Enabling again changes only the period; the window stays.
     enable_pitr(&client, "pitr", Some(7)).await;
-    let d = client
-        .describe_continuous_backups()
-        .table_name("pitr")
-        .send()
-        .await
-        .expect("describe");
-    let p = d
-        .continuous_backups_description()
-        .and_then(|c| c.point_in_time_recovery_description())
-        .expect("pitr");
+    let p = describe_pitr(&client, "pitr").await;
     assert_eq!(p.recovery_period_in_days(), Some(7));
     assert_eq!(secs(p.earliest_restorable_date_time()), earliest);
 
-    let out = client
-        .update_continuous_backups()
-        .table_name("pitr")
-        .point_in_time_recovery_specification(
-            PointInTimeRecoverySpecification::builder()
-                .point_in_time_recovery_enabled(false)
-                .build()
-                .expect("spec"),
-        )
-        .send()
-        .await
-        .expect("disable");
-    let p = out
-        .continuous_backups_description()
-        .and_then(|c| c.point_in_time_recovery_description())
-        .expect("pitr");
+    let p = set_pitr(&client, "pitr", false, None).await;
     assert_eq!(
         p.point_in_time_recovery_status(),
         Some(&PointInTimeRecoveryStatus::Disabled)
@@ -441,16 +433,10 @@ async fn continuous_backups_refuse_missing_tables_and_bad_specifications() {
         tarn_tests::validation_body("1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null")
     );
     // Nothing changed.
-    let d = client
-        .describe_continuous_backups()
-        .table_name("pitr")
-        .send()
-        .await
-        .expect("describe");
     assert_eq!(
-        d.continuous_backups_description()
-            .and_then(|c| c.point_in_time_recovery_description())
-            .and_then(|p| p.point_in_time_recovery_status()),
+        describe_pitr(&client, "pitr")
+            .await
+            .point_in_time_recovery_status(),
         Some(&PointInTimeRecoveryStatus::Disabled)
     );
 }
@@ -462,7 +448,7 @@ async fn a_backup_is_created_described_listed_and_deleted() {
     let server = Server::start();
     let client = server.client();
     rich_table(&client, "music").await;
-    fill(&client, "music", (0..40).map(|i| row(i, "v1"))).await;
+    tarn_tests::batch_put(&client, "music", (0..40).map(|i| row(i, "v1"))).await;
     let table = describe(&client, "music").await;
     let before = now_ms() as f64 / 1000.0;
     let out = client
@@ -814,7 +800,7 @@ async fn a_restored_table_equals_the_table_at_backup_time() {
     let server = Server::start_with(&["--backfill-pause-ms", "300"]);
     let client = server.client();
     rich_table(&client, "music").await;
-    fill(&client, "music", (0..600).map(|i| row(i, "v1"))).await;
+    tarn_tests::batch_put(&client, "music", (0..600).map(|i| row(i, "v1"))).await;
     let expected = contents(&client, "music").await;
     let arn = backup(&client, "music", "before-changes").await;
     // While the copy runs: an update, a delete and an insert.
@@ -973,7 +959,7 @@ async fn a_backup_outlives_its_table() {
     let server = Server::start_with(&["--backfill-pause-ms", "200"]);
     let client = server.client();
     tarn_tests::hash_table(&client, "fleeting").await;
-    fill(
+    tarn_tests::batch_put(
         &client,
         "fleeting",
         (0..600).map(|i| item(&[("pk", s(&format!("k{i}"))), ("v", n(&i.to_string()))])),
@@ -995,15 +981,11 @@ async fn a_backup_outlives_its_table() {
         .await
         .expect("list");
     assert_eq!(listed.backup_summaries().len(), 1);
-    client
-        .restore_table_from_backup()
-        .backup_arn(&arn)
-        .target_table_name("fleeting")
-        .send()
-        .await
-        .expect("restore under the old name");
-    wait_active(&client, "fleeting").await;
-    assert_eq!(contents(&client, "fleeting").await, expected);
+    assert_eq!(
+        restored_from_backup(&client, &arn, "fleeting").await,
+        expected,
+        "restored under the old name"
+    );
 }
 
 // ---- point-in-time recovery ----
@@ -1013,15 +995,15 @@ async fn restore_to_a_point_between_two_writes_gives_exactly_the_earlier_state()
     let server = Server::start();
     let client = server.client();
     rich_table(&client, "ledger").await;
-    fill(&client, "ledger", (0..50).map(|i| row(i, "before-pitr"))).await;
+    tarn_tests::batch_put(&client, "ledger", (0..50).map(|i| row(i, "before-pitr"))).await;
     enable_pitr(&client, "ledger", None).await;
-    fill(&client, "ledger", (20..80).map(|i| row(i, "first"))).await;
+    tarn_tests::batch_put(&client, "ledger", (20..80).map(|i| row(i, "first"))).await;
     let expected = contents(&client, "ledger").await;
     tokio::time::sleep(Duration::from_millis(30)).await;
     let point = DateTime::from_millis(now_ms());
     tokio::time::sleep(Duration::from_millis(30)).await;
     // The second writes: updates, deletes, inserts.
-    fill(&client, "ledger", (40..100).map(|i| row(i, "second"))).await;
+    tarn_tests::batch_put(&client, "ledger", (40..100).map(|i| row(i, "second"))).await;
     for i in [0, 25, 45] {
         client
             .delete_item()
@@ -1067,16 +1049,10 @@ async fn restore_to_a_point_between_two_writes_gives_exactly_the_earlier_state()
         .expect("query the restored index");
     assert_eq!(by_g.count(), (0..80).filter(|i| i % 3 == 1).count() as i32);
 
-    client
-        .restore_table_to_point_in_time()
-        .source_table_arn(format!("{ARN_PREFIX}ledger"))
-        .target_table_name("ledger-now")
-        .use_latest_restorable_time(true)
-        .send()
-        .await
-        .expect("restore to the latest time");
-    wait_active(&client, "ledger-now").await;
-    assert_eq!(contents(&client, "ledger-now").await, now_expected);
+    assert_eq!(
+        restored_to_point(&client, "ledger", "ledger-now", None).await,
+        now_expected
+    );
 }
 
 #[tokio::test]
@@ -1108,15 +1084,9 @@ async fn point_in_time_restores_refuse_what_dynamodb_refuses() {
         service_error(restore("kept", "plain").send().await),
         error("TableAlreadyExistsException", "Table already exists: plain")
     );
-    let earliest = client
-        .describe_continuous_backups()
-        .table_name("kept")
-        .send()
+    let earliest = *describe_pitr(&client, "kept")
         .await
-        .expect("describe")
-        .continuous_backups_description()
-        .and_then(|c| c.point_in_time_recovery_description())
-        .and_then(|p| p.earliest_restorable_date_time().copied())
+        .earliest_restorable_date_time()
         .expect("earliest");
     let too_early = DateTime::from_millis(earliest.to_millis().expect("ms") - 60_000);
     let (code, message) = service_error(
@@ -1208,7 +1178,7 @@ async fn backups_and_recovery_survive_a_sigkill_and_restart() {
         let v = v.to_owned();
         (0..300).map(move |i| item(&[("pk", s(&format!("k{i}"))), ("v", s(&v))]))
     };
-    fill(&client, "vault", rows("one")).await;
+    tarn_tests::batch_put(&client, "vault", rows("one")).await;
     let at_one = contents(&client, "vault").await;
     // 300 items are two copy batches, each followed by a 1 s pause.
     let done = backup(&client, "vault", "done").await;
@@ -1224,11 +1194,11 @@ async fn backups_and_recovery_survive_a_sigkill_and_restart() {
     tokio::time::sleep(Duration::from_millis(30)).await;
     let point = DateTime::from_millis(now_ms());
     tokio::time::sleep(Duration::from_millis(30)).await;
-    fill(&client, "vault", rows("two")).await;
+    tarn_tests::batch_put(&client, "vault", rows("two")).await;
     let at_two = contents(&client, "vault").await;
     // Killed while this one is still being copied.
     let unfinished = backup(&client, "vault", "unfinished").await;
-    fill(&client, "vault", rows("three")).await;
+    tarn_tests::batch_put(&client, "vault", rows("three")).await;
     let status = client
         .describe_backup()
         .backup_arn(&unfinished)
@@ -1257,28 +1227,17 @@ async fn backups_and_recovery_survive_a_sigkill_and_restart() {
         service_error(client.describe_backup().backup_arn(&doomed).send().await).0,
         "BackupNotFoundException"
     );
-    for (arn, target, expected) in [
-        (&done, "from-done", &at_one),
-        (&unfinished, "from-unfinished", &at_two),
-    ] {
-        client
-            .restore_table_from_backup()
-            .backup_arn(arn)
-            .target_table_name(target)
-            .send()
-            .await
-            .expect("restore after restart");
-        wait_active(&client, target).await;
-        assert_eq!(&contents(&client, target).await, expected, "{target}");
-    }
-    client
-        .restore_table_to_point_in_time()
-        .source_table_name("vault")
-        .target_table_name("from-log")
-        .restore_date_time(point)
-        .send()
-        .await
-        .expect("restore to a point before the kill");
-    wait_active(&client, "from-log").await;
-    assert_eq!(contents(&client, "from-log").await, at_one);
+    assert_eq!(
+        restored_from_backup(&client, &done, "from-done").await,
+        at_one
+    );
+    assert_eq!(
+        restored_from_backup(&client, &unfinished, "from-unfinished").await,
+        at_two
+    );
+    assert_eq!(
+        restored_to_point(&client, "vault", "from-log", Some(point)).await,
+        at_one,
+        "a point before the kill"
+    );
 }

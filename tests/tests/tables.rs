@@ -1246,34 +1246,15 @@ async fn tables_and_items_survive_a_graceful_restart() {
 
 // ---- the table life cycle under load ----
 
-/// Puts `count` items `{pk: k<i>, g: g<i % 7>}` with BatchWriteItem.
+/// Puts `count` items `{pk: k<i>, g: g<i % 7>}`.
 async fn fill(client: &Client, table: &str, count: usize) {
-    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-    let requests: Vec<WriteRequest> = (0..count)
-        .map(|i| {
-            let item = tarn_tests::item(&[
-                ("pk", s(&format!("k{i:05}"))),
-                ("g", s(&format!("g{}", i % 7))),
-            ]);
-            WriteRequest::builder()
-                .put_request(
-                    PutRequest::builder()
-                        .set_item(Some(item))
-                        .build()
-                        .expect("put request"),
-                )
-                .build()
-        })
-        .collect();
-    for chunk in requests.chunks(25) {
-        let out = client
-            .batch_write_item()
-            .request_items(table, chunk.to_vec())
-            .send()
-            .await
-            .expect("batch write");
-        assert!(out.unprocessed_items().is_none_or(|u| u.is_empty()));
-    }
+    let items = (0..count).map(|i| {
+        tarn_tests::item(&[
+            ("pk", s(&format!("k{i:05}"))),
+            ("g", s(&format!("g{}", i % 7))),
+        ])
+    });
+    tarn_tests::batch_put(client, table, items).await;
 }
 
 /// Adds the global index `byG` on `g` to a PAY_PER_REQUEST table.

@@ -9,7 +9,9 @@ use tarn_engine::{
     RECOVERY_PERIOD_DAYS_MAX,
 };
 
-use super::indexes::{self, GlobalIndexIn, GlobalIndexInfoOut, LocalIndexIn, LocalIndexInfoOut};
+use super::indexes::{
+    self, GlobalIndexIn, GlobalIndexInfoOut, KeyOut, LocalIndexIn, LocalIndexInfoOut, UnitsOut,
+};
 use super::settings::{self, OnDemandThroughputIn, SseSpecificationIn};
 use super::tables::{
     self, check_throughput, throughput_bounds, ProvisionedThroughput, TableDescription,
@@ -199,20 +201,6 @@ fn details(app: &App, b: &Backup) -> BackupDetailsOut {
         backup_type: b.backup_type.as_str(),
         backup_creation_date_time: seconds(b.created_ms),
     }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct KeyOut<'a> {
-    attribute_name: &'a str,
-    key_type: &'static str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct UnitsOut {
-    read_capacity_units: u64,
-    write_capacity_units: u64,
 }
 
 #[derive(Serialize)]
@@ -430,20 +418,7 @@ pub(super) async fn list_backups(app: &App, input: ListBackupsInput) -> Result<V
         some => table_name_or_arn(&mut c, app, some, "tableName"),
     };
     if let Some(limit) = input.limit {
-        if limit < 1 {
-            c.violated(
-                &limit,
-                "limit",
-                "Member must have value greater than or equal to 1",
-            );
-        }
-        if limit > LIST_LIMIT_MAX {
-            c.violated(
-                &limit,
-                "limit",
-                "Member must have value less than or equal to 100",
-            );
-        }
+        c.between(limit.into(), "limit", 1, LIST_LIMIT_MAX.into());
     }
     if let Some(arn) = input.exclusive_start_backup_arn.as_deref() {
         backup_arn_member(&mut c, Some(arn), "exclusiveStartBackupArn");
@@ -510,32 +485,34 @@ pub(super) async fn list_backups(app: &App, input: ListBackupsInput) -> Result<V
 
 // ---- restores ----
 
-/// The override members both restores take.
-struct Overrides {
+/// RestoreTableFromBackup's and RestoreTableToPointInTime's members: the
+/// target and its overrides are common, and each operation reads its own
+/// source members (DynamoDB ignores members an operation does not have).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct RestoreInput {
+    target_table_name: Option<String>,
+    backup_arn: Option<String>,
+    source_table_arn: Option<String>,
+    source_table_name: Option<String>,
+    use_latest_restorable_time: Option<bool>,
+    restore_date_time: Option<f64>,
     billing_mode_override: Option<String>,
     global_secondary_index_override: Option<Vec<GlobalIndexIn>>,
     local_secondary_index_override: Option<Vec<LocalIndexIn>>,
     provisioned_throughput_override: Option<ProvisionedThroughput>,
     on_demand_throughput_override: Option<OnDemandThroughputIn>,
+    #[serde(rename = "SSESpecificationOverride")]
     sse_specification_override: Option<SseSpecificationIn>,
 }
 
-/// Moves a restore request's override members into an [`Overrides`].
-macro_rules! overrides {
-    ($input:expr) => {
-        Overrides {
-            billing_mode_override: $input.billing_mode_override,
-            global_secondary_index_override: $input.global_secondary_index_override,
-            local_secondary_index_override: $input.local_secondary_index_override,
-            provisioned_throughput_override: $input.provisioned_throughput_override,
-            on_demand_throughput_override: $input.on_demand_throughput_override,
-            sse_specification_override: $input.sse_specification_override,
-        }
-    };
-}
-
-impl Overrides {
+impl RestoreInput {
+    /// The constraints of the target and override members.
     fn constraints(&self, c: &mut Constraints) {
+        match self.target_table_name.as_deref() {
+            None => c.null("targetTableName"),
+            Some(name) => c.table_name(name, "targetTableName"),
+        }
         if let Some(mode) = &self.billing_mode_override {
             c.one_of(
                 mode,
@@ -552,12 +529,7 @@ impl Overrides {
     }
 
     /// The restore target, from the source table's definition.
-    fn target(
-        &self,
-        app: &App,
-        name: String,
-        source: &TableDef,
-    ) -> Result<RestoreTarget, ApiError> {
+    fn target(&self, app: &App, source: &TableDef) -> Result<RestoreTarget, ApiError> {
         let mode = match self.billing_mode_override.as_deref() {
             Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
             Some(_) => BillingMode::Provisioned,
@@ -595,7 +567,7 @@ impl Overrides {
             mode,
         )?;
         Ok(RestoreTarget {
-            name,
+            name: self.target_table_name.clone().unwrap_or_default(),
             billing_mode: Some(mode),
             throughput,
             on_demand,
@@ -612,40 +584,17 @@ fn restored(app: &App, info: &TableInfo) -> Result<Vec<u8>, ApiError> {
     })
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct RestoreFromBackupInput {
-    target_table_name: Option<String>,
-    backup_arn: Option<String>,
-    billing_mode_override: Option<String>,
-    global_secondary_index_override: Option<Vec<GlobalIndexIn>>,
-    local_secondary_index_override: Option<Vec<LocalIndexIn>>,
-    provisioned_throughput_override: Option<ProvisionedThroughput>,
-    on_demand_throughput_override: Option<OnDemandThroughputIn>,
-    #[serde(rename = "SSESpecificationOverride")]
-    sse_specification_override: Option<SseSpecificationIn>,
-}
-
 pub(super) async fn restore_table_from_backup(
     app: &App,
-    input: RestoreFromBackupInput,
+    input: RestoreInput,
 ) -> Result<Vec<u8>, ApiError> {
     let mut c = Constraints::default();
-    match input.target_table_name.as_deref() {
-        None => c.null("targetTableName"),
-        Some(name) => c.table_name(name, "targetTableName"),
-    }
+    input.constraints(&mut c);
     backup_arn_member(&mut c, input.backup_arn.as_deref(), "backupArn");
-    let overrides = overrides!(input);
-    overrides.constraints(&mut c);
     c.finish()?;
-    let arn = input.backup_arn.unwrap_or_default();
+    let arn = input.backup_arn.clone().unwrap_or_default();
     let backup = find_backup(app, &arn).await?;
-    let target = overrides.target(
-        app,
-        input.target_table_name.unwrap_or_default(),
-        &backup.source,
-    )?;
+    let target = input.target(app, &backup.source)?;
     let id = backup.id;
     let info = blocking(app, move |e| e.restore_from_backup(id, target))
         .await
@@ -653,37 +602,15 @@ pub(super) async fn restore_table_from_backup(
     restored(app, &info)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct RestoreToPointInTimeInput {
-    source_table_arn: Option<String>,
-    source_table_name: Option<String>,
-    target_table_name: Option<String>,
-    use_latest_restorable_time: Option<bool>,
-    restore_date_time: Option<f64>,
-    billing_mode_override: Option<String>,
-    global_secondary_index_override: Option<Vec<GlobalIndexIn>>,
-    local_secondary_index_override: Option<Vec<LocalIndexIn>>,
-    provisioned_throughput_override: Option<ProvisionedThroughput>,
-    on_demand_throughput_override: Option<OnDemandThroughputIn>,
-    #[serde(rename = "SSESpecificationOverride")]
-    sse_specification_override: Option<SseSpecificationIn>,
-}
-
 pub(super) async fn restore_table_to_point_in_time(
     app: &App,
-    input: RestoreToPointInTimeInput,
+    input: RestoreInput,
 ) -> Result<Vec<u8>, ApiError> {
     let mut c = Constraints::default();
-    match input.target_table_name.as_deref() {
-        None => c.null("targetTableName"),
-        Some(name) => c.table_name(name, "targetTableName"),
-    }
+    input.constraints(&mut c);
     if let Some(name) = input.source_table_name.as_deref() {
         c.table_name(name, "sourceTableName");
     }
-    let overrides = overrides!(input);
-    overrides.constraints(&mut c);
     c.finish()?;
     let source = match (&input.source_table_arn, &input.source_table_name) {
         (Some(_), Some(_)) => {
@@ -730,7 +657,7 @@ pub(super) async fn restore_table_to_point_in_time(
                 e
             }
         })?;
-    let target = overrides.target(app, input.target_table_name.unwrap_or_default(), &def)?;
+    let target = input.target(app, &def)?;
     let info = blocking(app, move |e| {
         e.restore_to_point_in_time(&source, at_ms, target)
     })
@@ -829,21 +756,12 @@ pub(super) async fn update_continuous_backups(
                 c.null("pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled");
             }
             if let Some(days) = spec.recovery_period_in_days {
-                let path = "pointInTimeRecoverySpecification.recoveryPeriodInDays";
-                if days < 1 {
-                    c.violated(
-                        &days,
-                        path,
-                        "Member must have value greater than or equal to 1",
-                    );
-                }
-                if days > i32::from(RECOVERY_PERIOD_DAYS_MAX) {
-                    c.violated(
-                        &days,
-                        path,
-                        "Member must have value less than or equal to 35",
-                    );
-                }
+                c.between(
+                    days.into(),
+                    "pointInTimeRecoverySpecification.recoveryPeriodInDays",
+                    1,
+                    RECOVERY_PERIOD_DAYS_MAX.into(),
+                );
             }
         }
     }

@@ -356,6 +356,25 @@ fn projected_count(indexes: &[NewIndex]) -> usize {
         .sum()
 }
 
+/// The key attribute names of index lists, local then global, in request
+/// order (repeats included).
+fn index_key_names<'a>(
+    locals: Option<&'a [LocalIndexIn]>,
+    globals: Option<&'a [GlobalIndexIn]>,
+) -> impl Iterator<Item = &'a str> {
+    locals
+        .into_iter()
+        .flatten()
+        .flat_map(|l| l.key_schema.iter().flatten())
+        .chain(
+            globals
+                .into_iter()
+                .flatten()
+                .flat_map(|g| g.key_schema.iter().flatten()),
+        )
+        .map(key_name)
+}
+
 /// CreateTable's index rules, after the table's own key checks: the LSI
 /// list, unused attribute definitions, each LSI, their count, then the GSI
 /// list likewise, names unique across both, and the projection total.
@@ -381,19 +400,9 @@ pub(super) fn validate_create(
     }
     // Every definition must be used by some key.
     let mut used: Vec<&str> = table_keys.to_vec();
-    let index_keys = locals
-        .into_iter()
-        .flatten()
-        .flat_map(|l| l.key_schema.iter().flatten())
-        .chain(
-            globals
-                .into_iter()
-                .flatten()
-                .flat_map(|g| g.key_schema.iter().flatten()),
-        );
-    for el in index_keys {
-        if !used.contains(&key_name(el)) {
-            used.push(key_name(el));
+    for name in index_key_names(locals, globals) {
+        if !used.contains(&name) {
+            used.push(name);
         }
     }
     if defs.0.iter().any(|(n, _)| !used.contains(n)) {
@@ -668,11 +677,12 @@ pub(super) fn resolve_updates(
 
 // ---- DescribeTable ----
 
+/// One KeySchemaElement of a reply.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct KeyOut<'a> {
-    attribute_name: &'a str,
-    key_type: &'static str,
+pub(super) struct KeyOut<'a> {
+    pub(super) attribute_name: &'a str,
+    pub(super) key_type: &'static str,
 }
 
 #[derive(Serialize)]
@@ -795,6 +805,9 @@ pub(super) fn describe<'a>(
 
 // ---- backups and restores ----
 
+/// A restore's index lists, local then global; `None` keeps the source's.
+pub(super) type Overridden = (Option<Vec<NewIndex>>, Option<Vec<NewIndex>>);
+
 /// A restore's GlobalSecondaryIndexOverride and LocalSecondaryIndexOverride,
 /// validated as CreateTable's index lists against the source table's key
 /// and attribute definitions: `(locals, globals)`, each `None` when not
@@ -804,25 +817,14 @@ pub(super) fn validate_override(
     globals: Option<&[GlobalIndexIn]>,
     source: &TableDef,
     mode: BillingMode,
-) -> Result<(Option<Vec<NewIndex>>, Option<Vec<NewIndex>>), ApiError> {
+) -> Result<Overridden, ApiError> {
     if locals.is_none() && globals.is_none() {
         return Ok((None, None));
     }
     let ks = &source.key_schema;
     let mut table_keys = vec![ks.hash.name.as_str()];
     table_keys.extend(ks.range.as_ref().map(|r| r.name.as_str()));
-    let named = locals
-        .into_iter()
-        .flatten()
-        .flat_map(|l| l.key_schema.iter().flatten())
-        .chain(
-            globals
-                .into_iter()
-                .flatten()
-                .flat_map(|g| g.key_schema.iter().flatten()),
-        )
-        .map(key_name)
-        .collect::<Vec<_>>();
+    let named: Vec<&str> = index_key_names(locals, globals).collect();
     let defs = Definitions(
         source
             .attribute_definitions
@@ -857,15 +859,16 @@ pub(super) struct GlobalIndexInfoOut<'a> {
     index_name: &'a str,
     key_schema: Vec<KeyOut<'a>>,
     projection: ProjectionOut<'a>,
-    provisioned_throughput: IndexUnitsOut,
+    provisioned_throughput: UnitsOut,
 }
 
-/// A GlobalSecondaryIndexInfo's ProvisionedThroughput.
+/// A ProvisionedThroughput of read and write units alone (a
+/// GlobalSecondaryIndexInfo's, a backup's source table's).
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct IndexUnitsOut {
-    read_capacity_units: u64,
-    write_capacity_units: u64,
+pub(super) struct UnitsOut {
+    pub(super) read_capacity_units: u64,
+    pub(super) write_capacity_units: u64,
 }
 
 /// One LocalSecondaryIndexInfo of a backup's SourceTableFeatureDetails.
@@ -887,7 +890,7 @@ pub(super) fn infos(def: &TableDef) -> (Vec<GlobalIndexInfoOut<'_>>, Vec<LocalIn
                 index_name: &index.name,
                 key_schema: key_out(index),
                 projection: projection_out(index),
-                provisioned_throughput: IndexUnitsOut {
+                provisioned_throughput: UnitsOut {
                     read_capacity_units: index.read_units,
                     write_capacity_units: index.write_units,
                 },
