@@ -343,9 +343,12 @@ impl Shared {
         Ok(())
     }
 
-    /// Adds to `batch` the record of backup `id` marked `AVAILABLE`.
+    /// Adds to `batch` the record of backup `id` marked `AVAILABLE`. Needs
+    /// no lock: only the copy changes a `CREATING` record (DeleteBackup
+    /// refuses one), and the caller holds the table's write lock or is the
+    /// drop of the table. (Taking the backup lock here, under the table
+    /// lock, would invert DeleteBackup's order.)
     fn mark_available(&self, batch: &mut OwnedWriteBatch, id: u32) -> Result<()> {
-        let _g = lock(&self.backup_lock);
         let Some(mut backup) = self.load_backup(id)? else {
             return Ok(());
         };

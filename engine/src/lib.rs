@@ -401,7 +401,8 @@ struct Shared {
     /// The live tables by name (not those being dropped).
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
     next_table_id: Mutex<u32>,
-    /// Serializes changes of backup records.
+    /// Serializes DeleteBackup with the restores that read a backup.
+    /// Lock order: this, then the name map, then a table's definition.
     backup_lock: Mutex<()>,
     /// The stamps of recovery-log records.
     pitr_clock: pitr::Clock,
