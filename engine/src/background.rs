@@ -1,8 +1,10 @@
-//! Background work: dropping deleted tables and indexes, and backfilling
-//! new global indexes. One thread drains a queue of jobs; each job works in
-//! bounded batches. The catalog is the durable queue: a table marked
-//! `DELETING` or an index marked `CREATING` / `DELETING` is queued again at
-//! start-up, and every job is safe to run again from the beginning.
+//! Background work, on two workers: the drop worker deletes what is gone
+//! (tables, indexes, expiry indexes, recovery logs, backups), the fill
+//! worker builds what is new (index and TTL backfills, backup copies,
+//! restores), so that a drop never waits behind a long fill. Each job
+//! works in bounded batches. The catalog is the durable queue: everything
+//! unfinished is queued again at start-up (`Engine::open`), and every job is
+//! safe to run again from the beginning.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Weak};
@@ -10,13 +12,13 @@ use std::sync::{Arc, Weak};
 use fjall::{Keyspace, Readable};
 
 use crate::index::IndexStatus;
-use crate::{catalog_key, codec, keys, lock, Error, Result, Shared, Table};
+use crate::{catalog_key, codec, drop_key, keys, lock, Error, Result, Shared, Table};
 
 /// Keys deleted per batch when dropping a table or an index.
 const DROP_BATCH_KEYS_MAX: usize = 1000;
 /// Items indexed per batch by a backfill; the batch holds their locks.
-const BACKFILL_BATCH_ITEMS_MAX: usize = 256;
-/// How often the worker sweeps expired idempotency tokens when idle.
+pub(crate) const BACKFILL_BATCH_ITEMS_MAX: usize = 256;
+/// How often the drop worker sweeps expired idempotency tokens when idle.
 const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 /// Tokens deleted per sweep.
 const SWEEP_TOKENS_MAX: usize = 1000;
@@ -32,8 +34,8 @@ pub(crate) enum Backfill {
 
 /// A unit of background work.
 pub(crate) enum Job {
-    /// Drop every item and index entry of a `DELETING` table, then its
-    /// record.
+    /// Finish the table's unfinished backups, then drop every item, index
+    /// entry and log of a deleted table, then its drop record.
     DropTable(Arc<Table>),
     /// Index the table's existing items in a new index or the expiry
     /// index of a TTL setting.
@@ -43,14 +45,63 @@ pub(crate) enum Job {
     /// Drop the entries of the `DELETING` index with this id, then remove
     /// it from the table record.
     DropIndex(Arc<Table>, u32),
+    /// Copy the table's items into the `CREATING` backup with this id.
+    CopyBackup(Arc<Table>, u32),
+    /// Drop the entries of a `DELETED` backup, then its record.
+    DropBackup(u32),
+    /// Drop the recovery log with this PITR id, then its drop record.
+    DropPitrLog(u32),
+    /// Fill a `CREATING` restored table from its source (for a point in
+    /// time, read through the snapshot taken at the request, if any).
+    Restore(Arc<Table>, Option<fjall::Snapshot>),
 }
 
-/// Starts the worker. It holds a weak handle so that dropping the last
-/// engine closes the database.
-pub(crate) fn start(shared: Weak<Shared>) -> Result<mpsc::Sender<Job>> {
+impl Job {
+    /// True for work that deletes, which runs on the drop worker.
+    fn is_drop(&self) -> bool {
+        matches!(
+            self,
+            Job::DropTable(_)
+                | Job::DropExpiry(_)
+                | Job::DropIndex(..)
+                | Job::DropBackup(_)
+                | Job::DropPitrLog(_)
+        )
+    }
+}
+
+/// The two workers' queues.
+#[derive(Clone)]
+pub(crate) struct Queues {
+    drops: mpsc::Sender<Job>,
+    fills: mpsc::Sender<Job>,
+}
+
+impl Queues {
+    /// Queues `job` on its worker.
+    pub(crate) fn submit(&self, job: Job) {
+        let queue = if job.is_drop() {
+            &self.drops
+        } else {
+            &self.fills
+        };
+        let _ = queue.send(job);
+    }
+}
+
+/// Starts both workers. They hold weak handles so that dropping the last
+/// engine closes the database; each stops when its queue's senders go.
+pub(crate) fn start(shared: &Arc<Shared>) -> Result<Queues> {
+    Ok(Queues {
+        drops: worker("tarn-drop", Arc::downgrade(shared), true)?,
+        fills: worker("tarn-fill", Arc::downgrade(shared), false)?,
+    })
+}
+
+fn worker(name: &str, shared: Weak<Shared>, sweeps_tokens: bool) -> Result<mpsc::Sender<Job>> {
     let (tx, rx) = mpsc::channel::<Job>();
     std::thread::Builder::new()
-        .name("tarn-background".into())
+        .name(name.into())
         .spawn(move || loop {
             let job = match rx.recv_timeout(SWEEP_INTERVAL) {
                 Ok(job) => Some(job),
@@ -61,27 +112,37 @@ pub(crate) fn start(shared: Weak<Shared>) -> Result<mpsc::Sender<Job>> {
                 return;
             };
             let Some(job) = job else {
-                if let Err(e) = shared.sweep_tokens(SWEEP_TOKENS_MAX) {
-                    tracing::error!(error = %e, "sweeping idempotency tokens failed");
+                if sweeps_tokens {
+                    if let Err(e) = shared.sweep_tokens(SWEEP_TOKENS_MAX) {
+                        tracing::error!(error = %e, "sweeping idempotency tokens failed");
+                    }
                 }
                 continue;
             };
-            let (what, result) = match job {
-                Job::DropTable(table) => {
-                    ("dropping a deleted table", shared.drop_table_data(&table))
-                }
-                Job::Backfill(table, target) => ("backfilling", shared.backfill(&table, target)),
-                Job::DropExpiry(id) => ("dropping an expiry index", shared.drop_expiry(id)),
-                Job::DropIndex(table, id) => {
-                    ("dropping a deleted index", shared.drop_index(&table, id))
-                }
-            };
-            if let Err(e) = result {
-                tracing::error!(error = %e, "{what} failed");
-            }
+            shared.run(job);
         })
         .map_err(|e| Error::Storage(e.into()))?;
     Ok(tx)
+}
+
+impl Shared {
+    /// Runs one job, logging its failure (the catalog still records the
+    /// work, so it runs again at the next start).
+    fn run(&self, job: Job) {
+        let (what, result) = match job {
+            Job::DropTable(table) => ("dropping a deleted table", self.drop_table_data(&table)),
+            Job::Backfill(table, target) => ("backfilling", self.backfill(&table, target)),
+            Job::DropExpiry(id) => ("dropping an expiry index", self.drop_expiry(id)),
+            Job::DropIndex(table, id) => ("dropping a deleted index", self.drop_index(&table, id)),
+            Job::CopyBackup(table, id) => ("copying a backup", self.copy_backup(&table, id)),
+            Job::DropBackup(id) => ("dropping a deleted backup", self.drop_backup(id)),
+            Job::DropPitrLog(id) => ("dropping a recovery log", self.drop_pitr_log(id)),
+            Job::Restore(table, snapshot) => ("restoring a table", self.restore(&table, snapshot)),
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "{what} failed");
+        }
+    }
 }
 
 impl Shared {
@@ -104,46 +165,38 @@ impl Shared {
         Ok(dropped)
     }
 
-    /// Deletes every item, index entry and collection size of a `DELETING`
-    /// table, then the table record, which frees the name.
+    /// Finishes the backups of a deleted table that were still being
+    /// copied, then deletes every item, index entry, collection size,
+    /// expiry entry, change record and recovery-log record of the table,
+    /// then its drop record.
     pub(crate) fn drop_table_data(&self, table: &Arc<Table>) -> Result<()> {
-        let (id, name, index_ids) = {
-            let def = table.read();
-            let ids: Vec<u32> = def.indexes.iter().map(|i| i.id).collect();
-            (def.id, def.name.clone(), ids)
-        };
-        let prefix = keys::table_prefix(id);
+        let def = table.read().clone();
+        for &backup in &def.backups_creating {
+            self.finish_backup_of_dropped(table, backup)?;
+        }
+        let prefix = keys::table_prefix(def.id);
         let mut dropped = self.drop_prefix(&self.items, &prefix)?;
-        for index_id in index_ids {
-            dropped += self.drop_prefix(&self.indexes, &index_id.to_be_bytes())?;
+        for index in &def.indexes {
+            dropped += self.drop_prefix(&self.indexes, &index.id.to_be_bytes())?;
         }
         self.drop_prefix(&self.collections, &prefix)?;
-        let (ttl, streams) = {
-            let def = table.read();
-            let streams: Vec<u32> = def.streams.iter().map(|s| s.id).collect();
-            (def.settings.ttl.clone(), streams)
-        };
-        if let Some(ttl) = ttl {
+        if let Some(ttl) = &def.settings.ttl {
             dropped += self.drop_prefix(&self.expiry, &ttl.id.to_be_bytes())?;
         }
+        if let Some(pitr) = &def.settings.pitr {
+            dropped += self.drop_prefix(&self.pitr, &pitr.id.to_be_bytes())?;
+        }
         // Retired streams outlive the table; the sweeper drops them.
-        for stream in streams.into_iter().filter(|&id| !self.is_retired(id)) {
-            dropped += self.drop_prefix(&self.changes, &stream.to_be_bytes())?;
+        for stream in def.streams.iter().filter(|s| !self.is_retired(s.id)) {
+            dropped += self.drop_prefix(&self.changes, &stream.id.to_be_bytes())?;
             let mut batch = self.db.batch();
-            batch.remove(&self.catalog, crate::changelog::state_key(stream));
+            batch.remove(&self.catalog, crate::changelog::state_key(stream.id));
             self.commit.commit(batch)?;
         }
-        let mut tables = self
-            .tables
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut batch = self.db.batch();
-        batch.remove(&self.catalog, catalog_key(&name));
+        batch.remove(&self.catalog, drop_key(def.id));
         self.commit.commit(batch)?;
-        if tables.get(&name).is_some_and(|t| Arc::ptr_eq(t, table)) {
-            tables.remove(&name);
-        }
-        tracing::debug!(table = %name, id, dropped, "dropped deleted table");
+        tracing::debug!(table = %def.name, id = def.id, dropped, "dropped deleted table");
         Ok(())
     }
 
@@ -253,6 +306,22 @@ impl Shared {
         Ok(())
     }
 
+    /// Takes the locks of a batch of items of the table `def`, in stripe
+    /// order, so that it cannot deadlock with other lock holders.
+    pub(crate) fn lock_items<'a>(
+        &'a self,
+        def: &crate::TableDef,
+        item_keys: &[Vec<u8>],
+    ) -> Result<Vec<std::sync::MutexGuard<'a, ()>>> {
+        let mut stripes = Vec::with_capacity(item_keys.len());
+        for k in item_keys {
+            stripes.push(self.stripe(self.lock_key(def, k)?));
+        }
+        stripes.sort_unstable();
+        stripes.dedup();
+        Ok(stripes.iter().map(|&i| lock(&self.item_locks[i])).collect())
+    }
+
     /// One backfill batch; `None` when the target is no longer wanted.
     fn backfill_batch(
         &self,
@@ -282,13 +351,7 @@ impl Shared {
                 None
             }
         };
-        let mut stripes = Vec::with_capacity(item_keys.len());
-        for k in item_keys {
-            stripes.push(self.stripe(self.lock_key(&def, k)?));
-        }
-        stripes.sort_unstable();
-        stripes.dedup();
-        let _guards: Vec<_> = stripes.iter().map(|&i| lock(&self.item_locks[i])).collect();
+        let _guards = self.lock_items(&def, item_keys)?;
         let mut batch = self.db.batch();
         let (mut count, mut bytes) = (0i64, 0i64);
         for k in item_keys {

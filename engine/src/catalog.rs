@@ -29,6 +29,9 @@ const F_ON_DEMAND: u8 = 17;
 const F_TTL: u8 = 18;
 const F_TTL_CHANGED: u8 = 19;
 const F_STREAM: u8 = 20;
+const F_PITR: u8 = 21;
+const F_BACKUP_CREATING: u8 = 22;
+const F_RESTORE: u8 = 23;
 
 /// A named, typed attribute: a key schema element or an attribute definition.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +67,9 @@ pub enum TableStatus {
     Active,
     /// Deleted; its data is being dropped in the background.
     Deleting,
+    /// Restored from a backup or a point in time; filled in the background
+    /// and refusing every item operation until it is `Active`.
+    Creating,
 }
 
 /// Provisioned capacity and its change history, as DescribeTable reports it.
@@ -111,6 +117,56 @@ pub struct TableDef {
     /// Streams, oldest first: at most one enabled (the last), and earlier
     /// disabled ones whose records are still kept.
     pub streams: Vec<crate::changelog::StreamDef>,
+    /// Backups of this table still being copied: every write keeps the old
+    /// image of an item for each of them (`docs/storage.md`, "Backups").
+    pub backups_creating: Vec<u32>,
+    /// Where the table was restored from, if it was.
+    pub restore: Option<RestoreDef>,
+}
+
+/// Point-in-time recovery, while enabled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PitrDef {
+    /// Id of this enablement's recovery log (from the id counter; a new one
+    /// each time recovery is enabled).
+    pub id: u32,
+    /// When it was enabled, ms since the epoch.
+    pub enabled_ms: u64,
+    /// How many days back the table can be restored (1-35).
+    pub period_days: u8,
+}
+
+/// What a restored table was restored from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestoreDef {
+    /// A backup or a point in time.
+    pub source: RestoreSource,
+    /// The restore point (the backup's creation, or the point in time), ms
+    /// since the epoch.
+    pub restore_ms: u64,
+    /// Name of the table the data came from.
+    pub source_table: String,
+    /// True until the table is filled.
+    pub in_progress: bool,
+}
+
+/// The data a restore reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestoreSource {
+    /// A backup.
+    Backup {
+        /// Backup id.
+        id: u32,
+        /// When the backup was made, ms since the epoch.
+        created_ms: u64,
+    },
+    /// A table's items and its recovery log.
+    PointInTime {
+        /// Source table id.
+        table_id: u32,
+        /// The source's recovery log id.
+        pitr_id: u32,
+    },
 }
 
 /// A table's storage class.
@@ -165,6 +221,8 @@ pub struct TableSettings {
     pub ttl: Option<TtlDef>,
     /// When TTL was last enabled or disabled, ms since the epoch.
     pub ttl_changed_ms: u64,
+    /// Point-in-time recovery, when enabled.
+    pub pitr: Option<PitrDef>,
 }
 
 impl TableDef {
@@ -220,6 +278,7 @@ impl TableDef {
         let status = match self.status {
             TableStatus::Active => 1u8,
             TableStatus::Deleting => 2,
+            TableStatus::Creating => 3,
         };
         put_field(&mut out, F_STATUS, &[status]);
         put_field(&mut out, F_CREATED, &self.created_ms.to_be_bytes());
@@ -295,6 +354,30 @@ impl TableDef {
         for stream in &self.streams {
             put_field(&mut out, F_STREAM, &stream.encode());
         }
+        if let Some(p) = &t.pitr {
+            let mut b = Vec::with_capacity(13);
+            b.extend_from_slice(&p.id.to_be_bytes());
+            b.extend_from_slice(&p.enabled_ms.to_be_bytes());
+            b.push(p.period_days);
+            put_field(&mut out, F_PITR, &b);
+        }
+        for id in &self.backups_creating {
+            put_field(&mut out, F_BACKUP_CREATING, &id.to_be_bytes());
+        }
+        if let Some(r) = &self.restore {
+            let (kind, id, pitr_id, created_ms) = match r.source {
+                RestoreSource::Backup { id, created_ms } => (1u8, id, 0, created_ms),
+                RestoreSource::PointInTime { table_id, pitr_id } => (2, table_id, pitr_id, 0),
+            };
+            let mut b = vec![kind];
+            b.extend_from_slice(&id.to_be_bytes());
+            b.extend_from_slice(&pitr_id.to_be_bytes());
+            b.extend_from_slice(&created_ms.to_be_bytes());
+            b.extend_from_slice(&r.restore_ms.to_be_bytes());
+            put_bytes(&mut b, r.source_table.as_bytes());
+            b.push(u8::from(r.in_progress));
+            put_field(&mut out, F_RESTORE, &b);
+        }
         out
     }
 
@@ -317,6 +400,8 @@ impl TableDef {
         let mut indexes = Vec::new();
         let mut settings = TableSettings::default();
         let mut streams = Vec::new();
+        let mut backups_creating = Vec::new();
+        let mut restore = None;
         while !r.is_empty() {
             let tag = r.u8()?;
             let mut f = Reader::new(r.bytes()?);
@@ -331,6 +416,7 @@ impl TableDef {
                     status = match f.u8()? {
                         1 => TableStatus::Active,
                         2 => TableStatus::Deleting,
+                        3 => TableStatus::Creating,
                         _ => return Err(DecodeError("unknown table status")),
                     }
                 }
@@ -396,6 +482,43 @@ impl TableDef {
                 F_STREAM => streams.push(crate::changelog::StreamDef::decode(
                     f.take(payload_len(&f))?,
                 )?),
+                F_PITR => {
+                    let id = f.u32()?;
+                    let enabled_ms = f.u64()?;
+                    let period_days = f.u8()?;
+                    if !(1..=35).contains(&period_days) {
+                        return Err(DecodeError("recovery period out of range"));
+                    }
+                    settings.pitr = Some(PitrDef {
+                        id,
+                        enabled_ms,
+                        period_days,
+                    });
+                }
+                F_BACKUP_CREATING => backups_creating.push(f.u32()?),
+                F_RESTORE => {
+                    let kind = f.u8()?;
+                    let id = f.u32()?;
+                    let pitr_id = f.u32()?;
+                    let created_ms = f.u64()?;
+                    let restore_ms = f.u64()?;
+                    let source_table = f.str()?.to_owned();
+                    let in_progress = f.u8()? != 0;
+                    let source = match kind {
+                        1 => RestoreSource::Backup { id, created_ms },
+                        2 => RestoreSource::PointInTime {
+                            table_id: id,
+                            pitr_id,
+                        },
+                        _ => return Err(DecodeError("unknown restore source")),
+                    };
+                    restore = Some(RestoreDef {
+                        source,
+                        restore_ms,
+                        source_table,
+                        in_progress,
+                    });
+                }
                 _ => continue,
             }
         }
@@ -415,6 +538,8 @@ impl TableDef {
             indexes,
             settings,
             streams,
+            backups_creating,
+            restore,
         })
     }
 }
@@ -425,10 +550,10 @@ fn payload_len(r: &Reader<'_>) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sample() -> TableDef {
+    pub(crate) fn sample() -> TableDef {
         TableDef {
             id: 7,
             name: "Music".into(),
@@ -495,6 +620,11 @@ mod tests {
                     backfilled: true,
                 }),
                 ttl_changed_ms: 1_700_000_000_999,
+                pitr: Some(PitrDef {
+                    id: 12,
+                    enabled_ms: 1_700_000_000_700,
+                    period_days: 35,
+                }),
             },
             streams: vec![crate::changelog::StreamDef {
                 id: 11,
@@ -503,6 +633,16 @@ mod tests {
                 enabled: true,
                 disabled_ms: 0,
             }],
+            backups_creating: vec![13, 14],
+            restore: Some(RestoreDef {
+                source: RestoreSource::Backup {
+                    id: 3,
+                    created_ms: 1_600_000_000_000,
+                },
+                restore_ms: 1_600_000_000_000,
+                source_table: "Songs".into(),
+                in_progress: true,
+            }),
         }
     }
 

@@ -12,14 +12,16 @@
 //! - Writes to one item are serialized by a striped lock that covers reading
 //!   the old item, checking, and committing, so conditional logic built on
 //!   the old image is linearizable per item.
-//! - A table's id is never reused; a deleted table's items are dropped in the
-//!   background and no write lands in a table once it is `DELETING`.
+//! - A table's id is never reused; a deleted table leaves the name map in
+//!   the call that deletes it, its items are dropped in the background, and
+//!   no write lands in a table once it is `DELETING`.
 //! - An item's index entries and its item collection's size are written in
 //!   the item's own batch, by one function ([`Shared::updated`]).
 
 #![forbid(unsafe_code)]
 
 mod background;
+pub mod backup;
 mod catalog;
 pub mod changelog;
 pub mod codec;
@@ -27,7 +29,9 @@ mod commit;
 pub mod index;
 mod keys;
 mod maintain;
+pub mod pitr;
 mod read;
+mod restore;
 pub mod retired;
 mod throttle;
 mod transact;
@@ -36,7 +40,6 @@ mod ttl;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -44,9 +47,10 @@ use fjall::{Database, Keyspace, KeyspaceCreateOptions, Readable};
 use tarn_expr::ast::{Condition, Update};
 use tarn_expr::{eval, key, resolve, size, AttributeValue, Item};
 
+pub use backup::{Backup, BackupStatus, BackupType};
 pub use catalog::{
-    BillingMode, KeyAttr, KeySchema, TableClass, TableDef, TableSettings, TableStatus, Throughput,
-    TtlDef,
+    BillingMode, KeyAttr, KeySchema, PitrDef, RestoreDef, RestoreSource, TableClass, TableDef,
+    TableSettings, TableStatus, Throughput, TtlDef,
 };
 pub use codec::DecodeError;
 pub use commit::{CommitStats, Durability};
@@ -55,7 +59,9 @@ pub use index::{
     GLOBAL_INDEXES_MAX, LOCAL_INDEXES_MAX,
 };
 pub use maintain::{IndexWrite, ItemCollection, Written};
+pub use pitr::{PitrWindow, RECOVERY_PERIOD_DAYS_MAX};
 pub use read::{Page, PageOptions, QueryRequest, ScanRequest, SortCondition, PAGE_BYTES_MAX};
+pub use restore::RestoreTarget;
 pub use throttle::{Side, Throttled};
 pub use transact::{
     CancelReason, IdempotencyToken, TransactAction, TransactWritten, TOKEN_TTL_MS,
@@ -75,6 +81,9 @@ pub const HASH_KEY_BYTES_MAX: usize = 2048;
 pub const RANGE_KEY_BYTES_MAX: usize = 1024;
 
 const CATALOG_TABLE_PREFIX: u8 = b'T';
+/// Prefix of the records of deleted tables whose data is being dropped,
+/// keyed by table id.
+const CATALOG_DROP_PREFIX: u8 = b'D';
 const CATALOG_NEXT_ID: &[u8] = b"N";
 
 /// Engine errors. Messages of client-caused errors are DynamoDB's.
@@ -128,6 +137,31 @@ pub enum Error {
     /// A stored record does not decode.
     #[error(transparent)]
     Corrupt(#[from] DecodeError),
+    /// A backup or recovery operation names a table that does not exist
+    /// (TableNotFoundException).
+    #[error("Table not found: {0}")]
+    BackupTableNotFound(String),
+    /// A restore's target name is taken (TableAlreadyExistsException).
+    #[error("Table already exists: {0}")]
+    TableAlreadyExists(String),
+    /// A backup or restore of a table that is being created or deleted
+    /// (TableInUseException, with this message).
+    #[error("{0}")]
+    TableInUse(String),
+    /// No backup with this id (BackupNotFoundException); carries the id.
+    #[error("Backup not found")]
+    BackupNotFound(u32),
+    /// A backup that is being created or restored (BackupInUseException,
+    /// with this message).
+    #[error("{0}")]
+    BackupInUse(String),
+    /// A point-in-time restore of a table without recovery enabled.
+    #[error("Point in time recovery is not enabled for table '{0}'")]
+    PitrUnavailable(String),
+    /// A restore time outside the recovery window (InvalidRestoreTimeException,
+    /// with this message).
+    #[error("{0}")]
+    InvalidRestoreTime(String),
 }
 
 /// Result of engine calls.
@@ -363,8 +397,21 @@ struct Shared {
     changes: Keyspace,
     /// The retired streams of deleted tables, by stream id.
     retired: Mutex<BTreeMap<u32, changelog::StreamInfo>>,
+    /// Copies of tables made by CreateBackup, keyed by backup id first.
+    backups: Keyspace,
+    /// Point-in-time recovery logs, keyed by PITR id first.
+    pitr: Keyspace,
+    /// The live tables by name (not those being dropped).
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
     next_table_id: Mutex<u32>,
+    /// Serializes DeleteBackup with the restores that read a backup.
+    /// Lock order: this, then the name map, then a table's definition.
+    backup_lock: Mutex<()>,
+    /// The stamps of recovery-log records.
+    pitr_clock: pitr::Clock,
+    /// The oldest stamp each unfinished point-in-time restore still needs,
+    /// by PITR id: the sweeper keeps those records.
+    pitr_pins: Mutex<Vec<(u32, u64)>>,
     commit: commit::GroupCommit,
     item_locks: Box<[Mutex<()>]>,
     collection_bytes_max: u64,
@@ -379,7 +426,7 @@ struct Shared {
 #[derive(Clone)]
 pub struct Engine {
     shared: Arc<Shared>,
-    jobs: mpsc::Sender<background::Job>,
+    jobs: background::Queues,
     /// Stops and joins the TTL sweeper when the last clone goes.
     _sweeper: Arc<ttl::Sweeper>,
     /// Keeps a throw-away directory alive as long as the engine.
@@ -401,6 +448,20 @@ fn catalog_key(name: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(name.len() + 1);
     k.push(CATALOG_TABLE_PREFIX);
     k.extend_from_slice(name.as_bytes());
+    k
+}
+
+/// DeleteTable's and UpdateTable's answer for a table being restored.
+fn being_created(name: &str) -> Error {
+    Error::ResourceInUse(format!(
+        "Attempt to change a resource which is still in use: Table is being created: {name}"
+    ))
+}
+
+/// The catalog key of a deleted table's record while its data is dropped.
+fn drop_key(table_id: u32) -> [u8; 5] {
+    let mut k = [CATALOG_DROP_PREFIX, 0, 0, 0, 0];
+    k[1..].copy_from_slice(&table_id.to_be_bytes());
     k
 }
 
@@ -443,14 +504,38 @@ impl Engine {
         let tokens = db.keyspace("tokens", KeyspaceCreateOptions::default)?;
         let expiry = db.keyspace("expiry", KeyspaceCreateOptions::default)?;
         let changes = db.keyspace("changes", KeyspaceCreateOptions::default)?;
+        let backups = db.keyspace("backups", KeyspaceCreateOptions::default)?;
+        let pitr = db.keyspace("pitr", KeyspaceCreateOptions::default)?;
 
         let mut tables = BTreeMap::new();
+        let mut dropping = Vec::new();
         let mut max_id = 0u32;
+        // Records of tables deleted by an earlier version, which kept a
+        // deleted table under its name, move to the drop records.
+        let mut migrate = db.batch();
         for guard in catalog.prefix([CATALOG_TABLE_PREFIX]) {
             let (_, value) = guard.into_inner()?;
             let def = TableDef::decode(&value)?;
             max_id = max_id.max(def.id);
-            tables.insert(def.name.clone(), Table::new(def));
+            if def.status == TableStatus::Deleting {
+                migrate.remove(&catalog, catalog_key(&def.name));
+                migrate.insert(&catalog, drop_key(def.id), def.encode());
+                dropping.push(def);
+            } else {
+                tables.insert(def.name.clone(), Table::new(def));
+            }
+        }
+        if !migrate.is_empty() {
+            migrate.commit()?;
+            db.persist(fjall::PersistMode::SyncAll)?;
+        }
+        for guard in catalog.prefix([CATALOG_DROP_PREFIX]) {
+            let (_, value) = guard.into_inner()?;
+            let def = TableDef::decode(&value)?;
+            max_id = max_id.max(def.id);
+            if !dropping.iter().any(|d| d.id == def.id) {
+                dropping.push(def);
+            }
         }
         let next_id = match catalog.get(CATALOG_NEXT_ID)? {
             Some(v) if v.len() == 4 => u32::from_be_bytes([v[0], v[1], v[2], v[3]]),
@@ -475,8 +560,13 @@ impl Engine {
             expiry,
             changes,
             retired: Mutex::new(BTreeMap::new()),
+            backups,
+            pitr,
             tables: RwLock::new(tables),
             next_table_id: Mutex::new(next_id),
+            backup_lock: Mutex::new(()),
+            pitr_clock: pitr::Clock::default(),
+            pitr_pins: Mutex::new(Vec::new()),
             item_locks: (0..ITEM_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
             collection_bytes_max: options.item_collection_bytes_max,
             backfill_pause_ms: options.backfill_pause_ms,
@@ -488,6 +578,12 @@ impl Engine {
         for table in shared.read_tables().values() {
             let states = shared.load_stream_states(&table.read())?;
             *lock(&table.streams) = states;
+            shared.advance_pitr_clock(&table.read())?;
+        }
+        // Restores that were running need their recovery-log records kept
+        // from before the sweeper's first pass.
+        for table in shared.read_tables().values() {
+            shared.pin_restore(&table.read());
         }
         shared.load_retired()?;
 
@@ -510,7 +606,7 @@ impl Engine {
             })
             .map_err(|e| Error::Storage(e.into()))?;
 
-        let jobs = background::start(Arc::downgrade(&shared))?;
+        let jobs = background::start(&shared)?;
         let sweeper = ttl::start_sweeper(
             Arc::downgrade(&shared),
             std::time::Duration::from_millis(options.ttl_sweep_interval_ms.max(1)),
@@ -522,11 +618,19 @@ impl Engine {
             _temp_dir: temp_dir,
         };
         // The catalog is the durable work queue: resume what was unfinished.
+        for def in dropping {
+            engine.submit(background::Job::DropTable(Table::new(def)));
+        }
+        for id in engine.shared.unfinished_backup_work()? {
+            engine.submit(id);
+        }
         for table in engine.shared.read_tables().values() {
             let def = table.read();
-            if def.status == TableStatus::Deleting {
-                engine.submit(background::Job::DropTable(Arc::clone(table)));
-                continue;
+            if def.status == TableStatus::Creating {
+                engine.submit(background::Job::Restore(Arc::clone(table), None));
+            }
+            for &backup in &def.backups_creating {
+                engine.submit(background::Job::CopyBackup(Arc::clone(table), backup));
             }
             for index in &def.indexes {
                 match index.status {
@@ -571,6 +675,8 @@ impl Engine {
             &s.tokens,
             &s.expiry,
             &s.changes,
+            &s.backups,
+            &s.pitr,
         ];
         for keyspace in keyspaces {
             keyspace.rotate_memtable()?;
@@ -625,9 +731,12 @@ impl Engine {
             settings: TableSettings {
                 ttl: None,
                 ttl_changed_ms: 0,
+                pitr: None,
                 ..req.settings
             },
             streams: Vec::new(),
+            backups_creating: Vec::new(),
+            restore: None,
         };
         let mut def = def;
         let mut states = Vec::new();
@@ -693,8 +802,11 @@ impl Engine {
         (names, last)
     }
 
-    /// Deletes a table: marks it `DELETING` durably and drops its items in
-    /// the background. Returns the table as it was marked.
+    /// Deletes a table: marks it `DELETING`, moves its record from its name
+    /// to its id (durably, one batch) and takes it out of the name map, so
+    /// that from the return on the name is free and nothing finds the
+    /// table; its data is dropped in the background. Returns the table as
+    /// it was marked.
     pub fn delete_table(&self, name: &str) -> Result<TableInfo> {
         let s = &self.shared;
         let table = s.table(name)?;
@@ -702,8 +814,11 @@ impl Engine {
             // The write lock waits for in-flight item writes, so none lands
             // in the table after it is marked.
             let mut def = table.write();
-            if def.status == TableStatus::Deleting {
-                return Err(Error::TableBeingDeleted(name.to_owned()));
+            match def.status {
+                TableStatus::Active => {}
+                // A concurrent DeleteTable got there first.
+                TableStatus::Deleting => return Err(Error::TableNotFound(name.to_owned())),
+                TableStatus::Creating => return Err(being_created(name)),
             }
             if def.settings.deletion_protection {
                 return Err(Error::Validation(
@@ -718,7 +833,8 @@ impl Engine {
             let mut marked = def.clone();
             marked.status = TableStatus::Deleting;
             let mut batch = s.db.batch();
-            batch.insert(&s.catalog, catalog_key(name), marked.encode());
+            batch.remove(&s.catalog, catalog_key(name));
+            batch.insert(&s.catalog, drop_key(marked.id), marked.encode());
             // The streams outlive the table, readable until retention.
             let mut states = lock(&table.streams);
             let mut closed = states.clone();
@@ -729,16 +845,22 @@ impl Engine {
             s.publish_retired(retired);
             *def = marked;
         }
+        {
+            let mut tables = s.tables.write().unwrap_or_else(PoisonError::into_inner);
+            if tables.get(name).is_some_and(|t| Arc::ptr_eq(t, &table)) {
+                tables.remove(name);
+            }
+        }
         let info = table.info();
         self.submit(background::Job::DropTable(table));
         Ok(info)
     }
 
-    /// Queues background work. The receiver lives as long as the engine;
-    /// if its thread died the catalog still records the work, and it
-    /// resumes at the next start.
+    /// Queues background work on the drop or the fill worker. The
+    /// receivers live as long as the engine; if a worker died the catalog
+    /// still records the work, and it resumes at the next start.
     fn submit(&self, job: background::Job) {
-        let _ = self.jobs.send(job);
+        self.jobs.submit(job);
     }
 
     /// Changes billing mode, provisioned throughput and global indexes. A
@@ -753,8 +875,10 @@ impl Engine {
             // The write lock waits for in-flight item writes: every write
             // after it sees the new index list.
             let mut def = table.write();
-            if def.status == TableStatus::Deleting {
-                return Err(Error::TableBeingDeleted(name.to_owned()));
+            match def.status {
+                TableStatus::Active => {}
+                TableStatus::Deleting => return Err(Error::TableNotFound(name.to_owned())),
+                TableStatus::Creating => return Err(being_created(name)),
             }
             let now = now_ms();
             let mut new = def.clone();

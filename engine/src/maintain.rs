@@ -1,7 +1,9 @@
 //! The one place that writes what an item change implies besides the item:
 //! its index entries, for tables with local indexes its item collection's
-//! size, for tables with TTL its expiry entry, and for tables with an
-//! enabled stream its change-log record. Every write path calls [`Shared::updated`] with the
+//! size, for tables with TTL its expiry entry, for tables with an
+//! enabled stream its change-log record, for tables with a backup being
+//! copied the item's old image, and for tables with point-in-time recovery
+//! its undo record. Every write path calls [`Shared::updated`] with the
 //! old and new item, under the item's lock, into the item's own batch, so
 //! the item and everything derived from it commit atomically (Garage's
 //! `updated(tx, old, new)` hook is the model).
@@ -165,6 +167,14 @@ impl Shared {
         }
         if let Some(ttl) = &def.settings.ttl {
             self.update_expiry(batch, ttl, key, old, new);
+        }
+        if old != new {
+            for &backup in &def.backups_creating {
+                self.keep_for_backup(batch, backup, key, old)?;
+            }
+            if let Some(pitr) = &def.settings.pitr {
+                self.log_undo(batch, pitr.id, key, old);
+            }
         }
         if let Some(stream) = def.enabled_stream() {
             if let Some(event) = changelog::event_of(old, new) {

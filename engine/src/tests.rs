@@ -135,35 +135,37 @@ fn deleted_table_ids_are_never_reused_and_data_is_dropped() {
             .expect("put");
     }
     e.delete_table("Music").expect("delete");
+    // The name leaves at once: a second delete finds nothing, and the
+    // name is free for a new table whose fresh id sees none of the old
+    // items, while the old ones are still being dropped.
     assert!(matches!(
         e.delete_table("Music"),
-        Err(Error::TableBeingDeleted(_))
+        Err(Error::TableNotFound(_))
+    ));
+    assert!(matches!(
+        e.describe_table("Music"),
+        Err(Error::TableNotFound(_))
     ));
     assert!(matches!(
         e.get_item("Music", &key_of(&song("Acme", 1, "x"))),
         Err(Error::TableNotFound(_))
     ));
-    // The name is freed once the background drop finishes.
-    let mut recreated = None;
-    for _ in 0..500 {
-        match e.create_table(music("Music")) {
-            Ok(info) => {
-                recreated = Some(info);
-                break;
-            }
-            Err(Error::TableExists(_)) => std::thread::sleep(std::time::Duration::from_millis(10)),
-            Err(other) => panic!("unexpected error {other}"),
-        }
-    }
-    let recreated = recreated.expect("table name freed within 5 s");
+    let recreated = e.create_table(music("Music")).expect("name free at once");
     assert!(recreated.def.id > first);
     assert_eq!(
         e.get_item("Music", &key_of(&song("Acme", 1, "x")))
             .expect("get"),
         None
     );
-    let left = e.shared.items.prefix(keys::table_prefix(first)).count();
-    assert_eq!(left, 0);
+    let mut left = usize::MAX;
+    for _ in 0..500 {
+        left = e.shared.items.prefix(keys::table_prefix(first)).count();
+        if left == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(left, 0, "old items dropped within 5 s");
 }
 
 /// A table name and a stream label name one stream, so a stream enabled
@@ -900,4 +902,239 @@ fn batch_writes_validate_everything_first_and_commit_once() {
             .expect("get"),
         None
     );
+}
+
+mod backups {
+    use super::*;
+
+    fn open_paused(dir: &Path, pause_ms: u64) -> Engine {
+        Engine::open(Options {
+            data_dir: Some(dir.to_path_buf()),
+            durability: Durability::Sync,
+            backfill_pause_ms: pause_ms,
+            ..Options::default()
+        })
+        .expect("open")
+    }
+
+    /// Every item of a table, read from the keyspace, in key order.
+    fn contents(e: &Engine, table: &str) -> Vec<Item> {
+        let id = e.table_def(table).expect("table").id;
+        e.shared
+            .items
+            .prefix(keys::table_prefix(id))
+            .map(|g| {
+                let (_, v) = g.into_inner().expect("read");
+                codec::decode_item(&v).expect("decode")
+            })
+            .collect()
+    }
+
+    fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+        for _ in 0..1000 {
+            if done() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("{what} within 10 s");
+    }
+
+    fn wait_active(e: &Engine, table: &str) {
+        wait_for("restore finished", || {
+            e.describe_table(table).expect("describe").def.status == TableStatus::Active
+        });
+    }
+
+    fn target(name: &str) -> RestoreTarget {
+        RestoreTarget {
+            name: name.into(),
+            ..RestoreTarget::default()
+        }
+    }
+
+    #[test]
+    fn a_backup_holds_the_table_as_it_was_while_writes_go_on() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Copy batches of 256 items with pauses: the writes below land
+        // while the copy runs.
+        let e = open_paused(dir.path(), 30);
+        e.create_table(music("Music")).expect("create");
+        for year in 0..700 {
+            e.put_item("Music", song("Acme", year, "old"), None)
+                .expect("put");
+        }
+        let before = contents(&e, "Music");
+        let backup = e.create_backup("Music", "b1").expect("backup");
+        assert_eq!(backup.status, BackupStatus::Creating);
+        assert_eq!(backup.item_count, 700);
+        e.put_item("Music", song("Acme", 699, "new"), None)
+            .expect("overwrite the last item");
+        e.delete_item("Music", &key_of(&song("Acme", 698, "")), None)
+            .expect("delete");
+        e.put_item("Music", song("Zed", 1, "inserted"), None)
+            .expect("insert");
+        assert_eq!(
+            e.describe_backup(backup.id).expect("describe").status,
+            BackupStatus::Creating,
+            "the writes ran during the copy"
+        );
+        wait_for("backup available", || {
+            e.describe_backup(backup.id).expect("describe").status == BackupStatus::Available
+        });
+        e.restore_from_backup(backup.id, target("Copy"))
+            .expect("restore");
+        wait_active(&e, "Copy");
+        assert_eq!(contents(&e, "Copy"), before);
+        let info = e.describe_table("Copy").expect("describe");
+        assert_eq!(info.item_count, 700);
+        assert_eq!(
+            info.def.restore.as_ref().map(|r| r.in_progress),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn deleting_a_table_finishes_its_backup_first() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = open_paused(dir.path(), 30);
+        e.create_table(music("Music")).expect("create");
+        for year in 0..600 {
+            e.put_item("Music", song("Acme", year, "x"), None)
+                .expect("put");
+        }
+        let before = contents(&e, "Music");
+        let backup = e.create_backup("Music", "last").expect("backup");
+        e.delete_table("Music").expect("delete during the copy");
+        wait_for("backup available", || {
+            e.describe_backup(backup.id).expect("describe").status == BackupStatus::Available
+        });
+        e.restore_from_backup(backup.id, target("Music"))
+            .expect("restore under the old name");
+        wait_active(&e, "Music");
+        assert_eq!(contents(&e, "Music"), before);
+    }
+
+    #[test]
+    fn backups_and_restores_refuse_what_dynamodb_refuses() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = open(dir.path());
+        e.create_table(music("Music")).expect("create");
+        assert!(matches!(
+            e.create_backup("Nope", "b"),
+            Err(Error::BackupTableNotFound(_))
+        ));
+        let b = e.create_backup("Music", "b").expect("backup");
+        wait_for("backup available", || {
+            e.describe_backup(b.id).expect("describe").status == BackupStatus::Available
+        });
+        assert!(matches!(
+            e.restore_from_backup(b.id, target("Music")),
+            Err(Error::TableAlreadyExists(_))
+        ));
+        assert!(matches!(
+            e.restore_to_point_in_time("Music", None, target("Other")),
+            Err(Error::PitrUnavailable(_))
+        ));
+        e.delete_backup(b.id).expect("delete backup");
+        assert!(matches!(
+            e.describe_backup(b.id),
+            Err(Error::BackupNotFound(_))
+        ));
+        assert!(matches!(
+            e.delete_backup(b.id),
+            Err(Error::BackupNotFound(_))
+        ));
+        assert!(e.list_backups().expect("list").is_empty());
+    }
+
+    #[test]
+    fn restore_to_a_point_in_time_gives_exactly_the_earlier_state() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = open(dir.path());
+        e.create_table(music("Music")).expect("create");
+        e.put_item("Music", song("Acme", 1, "before"), None)
+            .expect("put before enabling");
+        let window = e
+            .update_continuous_backups("Music", true, None)
+            .expect("enable")
+            .expect("window");
+        assert_eq!(window.period_days, 35);
+        e.put_item("Music", song("Acme", 2, "kept"), None)
+            .expect("put");
+        e.put_item("Music", song("Acme", 1, "first change"), None)
+            .expect("update");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let at = now_ms();
+        let expected = contents(&e, "Music");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        e.put_item("Music", song("Acme", 1, "second change"), None)
+            .expect("update again");
+        e.put_item("Music", song("Acme", 1, "third change"), None)
+            .expect("and again");
+        e.delete_item("Music", &key_of(&song("Acme", 2, "")), None)
+            .expect("delete");
+        e.put_item("Music", song("Acme", 3, "later"), None)
+            .expect("insert later");
+        e.restore_to_point_in_time("Music", Some(at), target("Then"))
+            .expect("restore");
+        wait_active(&e, "Then");
+        assert_eq!(contents(&e, "Then"), expected);
+        assert_eq!(e.describe_table("Then").expect("describe").item_count, 2);
+        assert!(
+            lock(&e.shared.pitr_pins).is_empty(),
+            "a finished restore keeps nothing from being trimmed"
+        );
+        // Latest: the table as it is.
+        e.restore_to_point_in_time("Music", None, target("Now"))
+            .expect("restore latest");
+        wait_active(&e, "Now");
+        assert_eq!(contents(&e, "Now"), contents(&e, "Music"));
+        // Before the enablement is outside the window.
+        assert!(matches!(
+            e.restore_to_point_in_time("Music", Some(window.earliest_ms - 1), target("Never")),
+            Err(Error::InvalidRestoreTime(_))
+        ));
+        // Disabling discards the log; the table no longer restores.
+        e.update_continuous_backups("Music", false, None)
+            .expect("disable");
+        assert!(matches!(
+            e.restore_to_point_in_time("Music", None, target("Never")),
+            Err(Error::PitrUnavailable(_))
+        ));
+    }
+
+    #[test]
+    fn a_drop_resumes_after_a_reopen_and_the_name_stays_free() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = {
+            let e = open(dir.path());
+            let id = e.create_table(music("Music")).expect("create").def.id;
+            e.put_item("Music", song("Acme", 1, "x"), None)
+                .expect("put");
+            // Leave a drop record as a crash before the drop would.
+            let def = e.table_def("Music").expect("def");
+            let mut marked = def.clone();
+            marked.status = TableStatus::Deleting;
+            let mut batch = e.shared.db.batch();
+            batch.remove(&e.shared.catalog, catalog_key("Music"));
+            batch.insert(&e.shared.catalog, drop_key(id), marked.encode());
+            e.shared.commit.commit(batch).expect("commit");
+            id
+        };
+        let e = open(dir.path());
+        assert!(matches!(
+            e.describe_table("Music"),
+            Err(Error::TableNotFound(_))
+        ));
+        e.create_table(music("Music")).expect("name free");
+        wait_for("old items dropped", || {
+            e.shared.items.prefix(keys::table_prefix(first)).count() == 0
+                && e.shared
+                    .catalog
+                    .get(drop_key(first))
+                    .expect("get")
+                    .is_none()
+        });
+    }
 }

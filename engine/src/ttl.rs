@@ -197,6 +197,16 @@ pub(crate) fn start_sweeper(shared: Weak<Shared>, interval: Duration) -> Result<
                 if let Err(e) = shared.trim_streams(&table, TRIM_RECORDS_MAX) {
                     tracing::error!(error = %e, "stream trim failed");
                 }
+                for _ in 0..100 {
+                    match shared.trim_pitr(&table, TRIM_RECORDS_MAX) {
+                        Ok(n) if n == TRIM_RECORDS_MAX => continue,
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::error!(error = %e, "recovery log trim failed");
+                            break;
+                        }
+                    }
+                }
                 // Keep going until a sweep finds less than a full batch.
                 for _ in 0..100 {
                     match shared.sweep_table(&table) {

@@ -1,5 +1,6 @@
 //! The decoders of stored records (items, table and index records, stream
-//! states, change records, retired streams) and of key encodings: they never panic on any
+//! states, change records, retired streams, backup records, undo records)
+//! and of key encodings: they never panic on any
 //! input, and whatever decodes encodes back to the same bytes.
 
 #![no_main]
@@ -7,8 +8,9 @@
 use libfuzzer_sys::fuzz_target;
 use tarn_engine::changelog::{decode_record, StreamDef, StreamState};
 use tarn_engine::codec::{decode_item, encode_item};
+use tarn_engine::pitr::decode_undo;
 use tarn_engine::retired::{decode_retired, encode_retired};
-use tarn_engine::{IndexDef, TableDef};
+use tarn_engine::{Backup, IndexDef, TableDef};
 use tarn_expr::{key, ScalarType};
 
 fuzz_target!(|data: &[u8]| {
@@ -35,6 +37,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(encode_retired(&table, &key_schema, &stream), data);
     }
     let _ = decode_record(0, 0, data);
+    if let Ok(backup) = Backup::decode(data) {
+        assert_eq!(Backup::decode(&backup.encode()).as_ref(), Ok(&backup));
+    }
+    let _ = decode_undo(data);
     for ty in [ScalarType::S, ScalarType::N, ScalarType::B] {
         if let Ok((value, used)) = key::decode(ty, data) {
             let mut again = Vec::new();

@@ -39,6 +39,20 @@ pub enum ErrorCode {
     ExpiredIterator,
     /// A stream position behind the trim point.
     TrimmedDataAccess,
+    /// A backup or recovery operation names a table that does not exist.
+    TableNotFound,
+    /// A restore's target table exists.
+    TableAlreadyExists,
+    /// A backup or restore of a table that is being created or deleted.
+    TableInUse,
+    /// No backup with this ARN.
+    BackupNotFound,
+    /// A backup that is being created or restored.
+    BackupInUse,
+    /// A point-in-time restore of a table without recovery enabled.
+    PointInTimeRecoveryUnavailable,
+    /// A restore time outside the recovery window.
+    InvalidRestoreTime,
     /// Something failed inside Tarn; the request may not have been applied.
     InternalServerError,
 }
@@ -76,6 +90,19 @@ impl ErrorCode {
             }
             ErrorCode::TrimmedDataAccess => {
                 "com.amazonaws.dynamodb.v20120810#TrimmedDataAccessException"
+            }
+            ErrorCode::TableNotFound => "com.amazonaws.dynamodb.v20120810#TableNotFoundException",
+            ErrorCode::TableAlreadyExists => {
+                "com.amazonaws.dynamodb.v20120810#TableAlreadyExistsException"
+            }
+            ErrorCode::TableInUse => "com.amazonaws.dynamodb.v20120810#TableInUseException",
+            ErrorCode::BackupNotFound => "com.amazonaws.dynamodb.v20120810#BackupNotFoundException",
+            ErrorCode::BackupInUse => "com.amazonaws.dynamodb.v20120810#BackupInUseException",
+            ErrorCode::PointInTimeRecoveryUnavailable => {
+                "com.amazonaws.dynamodb.v20120810#PointInTimeRecoveryUnavailableException"
+            }
+            ErrorCode::InvalidRestoreTime => {
+                "com.amazonaws.dynamodb.v20120810#InvalidRestoreTimeException"
             }
             ErrorCode::InternalServerError => {
                 "com.amazonaws.dynamodb.v20120810#InternalServerError"
@@ -219,6 +246,15 @@ impl From<tarn_engine::Error> for ApiError {
             E::ItemCollectionSizeLimitExceeded => {
                 ApiError::new(ErrorCode::ItemCollectionSizeLimitExceeded, e.to_string())
             }
+            E::BackupTableNotFound(_) => ApiError::new(ErrorCode::TableNotFound, e.to_string()),
+            E::TableAlreadyExists(_) => ApiError::new(ErrorCode::TableAlreadyExists, e.to_string()),
+            E::TableInUse(m) => ApiError::new(ErrorCode::TableInUse, m),
+            E::BackupNotFound(_) => ApiError::new(ErrorCode::BackupNotFound, e.to_string()),
+            E::BackupInUse(m) => ApiError::new(ErrorCode::BackupInUse, m),
+            E::PitrUnavailable(_) => {
+                ApiError::new(ErrorCode::PointInTimeRecoveryUnavailable, e.to_string())
+            }
+            E::InvalidRestoreTime(m) => ApiError::new(ErrorCode::InvalidRestoreTime, m),
             other => {
                 tracing::error!(error = %other, "internal error");
                 ApiError::new(ErrorCode::InternalServerError, "Internal server error")
@@ -290,6 +326,24 @@ impl Constraints {
                 &name,
                 path,
                 "Member must have length less than or equal to 255",
+            );
+        }
+    }
+
+    /// Checks that an integer member is within `min..=max`.
+    pub fn between(&mut self, value: i64, path: &str, min: i64, max: i64) {
+        if value < min {
+            self.violated(
+                &value,
+                path,
+                &format!("Member must have value greater than or equal to {min}"),
+            );
+        }
+        if value > max {
+            self.violated(
+                &value,
+                path,
+                &format!("Member must have value less than or equal to {max}"),
             );
         }
     }

@@ -494,3 +494,34 @@ pub async fn get(client: &Client, table: &str, key: Item) -> Option<Item> {
         .expect("get item")
         .item
 }
+
+/// Writes `items` into `table` with BatchWriteItem, 25 at a time; every
+/// batch must be processed in full.
+pub async fn batch_put(client: &Client, table: &str, items: impl IntoIterator<Item = Item>) {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    let requests: Vec<WriteRequest> = items
+        .into_iter()
+        .map(|item| {
+            WriteRequest::builder()
+                .put_request(
+                    PutRequest::builder()
+                        .set_item(Some(item))
+                        .build()
+                        .expect("put request"),
+                )
+                .build()
+        })
+        .collect();
+    for chunk in requests.chunks(25) {
+        let out = client
+            .batch_write_item()
+            .request_items(table, chunk.to_vec())
+            .send()
+            .await
+            .expect("batch write");
+        assert!(
+            out.unprocessed_items().is_none_or(|u| u.is_empty()),
+            "unprocessed items in {out:?}"
+        );
+    }
+}

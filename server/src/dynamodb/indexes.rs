@@ -433,6 +433,25 @@ fn projected_count(indexes: &[NewIndex]) -> usize {
         .sum()
 }
 
+/// The key attribute names of index lists, local then global, in request
+/// order (repeats included).
+fn index_key_names<'a>(
+    locals: Option<&'a [LocalIndexIn]>,
+    globals: Option<&'a [GlobalIndexIn]>,
+) -> impl Iterator<Item = &'a str> {
+    locals
+        .into_iter()
+        .flatten()
+        .flat_map(|l| l.key_schema.iter().flatten())
+        .chain(
+            globals
+                .into_iter()
+                .flatten()
+                .flat_map(|g| g.key_schema.iter().flatten()),
+        )
+        .map(key_name)
+}
+
 /// CreateTable's index rules, after the table's own key checks: the LSI
 /// list, unused attribute definitions, each LSI, their count, then the GSI
 /// list likewise, names unique across both, and the projection total.
@@ -458,19 +477,9 @@ pub(super) fn validate_create(
     }
     // Every definition must be used by some key.
     let mut used: Vec<&str> = table_keys.to_vec();
-    let index_keys = locals
-        .into_iter()
-        .flatten()
-        .flat_map(|l| l.key_schema.iter().flatten())
-        .chain(
-            globals
-                .into_iter()
-                .flatten()
-                .flat_map(|g| g.key_schema.iter().flatten()),
-        );
-    for el in index_keys {
-        if !used.contains(&key_name(el)) {
-            used.push(key_name(el));
+    for name in index_key_names(locals, globals) {
+        if !used.contains(&name) {
+            used.push(name);
         }
     }
     if defs.0.iter().any(|(n, _)| !used.contains(n)) {
@@ -753,11 +762,12 @@ pub(super) fn resolve_updates(
 
 // ---- DescribeTable ----
 
+/// One KeySchemaElement of a reply.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct KeyOut<'a> {
-    attribute_name: &'a str,
-    key_type: &'static str,
+pub(super) struct KeyOut<'a> {
+    pub(super) attribute_name: &'a str,
+    pub(super) key_type: &'static str,
 }
 
 #[derive(Serialize)]
@@ -872,6 +882,108 @@ pub(super) fn describe<'a>(
                 index_size_bytes,
                 item_count,
                 index_arn,
+            }),
+        }
+    }
+    (globals, locals)
+}
+
+// ---- backups and restores ----
+
+/// A restore's index lists, local then global; `None` keeps the source's.
+pub(super) type Overridden = (Option<Vec<NewIndex>>, Option<Vec<NewIndex>>);
+
+/// A restore's GlobalSecondaryIndexOverride and LocalSecondaryIndexOverride,
+/// validated as CreateTable's index lists against the source table's key
+/// and attribute definitions: `(locals, globals)`, each `None` when not
+/// overridden.
+pub(super) fn validate_override(
+    locals: Option<&[LocalIndexIn]>,
+    globals: Option<&[GlobalIndexIn]>,
+    source: &TableDef,
+    mode: BillingMode,
+) -> Result<Overridden, ApiError> {
+    if locals.is_none() && globals.is_none() {
+        return Ok((None, None));
+    }
+    let ks = &source.key_schema;
+    let mut table_keys = vec![ks.hash.name.as_str()];
+    table_keys.extend(ks.range.as_ref().map(|r| r.name.as_str()));
+    let named: Vec<&str> = index_key_names(locals, globals).collect();
+    let defs = Definitions(
+        source
+            .attribute_definitions
+            .iter()
+            .filter(|a| table_keys.contains(&a.name.as_str()) || named.contains(&a.name.as_str()))
+            .map(|a| (a.name.as_str(), a.ty.as_str()))
+            .collect(),
+    );
+    let (given_locals, given_globals) = (locals.is_some(), globals.is_some());
+    // An empty override list means "no indexes of that kind".
+    let locals = locals.filter(|l| !l.is_empty());
+    let globals = globals.filter(|g| !g.is_empty());
+    let made = validate_create(
+        locals,
+        globals,
+        table_keys[0],
+        table_keys.get(1).copied(),
+        &table_keys,
+        &defs,
+        mode,
+    )?;
+    let (l, g): (Vec<NewIndex>, Vec<NewIndex>) =
+        made.into_iter().partition(|i| i.kind == IndexKind::Local);
+    // A kind without an override keeps the source's indexes.
+    Ok((given_locals.then_some(l), given_globals.then_some(g)))
+}
+
+/// One GlobalSecondaryIndexInfo of a backup's SourceTableFeatureDetails.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GlobalIndexInfoOut<'a> {
+    index_name: &'a str,
+    key_schema: Vec<KeyOut<'a>>,
+    projection: ProjectionOut<'a>,
+    provisioned_throughput: UnitsOut,
+}
+
+/// A ProvisionedThroughput of read and write units alone (a
+/// GlobalSecondaryIndexInfo's, a backup's source table's).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UnitsOut {
+    pub(super) read_capacity_units: u64,
+    pub(super) write_capacity_units: u64,
+}
+
+/// One LocalSecondaryIndexInfo of a backup's SourceTableFeatureDetails.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct LocalIndexInfoOut<'a> {
+    index_name: &'a str,
+    key_schema: Vec<KeyOut<'a>>,
+    projection: ProjectionOut<'a>,
+}
+
+/// The index infos of a backed-up table: global and local.
+pub(super) fn infos(def: &TableDef) -> (Vec<GlobalIndexInfoOut<'_>>, Vec<LocalIndexInfoOut<'_>>) {
+    let mut globals = Vec::new();
+    let mut locals = Vec::new();
+    for index in def.indexes.iter().filter(|i| i.maintained()) {
+        match index.kind {
+            IndexKind::Global => globals.push(GlobalIndexInfoOut {
+                index_name: &index.name,
+                key_schema: key_out(index),
+                projection: projection_out(index),
+                provisioned_throughput: UnitsOut {
+                    read_capacity_units: index.read_units,
+                    write_capacity_units: index.write_units,
+                },
+            }),
+            IndexKind::Local => locals.push(LocalIndexInfoOut {
+                index_name: &index.name,
+                key_schema: key_out(index),
+                projection: projection_out(index),
             }),
         }
     }

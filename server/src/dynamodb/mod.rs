@@ -24,6 +24,7 @@ macro_rules! map_only {
     )*};
 }
 
+mod backups;
 mod batch;
 mod capacity;
 mod control;
@@ -69,6 +70,18 @@ pub async fn dispatch(app: &App, op: &str, body: &[u8]) -> Result<Vec<u8>, ApiEr
         "ListTagsOfResource" => control::list_tags_of_resource(app, decode(op, body)?).await,
         "UpdateTimeToLive" => control::update_time_to_live(app, decode(op, body)?).await,
         "DescribeTimeToLive" => control::describe_time_to_live(app, decode(op, body)?).await,
+        "CreateBackup" => backups::create_backup(app, decode(op, body)?).await,
+        "DescribeBackup" => backups::describe_backup(app, decode(op, body)?).await,
+        "ListBackups" => backups::list_backups(app, decode(op, body)?).await,
+        "DeleteBackup" => backups::delete_backup(app, decode(op, body)?).await,
+        "RestoreTableFromBackup" => backups::restore_table_from_backup(app, decode(op, body)?).await,
+        "RestoreTableToPointInTime" => {
+            backups::restore_table_to_point_in_time(app, decode(op, body)?).await
+        }
+        "DescribeContinuousBackups" => {
+            backups::describe_continuous_backups(app, decode(op, body)?).await
+        }
+        "UpdateContinuousBackups" => backups::update_continuous_backups(app, decode(op, body)?).await,
         "DescribeLimits" => {
             decode::<serde::de::IgnoredAny>(op, body)?;
             control::describe_limits(app).await
@@ -105,6 +118,14 @@ pub fn is_known(op: &str) -> bool {
             | "ListTagsOfResource"
             | "UpdateTimeToLive"
             | "DescribeTimeToLive"
+            | "CreateBackup"
+            | "DescribeBackup"
+            | "ListBackups"
+            | "DeleteBackup"
+            | "RestoreTableFromBackup"
+            | "RestoreTableToPointInTime"
+            | "DescribeContinuousBackups"
+            | "UpdateContinuousBackups"
             | "DescribeLimits"
             | "DescribeEndpoints"
     )

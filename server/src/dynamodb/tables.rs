@@ -560,7 +560,73 @@ pub(super) struct TableDescription<'a> {
     latest_stream_label: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     latest_stream_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restore_summary: Option<RestoreSummaryOut>,
     deletion_protection_enabled: bool,
+}
+
+/// Where a restored table came from.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RestoreSummaryOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_backup_arn: Option<String>,
+    source_table_arn: String,
+    restore_date_time: f64,
+    restore_in_progress: bool,
+}
+
+/// DeleteTable's TableDescription: DynamoDB leaves out the schema, the
+/// indexes and the settings (`docs/research/backups-and-lifecycle.md`).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeletedTableOut<'a> {
+    table_name: &'a str,
+    table_status: &'static str,
+    provisioned_throughput: ThroughputOut,
+    table_size_bytes: u64,
+    item_count: u64,
+    table_arn: String,
+    table_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    billing_mode_summary: Option<BillingModeSummaryOut>,
+}
+
+impl<'a> DeletedTableOut<'a> {
+    fn new(app: &App, info: &'a TableInfo) -> Self {
+        let def = &info.def;
+        DeletedTableOut {
+            table_name: &def.name,
+            table_status: "DELETING",
+            provisioned_throughput: throughput_out(&def.throughput),
+            table_size_bytes: info.size_bytes,
+            item_count: info.item_count,
+            table_arn: app.table_arn(&def.name),
+            table_id: app.table_uuid(def.id, def.created_ms),
+            billing_mode_summary: billing_summary(def),
+        }
+    }
+}
+
+fn throughput_out(t: &tarn_engine::Throughput) -> ThroughputOut {
+    ThroughputOut {
+        last_increase_date_time: nonzero_seconds(t.last_increase_ms),
+        last_decrease_date_time: nonzero_seconds(t.last_decrease_ms),
+        number_of_decreases_today: t.decreases_today,
+        read_capacity_units: t.read_units,
+        write_capacity_units: t.write_units,
+    }
+}
+
+fn billing_summary(def: &tarn_engine::TableDef) -> Option<BillingModeSummaryOut> {
+    def.pay_per_request_since_ms
+        .map(|ms| BillingModeSummaryOut {
+            billing_mode: match def.billing_mode {
+                BillingMode::PayPerRequest => "PAY_PER_REQUEST",
+                BillingMode::Provisioned => "PROVISIONED",
+            },
+            last_update_to_pay_per_request_date_time: Some(seconds(ms)),
+        })
 }
 
 #[derive(Serialize)]
@@ -580,7 +646,7 @@ fn nonzero_seconds(ms: u64) -> Option<f64> {
 }
 
 impl<'a> TableDescription<'a> {
-    fn new(app: &App, info: &'a TableInfo, status: &'static str) -> Self {
+    pub(super) fn new(app: &App, info: &'a TableInfo, status: &'static str) -> Self {
         let def = &info.def;
         let mut key_schema = vec![KeySchemaOut {
             attribute_name: &def.key_schema.hash.name,
@@ -592,7 +658,6 @@ impl<'a> TableDescription<'a> {
                 key_type: "RANGE",
             });
         }
-        let t = &def.throughput;
         let (globals, locals) = indexes::describe(app, def, &info.indexes, status == "CREATING");
         let described = settings::describe(&def.settings);
         let enabled_stream = def.enabled_stream();
@@ -610,26 +675,12 @@ impl<'a> TableDescription<'a> {
             key_schema,
             table_status: status,
             creation_date_time: seconds(def.created_ms),
-            provisioned_throughput: ThroughputOut {
-                last_increase_date_time: nonzero_seconds(t.last_increase_ms),
-                last_decrease_date_time: nonzero_seconds(t.last_decrease_ms),
-                number_of_decreases_today: t.decreases_today,
-                read_capacity_units: t.read_units,
-                write_capacity_units: t.write_units,
-            },
+            provisioned_throughput: throughput_out(&def.throughput),
             table_size_bytes: info.size_bytes,
             item_count: info.item_count,
             table_arn: app.table_arn(&def.name),
             table_id: app.table_uuid(def.id, def.created_ms),
-            billing_mode_summary: def
-                .pay_per_request_since_ms
-                .map(|ms| BillingModeSummaryOut {
-                    billing_mode: match def.billing_mode {
-                        BillingMode::PayPerRequest => "PAY_PER_REQUEST",
-                        BillingMode::Provisioned => "PROVISIONED",
-                    },
-                    last_update_to_pay_per_request_date_time: Some(seconds(ms)),
-                }),
+            billing_mode_summary: billing_summary(def),
             global_secondary_indexes: (!globals.is_empty()).then_some(globals),
             local_secondary_indexes: (!locals.is_empty()).then_some(locals),
             table_class_summary: described.table_class_summary,
@@ -642,22 +693,34 @@ impl<'a> TableDescription<'a> {
             latest_stream_label: latest_stream.map(|s| tarn_streams::label(s.created_ms)),
             latest_stream_arn: latest_stream
                 .map(|s| app.stream_names().stream_arn(&def.name, s.created_ms)),
+            restore_summary: def.restore.as_ref().map(|r| RestoreSummaryOut {
+                source_backup_arn: match r.source {
+                    tarn_engine::RestoreSource::Backup { id, created_ms } => Some(
+                        super::backups::backup_arn(app, &r.source_table, created_ms, id),
+                    ),
+                    tarn_engine::RestoreSource::PointInTime { .. } => None,
+                },
+                source_table_arn: app.table_arn(&r.source_table),
+                restore_date_time: seconds(r.restore_ms),
+                restore_in_progress: r.in_progress,
+            }),
             deletion_protection_enabled: def.settings.deletion_protection,
         }
     }
 }
 
-fn status_of(info: &TableInfo) -> &'static str {
+pub(super) fn status_of(info: &TableInfo) -> &'static str {
     match info.def.status {
         TableStatus::Active => "ACTIVE",
         TableStatus::Deleting => "DELETING",
+        TableStatus::Creating => "CREATING",
     }
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct TableDescriptionReply<'a> {
-    table_description: TableDescription<'a>,
+pub(super) struct TableDescriptionReply<'a> {
+    pub(super) table_description: TableDescription<'a>,
 }
 
 #[derive(Serialize)]
@@ -735,8 +798,13 @@ pub(super) async fn delete_table(app: &App, input: TableNameInput) -> Result<Vec
     c.table_name_pattern(&name, "tableName");
     c.finish()?;
     let info = blocking(app, move |e| e.delete_table(&name)).await?;
-    reply(&TableDescriptionReply {
-        table_description: TableDescription::new(app, &info, "DELETING"),
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Reply<'a> {
+        table_description: DeletedTableOut<'a>,
+    }
+    reply(&Reply {
+        table_description: DeletedTableOut::new(app, &info),
     })
 }
 

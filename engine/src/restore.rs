@@ -1,0 +1,406 @@
+//! Restored tables. RestoreTableFromBackup and RestoreTableToPointInTime
+//! create a new table, `CREATING`, with the source's key schema and indexes
+//! and the settings DynamoDB carries over (billing, throughput, encryption,
+//! table class; not tags, streams, TTL, recovery or deletion protection),
+//! and the fill worker writes its items through `Shared::updated`, so that
+//! its indexes follow. A `CREATING` table refuses every item operation and
+//! DeleteTable, so the fill is the only writer. Filling is idempotent: a
+//! crash leaves the table `CREATING`, and the fill runs again at start-up.
+
+use std::sync::Arc;
+
+use fjall::Readable;
+use tarn_expr::Item;
+
+use crate::background::Job;
+use crate::catalog::{RestoreDef, RestoreSource, TableSettings, Throughput};
+use crate::index::{IndexKind, IndexStatus, NewIndex};
+use crate::maintain::WriteContext;
+use crate::{
+    catalog_key, codec, drop_key, lock, new_index_def, now_ms, BillingMode, Engine, Error, Result,
+    Shared, Table, TableDef, TableInfo, TableStatus, CATALOG_NEXT_ID,
+};
+
+/// What a restore creates, with the overrides of its request.
+#[derive(Clone, Debug, Default)]
+pub struct RestoreTarget {
+    /// The new table's name.
+    pub name: String,
+    /// BillingModeOverride.
+    pub billing_mode: Option<BillingMode>,
+    /// ProvisionedThroughputOverride: read and write units.
+    pub throughput: Option<(u64, u64)>,
+    /// OnDemandThroughputOverride: read and write maxima (-1 for none).
+    pub on_demand: Option<(i64, i64)>,
+    /// SSESpecificationOverride: `Some(None)` for the default key.
+    pub sse_kms_key: Option<Option<String>>,
+    /// GlobalSecondaryIndexOverride: the global indexes to create instead of
+    /// the source's.
+    pub global_indexes: Option<Vec<NewIndex>>,
+    /// LocalSecondaryIndexOverride: likewise for local indexes.
+    pub local_indexes: Option<Vec<NewIndex>>,
+}
+
+/// The backup and recovery operations' answer for a table that is not
+/// `ACTIVE`: one being deleted is not found, one being created is in use.
+pub(crate) fn check_source(status: TableStatus, name: &str) -> Result<()> {
+    match status {
+        TableStatus::Active => Ok(()),
+        TableStatus::Deleting => Err(Error::BackupTableNotFound(name.to_owned())),
+        TableStatus::Creating => Err(Error::TableInUse(format!("Table is being created: {name}"))),
+    }
+}
+
+impl Engine {
+    /// Creates the `CREATING` table a restore fills, from the source's
+    /// definition, and queues the fill. `snapshot` is the point-in-time
+    /// source's state at the request.
+    pub(crate) fn create_restored(
+        &self,
+        source: &TableDef,
+        restore: RestoreDef,
+        req: RestoreTarget,
+        snapshot: Option<fjall::Snapshot>,
+    ) -> Result<TableInfo> {
+        let s = &self.shared;
+        let mut tables = s
+            .tables
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if tables.contains_key(&req.name) {
+            return Err(Error::TableAlreadyExists(req.name));
+        }
+        let mut next_id = lock(&s.next_table_id);
+        let id = *next_id;
+        let exhausted =
+            || Error::LimitExceeded("Subscriber limit exceeded: table ids exhausted".into());
+        let mut new_next = id.checked_add(1).ok_or_else(exhausted)?;
+        let now = now_ms();
+        let mode = req.billing_mode.unwrap_or(source.billing_mode);
+        let (read_units, write_units) = match mode {
+            BillingMode::PayPerRequest => (0, 0),
+            BillingMode::Provisioned => req.throughput.unwrap_or((
+                source.throughput.read_units.max(1),
+                source.throughput.write_units.max(1),
+            )),
+        };
+        let mut new_indexes = Vec::new();
+        for kind in [IndexKind::Local, IndexKind::Global] {
+            let chosen = match kind {
+                IndexKind::Local => req.local_indexes.clone(),
+                IndexKind::Global => req.global_indexes.clone(),
+            };
+            let from_source = source
+                .indexes
+                .iter()
+                .filter(|i| i.kind == kind && i.maintained());
+            let list: Vec<NewIndex> = match chosen {
+                Some(list) => {
+                    for index in &list {
+                        if !from_source.clone().any(|i| i.name == index.name) {
+                            return Err(Error::Validation(format!(
+                                "One or more parameter values were invalid: Index {} does not exist in the source table {}",
+                                index.name, source.name
+                            )));
+                        }
+                    }
+                    list
+                }
+                None => from_source
+                    .map(|i| NewIndex {
+                        name: i.name.clone(),
+                        kind: i.kind,
+                        hash: i.hash.clone(),
+                        range: i.range.clone(),
+                        projection: i.projection.clone(),
+                        throughput: Some((i.read_units, i.write_units)),
+                    })
+                    .collect(),
+            };
+            for mut index in list {
+                index.throughput = match (mode, kind) {
+                    (BillingMode::Provisioned, IndexKind::Global) => Some(
+                        index
+                            .throughput
+                            .filter(|(r, w)| *r > 0 && *w > 0)
+                            .unwrap_or((read_units, write_units)),
+                    ),
+                    _ => None,
+                };
+                new_indexes.push(new_index_def(index, new_next, IndexStatus::Active, now));
+                new_next = new_next.checked_add(1).ok_or_else(exhausted)?;
+            }
+        }
+        let used = |name: &str| {
+            crate::index::table_key_attrs(&source.key_schema).any(|a| a.name == name)
+                || new_indexes
+                    .iter()
+                    .any(|i| i.key_attrs().any(|a| a.name == name))
+        };
+        let mut attribute_definitions: Vec<_> = source
+            .attribute_definitions
+            .iter()
+            .filter(|a| used(&a.name))
+            .cloned()
+            .collect();
+        for index in &new_indexes {
+            for attr in index.key_attrs() {
+                if !attribute_definitions.iter().any(|a| a.name == attr.name) {
+                    attribute_definitions.push(attr.clone());
+                }
+            }
+        }
+        let settings = TableSettings {
+            table_class: source.settings.table_class.map(|(class, _)| (class, 0)),
+            sse_kms_key: req
+                .sse_kms_key
+                .clone()
+                .unwrap_or_else(|| source.settings.sse_kms_key.clone()),
+            on_demand: match mode {
+                BillingMode::PayPerRequest => req.on_demand.or(source.settings.on_demand),
+                BillingMode::Provisioned => None,
+            },
+            ..TableSettings::default()
+        };
+        let def = TableDef {
+            id,
+            name: req.name.clone(),
+            status: TableStatus::Creating,
+            created_ms: now,
+            key_schema: source.key_schema.clone(),
+            attribute_definitions,
+            billing_mode: mode,
+            throughput: Throughput {
+                read_units,
+                write_units,
+                ..Throughput::default()
+            },
+            pay_per_request_since_ms: (mode == BillingMode::PayPerRequest).then_some(now),
+            indexes: new_indexes,
+            settings,
+            streams: Vec::new(),
+            backups_creating: Vec::new(),
+            restore: Some(restore),
+        };
+        let mut batch = s.db.batch();
+        batch.insert(&s.catalog, catalog_key(&def.name), def.encode());
+        batch.insert(&s.catalog, CATALOG_NEXT_ID, new_next.to_be_bytes());
+        s.commit.commit(batch)?;
+        *next_id = new_next;
+        drop(next_id);
+        s.pin_restore(&def);
+        let table = Table::new(def);
+        let info = table.info();
+        tables.insert(req.name, Arc::clone(&table));
+        drop(tables);
+        self.submit(Job::Restore(table, snapshot));
+        Ok(info)
+    }
+}
+
+impl Shared {
+    /// Fills a `CREATING` restored table from its source, then makes it
+    /// `ACTIVE` (the fill job). If the source is gone (a point-in-time
+    /// restore resumed after a restart whose source was deleted), the table
+    /// cannot be completed and is dropped.
+    pub(crate) fn restore(
+        &self,
+        table: &Arc<Table>,
+        snapshot: Option<fjall::Snapshot>,
+    ) -> Result<()> {
+        let (restore, status) = {
+            let def = table.read();
+            (def.restore.clone(), def.status)
+        };
+        let Some(restore) = restore.filter(|r| r.in_progress) else {
+            return Ok(());
+        };
+        if status != TableStatus::Creating {
+            return Ok(());
+        }
+        let filled = match restore.source {
+            RestoreSource::Backup { id, .. } => self.fill_from_backup(table, id)?,
+            RestoreSource::PointInTime { table_id, pitr_id } => {
+                self.fill_from_pitr(table, table_id, pitr_id, restore.restore_ms, snapshot)?
+            }
+        };
+        if !filled {
+            return self.abandon_restore(table);
+        }
+        let mut def = table.write();
+        if def.status != TableStatus::Creating {
+            return Ok(());
+        }
+        let mut new = def.clone();
+        new.status = TableStatus::Active;
+        if let Some(r) = &mut new.restore {
+            r.in_progress = false;
+        }
+        let mut batch = self.db.batch();
+        batch.insert(&self.catalog, catalog_key(&new.name), new.encode());
+        // Syncing this record makes every fill batch before it durable.
+        self.commit.commit(batch)?;
+        // The pin is the unfinished restore's, so it is found from the
+        // definition before the change.
+        self.unpin_restore(&def);
+        tracing::debug!(table = %new.name, "restore finished");
+        *def = new;
+        Ok(())
+    }
+
+    /// Writes `entries` (item key, new item or `None` to delete) into the
+    /// `CREATING` table `table`, each with what `Shared::updated` derives,
+    /// in one batch. Returns false if the table is no longer being filled.
+    pub(crate) fn fill_batch(
+        &self,
+        table: &Table,
+        entries: Vec<(Vec<u8>, Option<Item>)>,
+    ) -> Result<bool> {
+        let def = table.read();
+        if def.status != TableStatus::Creating {
+            return Ok(false);
+        }
+        let mut batch = self.db.batch();
+        let mut ctx = WriteContext::new(None);
+        let mut accounted = Vec::with_capacity(entries.len());
+        let mut counters = Vec::new();
+        for (key, new) in entries {
+            let old = self
+                .items
+                .get(&key)?
+                .map(|v| codec::decode_item(&v))
+                .transpose()?;
+            if old == new {
+                continue;
+            }
+            match &new {
+                Some(item) => {
+                    let mut value = Vec::with_capacity(128);
+                    codec::encode_item(item, &mut value);
+                    batch.insert(&self.items, key.as_slice(), value);
+                }
+                None => batch.remove(&self.items, key.as_slice()),
+            }
+            let effects =
+                self.updated(&mut batch, &def, &key, old.as_ref(), new.as_ref(), &mut ctx)?;
+            counters.extend(effects.counters);
+            accounted.push((old, new));
+        }
+        drop(def);
+        if !batch.is_empty() {
+            self.commit.commit_batch(batch)?;
+        }
+        for (old, new) in &accounted {
+            table.account(old.as_ref(), new.as_ref());
+        }
+        for (id, count, bytes) in counters {
+            table.account_index(id, count, bytes);
+        }
+        if self.backfill_pause_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(self.backfill_pause_ms));
+        }
+        Ok(true)
+    }
+
+    /// Drops a restored table that cannot be completed.
+    fn abandon_restore(&self, table: &Arc<Table>) -> Result<()> {
+        let name = {
+            let mut def = table.write();
+            if def.status != TableStatus::Creating {
+                return Ok(());
+            }
+            let mut marked = def.clone();
+            marked.status = TableStatus::Deleting;
+            let mut batch = self.db.batch();
+            batch.remove(&self.catalog, catalog_key(&marked.name));
+            batch.insert(&self.catalog, drop_key(marked.id), marked.encode());
+            self.commit.commit(batch)?;
+            self.unpin_restore(&marked);
+            *def = marked;
+            def.name.clone()
+        };
+        {
+            let mut tables = self
+                .tables
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if tables.get(&name).is_some_and(|t| Arc::ptr_eq(t, table)) {
+                tables.remove(&name);
+            }
+        }
+        tracing::error!(table = %name, "the restore's source table is gone; the restored table is dropped");
+        self.drop_table_data(table)
+    }
+
+    /// Fills the `CREATING` table `table` with the point-in-time source's
+    /// items as of `at_ms`: its items in a snapshot, then the undo records
+    /// after `at_ms` from the newest back. Returns false if the source is
+    /// gone.
+    pub(crate) fn fill_from_pitr(
+        &self,
+        table: &Table,
+        source_id: u32,
+        pitr_id: u32,
+        at_ms: u64,
+        snapshot: Option<fjall::Snapshot>,
+    ) -> Result<bool> {
+        let snapshot = match snapshot {
+            Some(s) => s,
+            None => {
+                let snapshot = self.db.snapshot();
+                // Taken first: if the source still has this recovery log
+                // now, nothing of it was dropped before the snapshot.
+                let live = self.read_tables().values().any(|t| {
+                    let def = t.read();
+                    def.id == source_id
+                        && def.status == TableStatus::Active
+                        && def.settings.pitr.is_some_and(|p| p.id == pitr_id)
+                });
+                if !live {
+                    return Ok(false);
+                }
+                snapshot
+            }
+        };
+        let target = table.read().id;
+        let batch_max = crate::background::BACKFILL_BATCH_ITEMS_MAX;
+        let mut entries = Vec::with_capacity(batch_max);
+        for guard in snapshot.prefix(&self.items, crate::keys::table_prefix(source_id)) {
+            let (k, v) = guard.into_inner()?;
+            entries.push((
+                crate::backup::rekey(target, &k),
+                Some(codec::decode_item(&v)?),
+            ));
+            if entries.len() >= batch_max
+                && !self.fill_batch(table, std::mem::take(&mut entries))?
+            {
+                return Ok(true);
+            }
+        }
+        if !self.fill_batch(table, std::mem::take(&mut entries))? {
+            return Ok(true);
+        }
+        // Newest first, so that each item ends with the image from before
+        // its oldest change after `at_ms`; within a batch the last image
+        // seen for a key (the oldest) wins.
+        let (lo, hi) = crate::pitr::undo_range(pitr_id, at_ms);
+        let mut pending: std::collections::HashMap<Vec<u8>, Option<Item>> =
+            std::collections::HashMap::with_capacity(batch_max);
+        let mut seen = 0;
+        for guard in snapshot.range(&self.pitr, lo..=hi).rev() {
+            let (_, v) = guard.into_inner()?;
+            let (key, old) = crate::pitr::decode_undo(&v)?;
+            pending.insert(crate::backup::rekey(target, &key), old);
+            seen += 1;
+            if seen >= batch_max {
+                seen = 0;
+                let entries = pending.drain().collect();
+                if !self.fill_batch(table, entries)? {
+                    return Ok(true);
+                }
+            }
+        }
+        self.fill_batch(table, pending.into_iter().collect())?;
+        Ok(true)
+    }
+}
