@@ -171,7 +171,13 @@ impl Drop for Server {
 /// An SDK client for `endpoint` with dummy credentials and no retries, so
 /// that tests see every error as it happened.
 pub fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let conf = aws_sdk_dynamodb::Config::builder()
+    aws_sdk_dynamodb::Client::from_conf(config_for(endpoint).build())
+}
+
+/// The configuration [`client_for`] uses, for tests that add to it
+/// (interceptors, ...).
+pub fn config_for(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
@@ -183,8 +189,6 @@ pub fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
             "tarn-tests",
         ))
         .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(conf)
 }
 
 /// A DynamoDB Streams SDK client for `endpoint`, like [`client_for`].
@@ -262,8 +266,11 @@ pub struct RawResponse {
     pub status: u16,
     /// Header names lower-cased.
     pub headers: Vec<(String, String)>,
-    /// The body, as text.
+    /// The body, as text (lossy if it is not UTF-8, as a compressed body
+    /// is not).
     pub body: String,
+    /// The body's bytes as sent.
+    pub bytes: Vec<u8>,
 }
 
 impl RawResponse {
@@ -287,10 +294,11 @@ impl RawResponse {
         let crc = self.header("x-amz-crc32").expect("x-amz-crc32");
         assert_eq!(
             crc,
-            crc32(self.body.as_bytes()).to_string(),
+            crc32(&self.bytes).to_string(),
             "crc of {:?}",
             self.body
         );
+        assert_eq!(self.header("server"), Some("Server"), "Server header");
     }
 }
 
@@ -308,37 +316,88 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-/// POSTs `body` to the server with `X-Amz-Target: <target>` (none if
-/// `target` is `None`) over a fresh HTTP/1.1 connection.
-pub async fn post_raw(server: &Server, target: Option<&str>, body: &str) -> RawResponse {
+/// A request the SDK cannot build: any method, path, headers and bytes.
+/// `Host`, `Content-Length` and `Connection: close` are added when sent.
+pub struct RawRequest {
+    /// `POST`, `GET`, ...
+    pub method: String,
+    /// The request target, `/` for DynamoDB.
+    pub path: String,
+    /// Headers in order; a name may repeat.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl RawRequest {
+    /// A DynamoDB-style POST: `Content-Type: application/x-amz-json-1.0`
+    /// and, if given, `X-Amz-Target`.
+    pub fn post(target: Option<&str>, body: impl Into<Vec<u8>>) -> RawRequest {
+        let mut headers = vec![(
+            "Content-Type".to_owned(),
+            "application/x-amz-json-1.0".to_owned(),
+        )];
+        if let Some(t) = target {
+            headers.push(("X-Amz-Target".to_owned(), t.to_owned()));
+        }
+        RawRequest {
+            method: "POST".to_owned(),
+            path: "/".to_owned(),
+            headers,
+            body: body.into(),
+        }
+    }
+
+    /// A POST of DynamoDB operation `op`.
+    pub fn op(op: &str, body: impl Into<Vec<u8>>) -> RawRequest {
+        RawRequest::post(Some(&format!("DynamoDB_20120810.{op}")), body)
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> RawRequest {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+}
+
+/// Sends `request` over a fresh HTTP/1.1 connection and reads the whole
+/// response.
+pub async fn send_raw(server: &Server, request: &RawRequest) -> RawResponse {
     let addr = server
         .endpoint
         .strip_prefix("http://")
         .expect("http endpoint");
-    let mut request = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
+    let mut head = format!(
+        "{} {} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        request.method,
+        request.path,
+        request.body.len()
     );
-    if let Some(t) = target {
-        request.push_str(&format!("X-Amz-Target: {t}\r\n"));
+    for (name, value) in &request.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
-    request.push_str("\r\n");
-    request.push_str(body);
+    head.push_str("\r\n");
+    let mut wire = head.into_bytes();
+    wire.extend_from_slice(&request.body);
     let exchange = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .expect("write request");
+        // The server may answer (and close) before it has read everything,
+        // so a failed write is not an error: the response says what
+        // happened.
+        let _ = stream.write_all(&wire).await;
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.expect("read response");
+        let _ = stream.read_to_end(&mut raw).await;
         raw
     };
-    let raw = tokio::time::timeout(Duration::from_secs(10), exchange)
+    let raw = tokio::time::timeout(Duration::from_secs(20), exchange)
         .await
-        .expect("response within 10 s");
-    let text = String::from_utf8(raw).expect("utf-8 response");
-    let (head, body) = text.split_once("\r\n\r\n").expect("header end");
+        .expect("response within 20 s");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&raw)));
+    let head = String::from_utf8(raw[..split].to_vec()).expect("ascii head");
+    let bytes = raw[split + 4..].to_vec();
     let mut lines = head.split("\r\n");
     let status_line = lines.next().expect("status line");
     let status = status_line
@@ -355,15 +414,22 @@ pub async fn post_raw(server: &Server, target: Option<&str>, body: &str) -> RawR
     let response = RawResponse {
         status,
         headers,
-        body: body.to_owned(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
     };
     assert_eq!(
         response.header("content-length"),
-        Some(response.body.len().to_string().as_str()),
+        Some(response.bytes.len().to_string().as_str()),
         "content-length of {:?}",
         response.body
     );
     response
+}
+
+/// POSTs `body` to the server with `X-Amz-Target: <target>` (none if
+/// `target` is `None`) over a fresh HTTP/1.1 connection.
+pub async fn post_raw(server: &Server, target: Option<&str>, body: &str) -> RawResponse {
+    send_raw(server, &RawRequest::post(target, body)).await
 }
 
 /// POSTs `body` as DynamoDB operation `op` and checks the standard headers.
