@@ -11,7 +11,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
@@ -25,6 +25,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How long the server may take to say it is listening.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How much of a server's log is kept for failure messages.
+const LOG_KEPT_BYTES_MAX: usize = 64 * 1024;
+
+/// The endpoint in tarn's `tarn listening on http://HOST:PORT (...)` line.
+pub fn listening_url(line: &str) -> Option<String> {
+    let rest = line.strip_prefix("tarn listening on ")?;
+    let url = rest.split_whitespace().next()?;
+    url.starts_with("http://").then(|| url.to_owned())
+}
 
 /// Path of the `tarn` binary under test.
 pub fn binary() -> PathBuf {
@@ -82,21 +92,34 @@ impl Server {
             .arg(data_dir)
             .args(extra)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn tarn");
+        let stdout = child.stdout.take().expect("stdout");
         let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        // Reads the log until the listening line, then keeps draining it so
-        // the server never blocks on a full pipe.
+        // The log, kept to explain a server that never said it listens.
+        let log = Arc::new(Mutex::new(String::new()));
+        let log_writer = Arc::clone(&log);
         std::thread::spawn(move || {
-            let mut tx = Some(tx);
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if let Some(i) = line.find("listening on http://") {
-                    let rest = &line[i + "listening on ".len()..];
-                    let url = rest.split_whitespace().next().unwrap_or("").to_owned();
+                let mut log = log_writer.lock().unwrap_or_else(PoisonError::into_inner);
+                if log.len() < LOG_KEPT_BYTES_MAX {
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        // Reads stdout until the listening line, then keeps draining it so
+        // the server never blocks on a full pipe. The channel closes
+        // without a message if the server exits first.
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(url) = listening_url(&line) {
                     if let Some(tx) = tx.take() {
                         let _ = tx.send(url);
                     }
@@ -105,10 +128,20 @@ impl Server {
         });
         let endpoint = match rx.recv_timeout(STARTUP_TIMEOUT) {
             Ok(url) => url,
-            Err(_) => {
+            Err(e) => {
                 let _ = child.kill();
-                let _ = child.wait();
-                panic!("tarn did not start within {STARTUP_TIMEOUT:?}");
+                let status = child.wait();
+                // Let the log reader catch up with the last lines.
+                std::thread::sleep(Duration::from_millis(100));
+                let log = log.lock().unwrap_or_else(PoisonError::into_inner);
+                match e {
+                    mpsc::RecvTimeoutError::Timeout => {
+                        panic!("tarn did not start within {STARTUP_TIMEOUT:?}; its log:\n{log}")
+                    }
+                    mpsc::RecvTimeoutError::Disconnected => {
+                        panic!("tarn exited ({status:?}) before listening; its log:\n{log}")
+                    }
+                }
             }
         };
         Server {
