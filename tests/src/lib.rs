@@ -60,6 +60,10 @@ pub struct Server {
     pub endpoint: String,
     data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
+    /// What the server wrote on stderr (the first 64 KB).
+    log: Arc<Mutex<String>>,
+    /// The thread reading stderr; it ends when the process does.
+    log_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -79,18 +83,22 @@ impl Server {
 
     /// Starts a server on `data_dir` with extra arguments.
     pub fn start_in(data_dir: &Path, extra: &[&str]) -> Server {
+        let mut args = vec!["--log-level", "info", "--data-dir"];
+        let dir = data_dir.to_str().expect("UTF-8 data directory");
+        args.push(dir);
+        args.extend_from_slice(extra);
+        let mut s = Server::launch(&args);
+        s.data_dir = data_dir.to_path_buf();
+        s
+    }
+
+    /// Starts `tarn --host 127.0.0.1 --port 0` with exactly `args` after
+    /// those (no data directory unless `args` names one), for tests of the
+    /// command line itself.
+    pub fn launch(args: &[&str]) -> Server {
         let mut child = Command::new(binary())
-            .args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--log-level",
-                "info",
-                "--data-dir",
-            ])
-            .arg(data_dir)
-            .args(extra)
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -101,7 +109,7 @@ impl Server {
         // The log, kept to explain a server that never said it listens.
         let log = Arc::new(Mutex::new(String::new()));
         let log_writer = Arc::clone(&log);
-        std::thread::spawn(move || {
+        let log_reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 let mut log = log_writer.lock().unwrap_or_else(PoisonError::into_inner);
@@ -147,9 +155,19 @@ impl Server {
         Server {
             child,
             endpoint,
-            data_dir: data_dir.to_path_buf(),
+            data_dir: PathBuf::new(),
             _temp: None,
+            log,
+            log_reader: Some(log_reader),
         }
+    }
+
+    /// What the server has written on stderr so far (its first 64 KB).
+    pub fn log(&self) -> String {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The data directory.
@@ -176,6 +194,10 @@ impl Server {
             .status();
         for _ in 0..100 {
             if let Ok(Some(status)) = self.child.try_wait() {
+                // The pipe is closed now: the log is complete once read.
+                if let Some(reader) = self.log_reader.take() {
+                    let _ = reader.join();
+                }
                 return status.success();
             }
             std::thread::sleep(Duration::from_millis(100));

@@ -71,16 +71,27 @@ async fn stored(client: &Client, pk: &str) -> bool {
     get(client, "tab", item(&[("pk", s(pk))])).await.is_some()
 }
 
-/// Sends a PutItem `body` with one `Content-Encoding` header per entry of
-/// `headers`.
-async fn put_encoded(server: &Server, body: Vec<u8>, headers: &[&str]) -> RawResponse {
-    let mut req = RawRequest::op("PutItem", body);
-    for h in headers {
-        req = req.header("Content-Encoding", h);
-    }
+/// Sends operation `op` with `body` and one `name` header per entry of
+/// `values`, and checks the headers every reply carries.
+async fn send_with(
+    server: &Server,
+    op: &str,
+    body: impl Into<Vec<u8>>,
+    name: &str,
+    values: &[&str],
+) -> RawResponse {
+    let req = values
+        .iter()
+        .fold(RawRequest::op(op, body), |req, v| req.header(name, v));
     let r = send_raw(server, &req).await;
     r.assert_standard_headers();
     r
+}
+
+/// Sends a PutItem `body` with one `Content-Encoding` header per entry of
+/// `codings`.
+async fn put_encoded(server: &Server, body: Vec<u8>, codings: &[&str]) -> RawResponse {
+    send_with(server, "PutItem", body, "Content-Encoding", codings).await
 }
 
 // ---- compressed requests ----
@@ -298,14 +309,9 @@ fn get_body(pk: &str) -> String {
     format!(r#"{{"TableName":"tab","Key":{{"pk":{{"S":"{pk}"}}}},"ConsistentRead":true}}"#)
 }
 
+/// Gets item `pk` with one `Accept-Encoding` header per entry of `accept`.
 async fn get_with(server: &Server, pk: &str, accept: &[&str]) -> RawResponse {
-    let mut req = RawRequest::op("GetItem", get_body(pk));
-    for a in accept {
-        req = req.header("Accept-Encoding", a);
-    }
-    let r = send_raw(server, &req).await;
-    r.assert_standard_headers();
-    r
+    send_with(server, "GetItem", get_body(pk), "Accept-Encoding", accept).await
 }
 
 #[tokio::test]
