@@ -28,6 +28,7 @@ pub mod codec;
 mod commit;
 pub mod index;
 mod keys;
+mod lock;
 mod maintain;
 pub mod pitr;
 mod read;
@@ -131,6 +132,12 @@ pub enum Error {
     /// A `ClientRequestToken` seen within ten minutes with another request.
     #[error("Request with the same client token has different parameters")]
     IdempotentParameterMismatch,
+    /// Another process has the data directory open.
+    #[error("the data directory is in use by another process{}", .holder_pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    Locked {
+        /// The process holding it, where the system says.
+        holder_pid: Option<u32>,
+    },
     /// The storage layer failed; after a failed sync every write fails.
     #[error("storage failure: {0}")]
     Storage(#[from] fjall::Error),
@@ -494,9 +501,15 @@ impl Engine {
         // Batches stay in the journal's buffer until the group-commit leader
         // flushes (and, under `sync`, fsyncs) them for the whole group:
         // fjall's default would write(2) every batch on its own.
-        let db = Database::builder(path)
-            .manual_journal_persist(true)
-            .open()?;
+        let db = match Database::builder(path).manual_journal_persist(true).open() {
+            Ok(db) => db,
+            Err(fjall::Error::Locked) => {
+                return Err(Error::Locked {
+                    holder_pid: lock::holder(path),
+                })
+            }
+            Err(e) => return Err(e.into()),
+        };
         let catalog = db.keyspace("catalog", KeyspaceCreateOptions::default)?;
         let items = db.keyspace("items", KeyspaceCreateOptions::default)?;
         let indexes = db.keyspace("indexes", KeyspaceCreateOptions::default)?;

@@ -6,9 +6,12 @@
 //! turns requests into engine calls; every error leaves through
 //! [`error::ApiError`], the one place that renders errors.
 //!
-//! Every response carries `x-amzn-RequestId` and `x-amz-crc32` (the CRC32 of
-//! the body), as DynamoDB's do.
+//! Every response carries `x-amzn-RequestId`, `x-amz-crc32` (the CRC32 of
+//! the body as sent) and `Server`, as DynamoDB's do. Request bodies may be
+//! compressed and large replies are compressed on request ([`coding`]); a
+//! plain request pays for that with two header lookups.
 
+pub mod coding;
 pub mod dynamodb;
 pub mod error;
 pub mod streams;
@@ -24,8 +27,16 @@ use axum::Router;
 
 use crate::error::{ApiError, ErrorCode};
 
-/// DynamoDB's request size limit.
+/// DynamoDB's request size limit, for the body as sent and for the body
+/// after decompression.
 pub const REQUEST_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// DynamoDB's limit on the request line and headers together; a longer
+/// head gets 400.
+pub const HEAD_BYTES_MAX: usize = 16 * 1024;
+
+/// The `Server` header of every reply, as DynamoDB sends it.
+const SERVER: &str = "Server";
 
 /// Shared state of a running server.
 pub struct App {
@@ -149,9 +160,31 @@ const JSON_10: &str = "application/x-amz-json-1.0";
 async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let request_id = app.request_id();
     let (parts, body) = req.into_parts();
+    if head_bytes(&parts) > HEAD_BYTES_MAX {
+        return respond(
+            StatusCode::BAD_REQUEST,
+            "text/plain",
+            Vec::new(),
+            &request_id,
+            None,
+        );
+    }
+    // DynamoDB reads only the last Accept-Encoding header.
+    let reply_coding = parts
+        .headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .next_back()
+        .and_then(|v| coding::negotiate(Some(v.as_bytes())));
     if parts.method == Method::GET && parts.uri.path() == "/" {
         let text = format!("healthy: dynamodb.{}.amazonaws.com ", app.region);
-        return respond(StatusCode::OK, "text/plain", text.into_bytes(), &request_id);
+        return respond(
+            StatusCode::OK,
+            "text/plain",
+            text.into_bytes(),
+            &request_id,
+            reply_coding,
+        );
     }
     let content_type = parts
         .headers
@@ -173,6 +206,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
                 "text/plain",
                 b"<UnknownOperationException/>\n".to_vec(),
                 &request_id,
+                reply_coding,
             )
         }
         _ => JSON_10,
@@ -183,23 +217,55 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             "text/plain",
             b"<UnknownOperationException/>\n".to_vec(),
             &request_id,
+            reply_coding,
         );
     }
+    let too_large = || {
+        let e = ApiError::new(
+            ErrorCode::Validation,
+            "Request size exceeded 16777216 bytes",
+        );
+        respond(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            content_type,
+            e.body(),
+            &request_id,
+            reply_coding,
+        )
+    };
     let body = match axum::body::to_bytes(body, REQUEST_BYTES_MAX).await {
         Ok(b) => b,
-        Err(_) => {
-            let e = ApiError::new(
-                ErrorCode::Validation,
-                "Request size exceeded 16777216 bytes",
-            );
-            let mut r = respond(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                content_type,
-                e.body(),
-                &request_id,
-            );
-            *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-            return r;
+        Err(_) => return too_large(),
+    };
+    let body = match parts.headers.get(header::CONTENT_ENCODING) {
+        // The common case: a plain body, used as it came.
+        None => body,
+        Some(_) => {
+            let decoded = coding::parse_content_encoding(
+                parts
+                    .headers
+                    .get_all(header::CONTENT_ENCODING)
+                    .iter()
+                    .map(|v| v.as_bytes()),
+            )
+            .and_then(|codings| coding::decode(&codings, &body, REQUEST_BYTES_MAX));
+            match decoded {
+                Ok(plain) => axum::body::Bytes::from(plain),
+                Err(coding::DecodeError::TooLarge) => return too_large(),
+                // DynamoDB answers an unknown coding and a body that does
+                // not decode with a 500, and applies nothing.
+                Err(e) => {
+                    tracing::debug!(error = ?e, "request body does not decode");
+                    let e = ApiError::new(ErrorCode::InternalServerError, "Internal server error");
+                    return respond(
+                        e.code.status(),
+                        content_type,
+                        e.body(),
+                        &request_id,
+                        reply_coding,
+                    );
+                }
+            }
         }
     };
     let target = parts
@@ -224,29 +290,79 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         },
     };
     match result {
-        Ok(bytes) => respond(StatusCode::OK, content_type, bytes, &request_id),
+        Ok(bytes) => respond(
+            StatusCode::OK,
+            content_type,
+            bytes,
+            &request_id,
+            reply_coding,
+        ),
         Err(e) => {
-            tracing::debug!(target, code = e.code.type_name(), message = ?e.message, "request failed");
-            respond(e.code.status(), content_type, e.body(), &request_id)
+            tracing::debug!(
+                target,
+                code = e.code.type_name(),
+                reason = %e.message.as_deref().unwrap_or(""),
+                "request failed"
+            );
+            respond(
+                e.code.status(),
+                content_type,
+                e.body(),
+                &request_id,
+                reply_coding,
+            )
         }
     }
 }
 
+/// The size of the request line and headers as they came on the wire
+/// (hyper keeps no count): `METHOD target HTTP/1.1` CRLF, each
+/// `name: value` CRLF, and the closing CRLF.
+fn head_bytes(parts: &axum::http::request::Parts) -> usize {
+    let uri = &parts.uri;
+    let target = match (uri.scheme_str(), uri.authority()) {
+        (Some(scheme), Some(authority)) => scheme.len() + 3 + authority.as_str().len(),
+        _ => 0,
+    } + uri.path_and_query().map_or(1, |p| p.as_str().len());
+    let line = parts.method.as_str().len() + 1 + target + " HTTP/1.1\r\n".len();
+    let headers: usize = parts
+        .headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
+        .sum();
+    line + headers + 2
+}
+
+/// Builds a reply, compressed with `coding` if it is long enough to be
+/// worth it (DynamoDB's rule), with the headers every DynamoDB reply
+/// carries. `x-amz-crc32` covers the bytes as sent.
 fn respond(
     status: StatusCode,
     content_type: &'static str,
     body: Vec<u8>,
     request_id: &str,
+    coding: Option<coding::Coding>,
 ) -> Response {
+    let (body, applied) = match coding {
+        Some(c) if body.len() >= coding::COMPRESS_BYTES_MIN => match coding::encode(c, &body) {
+            Some(z) => (z, Some(c)),
+            None => (body, None),
+        },
+        _ => (body, None),
+    };
     let crc = crc32fast::hash(&body);
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::SERVER, HeaderValue::from_static(SERVER));
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert("x-amzn-requestid", v);
     }
     h.insert("x-amz-crc32", HeaderValue::from(crc));
+    if let Some(c) = applied {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(c.name()));
+    }
     r
 }
 

@@ -1,5 +1,6 @@
 //! `tarn`: a local DynamoDB on one port.
 
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,7 +25,7 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
-    /// Port to listen on (0 picks a free one; the log says which).
+    /// Port to listen on (0 picks a free one; the line on stdout says which).
     #[arg(long, default_value_t = 8000)]
     port: u16,
     /// Data directory.
@@ -36,8 +37,9 @@ struct Args {
     /// Keep data in a throw-away directory, deleted at exit.
     #[arg(long)]
     in_memory: bool,
-    /// Log level: error, warn, info, debug or trace (or a tracing filter).
-    #[arg(long, default_value = "info")]
+    /// Log level: error, warn, info, debug, trace or off (or a tracing
+    /// filter such as tarn=debug,fjall=warn).
+    #[arg(long, default_value = "info", value_parser = parse_log_level)]
     log_level: String,
     /// Region named in ARNs.
     #[arg(long, default_value = "us-east-1")]
@@ -83,30 +85,65 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // `parse_log_level` has accepted the filter, so this cannot fail.
     let filter = tracing_subscriber::EnvFilter::try_new(log_filter(&args.log_level))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter("info")));
+    // Colour only for a person at a terminal: a pipe or a file gets plain
+    // text (and so does anyone who sets NO_COLOR).
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .init();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
+        // Printed, not logged: a fatal error shows at every log level.
         Err(e) => {
-            tracing::error!("{e}");
+            let _ = writeln!(std::io::stderr().lock(), "error: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// The levels `--log-level` takes on its own.
+const LEVELS: [&str; 6] = ["error", "warn", "info", "debug", "trace", "off"];
+
+/// Accepts a bare level or a `tracing` filter whose every directive names a
+/// target (`tarn=debug`) or is a level; anything else (`loud`, which
+/// `tracing` would read as a target and so log nothing) is refused.
+fn parse_log_level(value: &str) -> Result<String, String> {
+    const EXPECTED: &str = "expected error, warn, info, debug, trace or off, \
+                            or a tracing filter such as tarn=debug,fjall=warn";
+    let lower = value.to_ascii_lowercase();
+    if LEVELS.contains(&lower.as_str()) {
+        return Ok(lower);
+    }
+    let directives_ok = value.split(',').map(str::trim).all(|d| {
+        d.is_empty()
+            || d.contains('=')
+            || d.contains('[')
+            || LEVELS.contains(&d.to_ascii_lowercase().as_str())
+    });
+    if !directives_ok || value.trim().is_empty() {
+        return Err(EXPECTED.to_owned());
+    }
+    tracing_subscriber::EnvFilter::try_new(value)
+        .map(|_| value.to_owned())
+        .map_err(|e| format!("{e}; {EXPECTED}"))
 }
 
 /// A bare level applies to Tarn's own crates; dependencies (fjall,
 /// lsm-tree, hyper) log at `warn` at most, since their info lines are noise
 /// to a user. Anything else is a full `tracing` filter, used as given.
 fn log_filter(level: &str) -> String {
-    let bare = ["error", "warn", "info", "debug", "trace"];
-    if !bare.contains(&level) {
+    if !LEVELS.contains(&level) {
         return level.to_owned();
     }
-    let deps = if level == "error" { "error" } else { "warn" };
+    let deps = match level {
+        "error" | "off" => level,
+        _ => "warn",
+    };
     format!("{deps},tarn={level},tarn_server={level},tarn_engine={level},tarn_streams={level}")
 }
 
@@ -129,11 +166,16 @@ fn run(args: Args) -> Result<(), String> {
         stream_shard_rollover_ms: args.stream_shard_rollover_ms,
         stream_retention_ms: args.stream_retention_ms,
     };
-    let engine = Engine::open(options).map_err(|e| {
-        format!(
+    let engine = Engine::open(options).map_err(|e| match e {
+        tarn_engine::Error::Locked { holder_pid } => format!(
+            "cannot open data directory {}: {} holds it; stop that one or choose another --data-dir",
+            args.data_dir.display(),
+            holder_name(holder_pid)
+        ),
+        e => format!(
             "cannot open data directory {}: {e}",
             args.data_dir.display()
-        )
+        ),
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -149,10 +191,18 @@ fn run(args: Args) -> Result<(), String> {
         } else {
             format!("in {}", args.data_dir.display())
         };
-        tracing::info!(
-            "tarn listening on http://{local} (data {storage}, durability {})",
-            options_label(&args)
-        );
+        // Always on stdout, whatever the log level: with `--port 0` it is
+        // the only way to learn the port. A closed stdout is no reason to
+        // stop serving.
+        {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(
+                out,
+                "tarn listening on http://{local} (data {storage}, durability {})",
+                options_label(&args)
+            );
+            let _ = out.flush();
+        }
         let app = tarn_server::App::new(engine, args.region.clone(), args.account_id.clone());
         app.set_address(local.to_string());
         app.set_iterator_ttl_ms(args.stream_iterator_ttl_ms);
@@ -181,6 +231,23 @@ fn run(args: Args) -> Result<(), String> {
         );
         Ok(())
     })
+}
+
+/// Names the process holding a data directory: "another Tarn (pid 42)",
+/// "another process (pid 42, name)" or, where the system does not say,
+/// "another process".
+fn holder_name(pid: Option<u32>) -> String {
+    let Some(pid) = pid else {
+        return "another process".to_owned();
+    };
+    let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|n| n.trim().to_owned())
+        .unwrap_or_default();
+    match name.as_str() {
+        "tarn" => format!("another Tarn (pid {pid})"),
+        "" => format!("another process (pid {pid})"),
+        _ => format!("another process (pid {pid}, {name})"),
+    }
 }
 
 fn options_label(args: &Args) -> &'static str {

@@ -51,3 +51,22 @@ fn an_unusable_data_directory_is_reported() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open data directory"));
 }
+
+#[test]
+fn unknown_log_levels_are_refused() {
+    for bad in ["loud", "tarn=loud", "debug,loud", ""] {
+        let out = tarn()
+            .args(["--in-memory", "--port", "0", "--log-level", bad])
+            .output()
+            .expect("run tarn");
+        assert!(!out.status.success(), "--log-level {bad:?} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("invalid value")
+                && err.contains("--log-level")
+                && err.contains("expected error, warn, info, debug, trace or off"),
+            "--log-level {bad:?}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "it started: {:?}", out.stdout);
+    }
+}

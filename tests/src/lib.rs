@@ -11,7 +11,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
@@ -25,6 +25,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How long the server may take to say it is listening.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How much of a server's log is kept for failure messages.
+const LOG_KEPT_BYTES_MAX: usize = 64 * 1024;
+
+/// The endpoint in tarn's `tarn listening on http://HOST:PORT (...)` line.
+pub fn listening_url(line: &str) -> Option<String> {
+    let rest = line.strip_prefix("tarn listening on ")?;
+    let url = rest.split_whitespace().next()?;
+    url.starts_with("http://").then(|| url.to_owned())
+}
 
 /// Path of the `tarn` binary under test.
 pub fn binary() -> PathBuf {
@@ -50,6 +60,10 @@ pub struct Server {
     pub endpoint: String,
     data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
+    /// What the server wrote on stderr (the first 64 KB).
+    log: Arc<Mutex<String>>,
+    /// The thread reading stderr; it ends when the process does.
+    log_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -69,34 +83,51 @@ impl Server {
 
     /// Starts a server on `data_dir` with extra arguments.
     pub fn start_in(data_dir: &Path, extra: &[&str]) -> Server {
+        let mut args = vec!["--log-level", "info", "--data-dir"];
+        let dir = data_dir.to_str().expect("UTF-8 data directory");
+        args.push(dir);
+        args.extend_from_slice(extra);
+        let mut s = Server::launch(&args);
+        s.data_dir = data_dir.to_path_buf();
+        s
+    }
+
+    /// Starts `tarn --host 127.0.0.1 --port 0` with exactly `args` after
+    /// those (no data directory unless `args` names one), for tests of the
+    /// command line itself.
+    pub fn launch(args: &[&str]) -> Server {
         let mut child = Command::new(binary())
-            .args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--log-level",
-                "info",
-                "--data-dir",
-            ])
-            .arg(data_dir)
-            .args(extra)
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .args(args)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn tarn");
+        let stdout = child.stdout.take().expect("stdout");
         let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        // Reads the log until the listening line, then keeps draining it so
-        // the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
+        // The log, kept to explain a server that never said it listens.
+        let log = Arc::new(Mutex::new(String::new()));
+        let log_writer = Arc::clone(&log);
+        let log_reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if let Some(i) = line.find("listening on http://") {
-                    let rest = &line[i + "listening on ".len()..];
-                    let url = rest.split_whitespace().next().unwrap_or("").to_owned();
+                let mut log = log_writer.lock().unwrap_or_else(PoisonError::into_inner);
+                if log.len() < LOG_KEPT_BYTES_MAX {
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        // Reads stdout until the listening line, then keeps draining it so
+        // the server never blocks on a full pipe. The channel closes
+        // without a message if the server exits first.
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(url) = listening_url(&line) {
                     if let Some(tx) = tx.take() {
                         let _ = tx.send(url);
                     }
@@ -105,18 +136,38 @@ impl Server {
         });
         let endpoint = match rx.recv_timeout(STARTUP_TIMEOUT) {
             Ok(url) => url,
-            Err(_) => {
+            Err(e) => {
                 let _ = child.kill();
-                let _ = child.wait();
-                panic!("tarn did not start within {STARTUP_TIMEOUT:?}");
+                let status = child.wait();
+                // Let the log reader catch up with the last lines.
+                std::thread::sleep(Duration::from_millis(100));
+                let log = log.lock().unwrap_or_else(PoisonError::into_inner);
+                match e {
+                    mpsc::RecvTimeoutError::Timeout => {
+                        panic!("tarn did not start within {STARTUP_TIMEOUT:?}; its log:\n{log}")
+                    }
+                    mpsc::RecvTimeoutError::Disconnected => {
+                        panic!("tarn exited ({status:?}) before listening; its log:\n{log}")
+                    }
+                }
             }
         };
         Server {
             child,
             endpoint,
-            data_dir: data_dir.to_path_buf(),
+            data_dir: PathBuf::new(),
             _temp: None,
+            log,
+            log_reader: Some(log_reader),
         }
+    }
+
+    /// What the server has written on stderr so far (its first 64 KB).
+    pub fn log(&self) -> String {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The data directory.
@@ -143,6 +194,10 @@ impl Server {
             .status();
         for _ in 0..100 {
             if let Ok(Some(status)) = self.child.try_wait() {
+                // The pipe is closed now: the log is complete once read.
+                if let Some(reader) = self.log_reader.take() {
+                    let _ = reader.join();
+                }
                 return status.success();
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -171,7 +226,13 @@ impl Drop for Server {
 /// An SDK client for `endpoint` with dummy credentials and no retries, so
 /// that tests see every error as it happened.
 pub fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let conf = aws_sdk_dynamodb::Config::builder()
+    aws_sdk_dynamodb::Client::from_conf(config_for(endpoint).build())
+}
+
+/// The configuration [`client_for`] uses, for tests that add to it
+/// (interceptors, ...).
+pub fn config_for(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
@@ -183,8 +244,6 @@ pub fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
             "tarn-tests",
         ))
         .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(conf)
 }
 
 /// A DynamoDB Streams SDK client for `endpoint`, like [`client_for`].
@@ -262,8 +321,11 @@ pub struct RawResponse {
     pub status: u16,
     /// Header names lower-cased.
     pub headers: Vec<(String, String)>,
-    /// The body, as text.
+    /// The body, as text (lossy if it is not UTF-8, as a compressed body
+    /// is not).
     pub body: String,
+    /// The body's bytes as sent.
+    pub bytes: Vec<u8>,
 }
 
 impl RawResponse {
@@ -287,10 +349,11 @@ impl RawResponse {
         let crc = self.header("x-amz-crc32").expect("x-amz-crc32");
         assert_eq!(
             crc,
-            crc32(self.body.as_bytes()).to_string(),
+            crc32(&self.bytes).to_string(),
             "crc of {:?}",
             self.body
         );
+        assert_eq!(self.header("server"), Some("Server"), "Server header");
     }
 }
 
@@ -308,37 +371,88 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-/// POSTs `body` to the server with `X-Amz-Target: <target>` (none if
-/// `target` is `None`) over a fresh HTTP/1.1 connection.
-pub async fn post_raw(server: &Server, target: Option<&str>, body: &str) -> RawResponse {
+/// A request the SDK cannot build: any method, path, headers and bytes.
+/// `Host`, `Content-Length` and `Connection: close` are added when sent.
+pub struct RawRequest {
+    /// `POST`, `GET`, ...
+    pub method: String,
+    /// The request target, `/` for DynamoDB.
+    pub path: String,
+    /// Headers in order; a name may repeat.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl RawRequest {
+    /// A DynamoDB-style POST: `Content-Type: application/x-amz-json-1.0`
+    /// and, if given, `X-Amz-Target`.
+    pub fn post(target: Option<&str>, body: impl Into<Vec<u8>>) -> RawRequest {
+        let mut headers = vec![(
+            "Content-Type".to_owned(),
+            "application/x-amz-json-1.0".to_owned(),
+        )];
+        if let Some(t) = target {
+            headers.push(("X-Amz-Target".to_owned(), t.to_owned()));
+        }
+        RawRequest {
+            method: "POST".to_owned(),
+            path: "/".to_owned(),
+            headers,
+            body: body.into(),
+        }
+    }
+
+    /// A POST of DynamoDB operation `op`.
+    pub fn op(op: &str, body: impl Into<Vec<u8>>) -> RawRequest {
+        RawRequest::post(Some(&format!("DynamoDB_20120810.{op}")), body)
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> RawRequest {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+}
+
+/// Sends `request` over a fresh HTTP/1.1 connection and reads the whole
+/// response.
+pub async fn send_raw(server: &Server, request: &RawRequest) -> RawResponse {
     let addr = server
         .endpoint
         .strip_prefix("http://")
         .expect("http endpoint");
-    let mut request = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
+    let mut head = format!(
+        "{} {} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        request.method,
+        request.path,
+        request.body.len()
     );
-    if let Some(t) = target {
-        request.push_str(&format!("X-Amz-Target: {t}\r\n"));
+    for (name, value) in &request.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
-    request.push_str("\r\n");
-    request.push_str(body);
+    head.push_str("\r\n");
+    let mut wire = head.into_bytes();
+    wire.extend_from_slice(&request.body);
     let exchange = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .expect("write request");
+        // The server may answer (and close) before it has read everything,
+        // so a failed write is not an error: the response says what
+        // happened.
+        let _ = stream.write_all(&wire).await;
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.expect("read response");
+        let _ = stream.read_to_end(&mut raw).await;
         raw
     };
-    let raw = tokio::time::timeout(Duration::from_secs(10), exchange)
+    let raw = tokio::time::timeout(Duration::from_secs(20), exchange)
         .await
-        .expect("response within 10 s");
-    let text = String::from_utf8(raw).expect("utf-8 response");
-    let (head, body) = text.split_once("\r\n\r\n").expect("header end");
+        .expect("response within 20 s");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&raw)));
+    let head = String::from_utf8(raw[..split].to_vec()).expect("ascii head");
+    let bytes = raw[split + 4..].to_vec();
     let mut lines = head.split("\r\n");
     let status_line = lines.next().expect("status line");
     let status = status_line
@@ -355,15 +469,22 @@ pub async fn post_raw(server: &Server, target: Option<&str>, body: &str) -> RawR
     let response = RawResponse {
         status,
         headers,
-        body: body.to_owned(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
     };
     assert_eq!(
         response.header("content-length"),
-        Some(response.body.len().to_string().as_str()),
+        Some(response.bytes.len().to_string().as_str()),
         "content-length of {:?}",
         response.body
     );
     response
+}
+
+/// POSTs `body` to the server with `X-Amz-Target: <target>` (none if
+/// `target` is `None`) over a fresh HTTP/1.1 connection.
+pub async fn post_raw(server: &Server, target: Option<&str>, body: &str) -> RawResponse {
+    send_raw(server, &RawRequest::post(target, body)).await
 }
 
 /// POSTs `body` as DynamoDB operation `op` and checks the standard headers.
