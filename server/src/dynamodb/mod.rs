@@ -74,14 +74,18 @@ pub async fn dispatch(app: &App, op: &str, body: &[u8]) -> Result<Vec<u8>, ApiEr
         "DescribeBackup" => backups::describe_backup(app, decode(op, body)?).await,
         "ListBackups" => backups::list_backups(app, decode(op, body)?).await,
         "DeleteBackup" => backups::delete_backup(app, decode(op, body)?).await,
-        "RestoreTableFromBackup" => backups::restore_table_from_backup(app, decode(op, body)?).await,
+        "RestoreTableFromBackup" => {
+            backups::restore_table_from_backup(app, decode(op, body)?).await
+        }
         "RestoreTableToPointInTime" => {
             backups::restore_table_to_point_in_time(app, decode(op, body)?).await
         }
         "DescribeContinuousBackups" => {
             backups::describe_continuous_backups(app, decode(op, body)?).await
         }
-        "UpdateContinuousBackups" => backups::update_continuous_backups(app, decode(op, body)?).await,
+        "UpdateContinuousBackups" => {
+            backups::update_continuous_backups(app, decode(op, body)?).await
+        }
         "DescribeLimits" => {
             decode::<serde::de::IgnoredAny>(op, body)?;
             control::describe_limits(app).await
