@@ -26,7 +26,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use fjall::{Database, PersistMode};
 
-use crate::Error;
+use crate::error::Error;
 
 /// How a write is made durable before it is acknowledged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -291,6 +291,31 @@ impl Drop for GroupCommit {
         self.inner.work.notify_all();
         if let Some(syncer) = self.syncer.take() {
             let _ = syncer.join();
+        }
+    }
+}
+
+/// A write that is committed (readers see it) but may not be durable yet:
+/// it must not be acknowledged before its `wait` returns or its
+/// `on_durable` calls back (both are the engine's, in the crate root).
+#[must_use = "a write is acknowledged only once it is durable"]
+#[derive(Debug)]
+pub struct Deferred<T> {
+    pub(crate) value: T,
+    /// The commit ticket to wait for; `None` when nothing was written.
+    pub(crate) ticket: Option<u64>,
+}
+
+impl<T> Deferred<T> {
+    pub(crate) fn new(value: T, ticket: Option<u64>) -> Self {
+        Deferred { value, ticket }
+    }
+
+    /// The same write with its result mapped by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Deferred<U> {
+        Deferred {
+            value: f(self.value),
+            ticket: self.ticket,
         }
     }
 }

@@ -19,9 +19,10 @@
 
 use tarn_expr::{key, size, AttributeValue, Item, ScalarType};
 
-use crate::catalog::{KeyAttr, KeySchema};
 use crate::codec::{put_bytes, DecodeError, Reader};
-use crate::{keys, Error, Result};
+use crate::error::{Error, Result};
+use crate::keys::{self, HASH_KEY_BYTES_MAX, RANGE_KEY_BYTES_MAX};
+use crate::schema::{decode_key_attr, key_attr_payload, table_key_attrs, KeyAttr, KeySchema};
 
 /// DynamoDB's limits on indexes per table.
 pub const LOCAL_INDEXES_MAX: usize = 5;
@@ -254,11 +255,6 @@ impl IndexDef {
     }
 }
 
-/// The table's key attributes, partition first.
-pub fn table_key_attrs(table: &KeySchema) -> impl Iterator<Item = &KeyAttr> {
-    std::iter::once(&table.hash).chain(table.range.as_ref())
-}
-
 fn table_key_names(table: &KeySchema) -> impl Iterator<Item = &str> {
     table_key_attrs(table).map(|a| a.name.as_str())
 }
@@ -300,8 +296,8 @@ fn check_keys(
     by_name.sort_by(|a, b| a.name.cmp(&b.name));
     for index in by_name {
         for (limit, attrs) in [
-            (crate::HASH_KEY_BYTES_MAX, &index.hash),
-            (crate::RANGE_KEY_BYTES_MAX, &index.range),
+            (HASH_KEY_BYTES_MAX, &index.hash),
+            (RANGE_KEY_BYTES_MAX, &index.range),
         ] {
             for attr in attrs.iter() {
                 if table_key_names(table).any(|n| n == attr.name) {
@@ -436,10 +432,10 @@ impl IndexDef {
         };
         put_field(&mut out, F_KIND, &[kind]);
         for a in &self.hash {
-            put_field(&mut out, F_HASH, &crate::catalog::key_attr_payload(a));
+            put_field(&mut out, F_HASH, &key_attr_payload(a));
         }
         for a in &self.range {
-            put_field(&mut out, F_RANGE, &crate::catalog::key_attr_payload(a));
+            put_field(&mut out, F_RANGE, &key_attr_payload(a));
         }
         let projection = match self.projection.kind {
             ProjectionType::KeysOnly => 1u8,
@@ -493,8 +489,8 @@ impl IndexDef {
                         _ => return Err(DecodeError("unknown index kind")),
                     })
                 }
-                F_HASH => hash.push(crate::catalog::decode_key_attr(payload)?),
-                F_RANGE => range.push(crate::catalog::decode_key_attr(payload)?),
+                F_HASH => hash.push(decode_key_attr(payload)?),
+                F_RANGE => range.push(decode_key_attr(payload)?),
                 F_PROJECTION => {
                     projection = Some(match f.u8()? {
                         1 => ProjectionType::KeysOnly,

@@ -13,9 +13,15 @@ use std::collections::HashMap;
 use fjall::OwnedWriteBatch;
 use tarn_expr::{size, Item};
 
-use crate::changelog::{self, Origin, StreamState};
+use crate::catalog::TableDef;
+use crate::changelog::{self, Origin};
+use crate::clock::now_ms;
+use crate::codec;
+use crate::error::{Error, Result};
 use crate::index::{self, IndexDef, IndexKind};
-use crate::{codec, keys, Error, Result, Shared, TableDef};
+use crate::keys;
+use crate::shared::Shared;
+use crate::stream::{state_key, StreamState};
 
 /// What a write did: the old and new item and what that changed in the
 /// table's indexes and item collection.
@@ -84,7 +90,7 @@ impl WriteContext {
             pending: PendingSizes::new(),
             streams,
             origin: Origin::Client,
-            now_ms: crate::now_ms(),
+            now_ms: now_ms(),
         }
     }
 }
@@ -201,11 +207,7 @@ impl Shared {
                     record,
                 );
                 if changed {
-                    batch.insert(
-                        &self.catalog,
-                        changelog::state_key(stream.id),
-                        state.encode(),
-                    );
+                    batch.insert(&self.catalog, state_key(stream.id), state.encode());
                 }
             }
         }
@@ -223,7 +225,7 @@ impl Shared {
         new: Option<&Item>,
         pending: &mut PendingSizes,
     ) -> Result<ItemCollection> {
-        let prefix = &key[..keys::partition_len(def, key)?];
+        let prefix = &key[..keys::partition_len(def.key_schema.hash.ty, key)?];
         let stored = match pending.get(prefix) {
             Some(size) => Some(*size),
             None => self.stored_collection_size(prefix)?,

@@ -27,8 +27,14 @@ use tarn_expr::{eval, key, size, AttributeValue, Item};
 
 use fjall::Readable;
 
+use crate::catalog::{TableDef, TableStatus};
+use crate::codec;
+use crate::error::{Error, Result};
 use crate::index::{IndexDef, IndexKind, IndexStatus};
-use crate::{codec, keys, Engine, Error, Result, TableDef, TableStatus};
+use crate::keys;
+use crate::schema::{key_of, KeyAttr};
+use crate::shared::Shared;
+use crate::validate::key_storage_key;
 
 /// DynamoDB's page size limit for Query and Scan.
 pub const PAGE_BYTES_MAX: usize = 1024 * 1024;
@@ -200,7 +206,7 @@ impl Source<'_> {
     fn last_key(&self, entry: &Item) -> Item {
         match self.index {
             Some(index) => index.key_of(&self.def.key_schema, entry),
-            None => key_of(self.def, entry),
+            None => key_of(&self.def.key_schema, entry),
         }
     }
 
@@ -215,7 +221,7 @@ impl Source<'_> {
         if !self.fetches() {
             return Ok(Some(entry));
         }
-        let key = crate::key_storage_key(self.def, &key_of(self.def, &entry))?;
+        let key = key_storage_key(self.def, &key_of(&self.def.key_schema, &entry))?;
         // The entry and the item were committed together and the snapshot
         // sees both, so the item is there.
         Ok(self
@@ -298,28 +304,38 @@ fn within(k: &[u8], lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> bool {
     above && below
 }
 
-impl Engine {
+impl Shared {
+    /// Reads one item by its full primary key.
+    pub(crate) fn get_item(&self, table: &str, key: &Item) -> Result<Option<Item>> {
+        let storage_key = self.with_active_table(table, |def| key_storage_key(def, key))?;
+        Ok(self
+            .items
+            .get(&storage_key)?
+            .map(|v| codec::decode_item(&v))
+            .transpose()?)
+    }
+
     /// The definition of an active table and a snapshot to read it from,
     /// taken together so the page sees one committed state.
     fn read_view(&self, table: &str) -> Result<(TableDef, fjall::Snapshot)> {
-        let table = self.shared.table(table)?;
+        let table = self.table(table)?;
         let def = table.read();
         if def.status != TableStatus::Active {
             return Err(Error::TableNotFound(def.name.clone()));
         }
-        Ok((def.clone(), self.shared.db.snapshot()))
+        Ok((def.clone(), self.db.snapshot()))
     }
 
     /// Reads one page of a Query.
-    pub fn query(&self, table: &str, q: &QueryRequest<'_>) -> Result<Page> {
+    pub(crate) fn query(&self, table: &str, q: &QueryRequest<'_>) -> Result<Page> {
         let (def, snapshot) = self.read_view(table)?;
         let index = q.index.map(|n| readable_index(&def, n)).transpose()?;
         let ks = &def.key_schema;
-        let (hash, range): (Vec<&crate::KeyAttr>, Vec<&crate::KeyAttr>) = match index {
+        let (hash, range): (Vec<&KeyAttr>, Vec<&KeyAttr>) = match index {
             Some(i) => (i.hash.iter().collect(), i.range.iter().collect()),
             None => (vec![&ks.hash], ks.range.iter().collect()),
         };
-        let typed = |v: &AttributeValue, a: &crate::KeyAttr| v.scalar_type() == Some(a.ty);
+        let typed = |v: &AttributeValue, a: &KeyAttr| v.scalar_type() == Some(a.ty);
         if q.partition.len() != hash.len()
             || q.partition.iter().zip(&hash).any(|(v, a)| !typed(v, a))
         {
@@ -352,7 +368,7 @@ impl Engine {
             let k = match index {
                 None => {
                     check_query_start(&def, esk, q)?;
-                    crate::key_storage_key(&def, esk)?
+                    key_storage_key(&def, esk)?
                 }
                 Some(i) => {
                     let k = i
@@ -376,15 +392,15 @@ impl Engine {
             return Ok(Page::default());
         }
         let keyspace = if index.is_some() {
-            &self.shared.indexes
+            &self.indexes
         } else {
-            &self.shared.items
+            &self.items
         };
         let source = Source {
             def: &def,
             index,
             snapshot: &snapshot,
-            items: &self.shared.items,
+            items: &self.items,
             fetch_items: q.page.fetch_items,
         };
         let iter = snapshot.range(keyspace, (lo, hi));
@@ -396,7 +412,7 @@ impl Engine {
     }
 
     /// Reads one page of a Scan (segment).
-    pub fn scan(&self, table: &str, s: &ScanRequest<'_>) -> Result<Page> {
+    pub(crate) fn scan(&self, table: &str, s: &ScanRequest<'_>) -> Result<Page> {
         let (def, snapshot) = self.read_view(table)?;
         let index = s.index.map(|n| readable_index(&def, n)).transpose()?;
         assert!(
@@ -440,15 +456,15 @@ impl Engine {
             return Ok(Page::default());
         }
         let keyspace = if index.is_some() {
-            &self.shared.indexes
+            &self.indexes
         } else {
-            &self.shared.items
+            &self.items
         };
         let source = Source {
             def: &def,
             index,
             snapshot: &snapshot,
-            items: &self.shared.items,
+            items: &self.items,
             fetch_items: s.page.fetch_items,
         };
         read_page(&source, snapshot.range(keyspace, (lo, hi)), &s.page)
@@ -466,7 +482,7 @@ fn range_is_empty(lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> bool {
 
 /// The storage key an `ExclusiveStartKey` names.
 fn start_key(def: &TableDef, esk: &Item) -> Result<Vec<u8>> {
-    crate::key_storage_key(def, esk).map_err(|e| match e {
+    key_storage_key(def, esk).map_err(|e| match e {
         Error::Validation(m) => {
             Error::Validation(format!("The provided starting key is invalid: {m}"))
         }
@@ -506,8 +522,7 @@ fn check_query_start(def: &TableDef, esk: &Item, q: &QueryRequest<'_>) -> Result
             "The provided starting key is invalid".into(),
         ));
     }
-    let typed =
-        |a: &crate::KeyAttr| esk.get(&a.name).and_then(AttributeValue::scalar_type) == Some(a.ty);
+    let typed = |a: &KeyAttr| esk.get(&a.name).and_then(AttributeValue::scalar_type) == Some(a.ty);
     if !typed(&ks.hash) || ks.range.as_ref().is_some_and(|r| !typed(r)) {
         return Err(Error::Validation(
             "The provided key element does not match the schema".into(),
@@ -577,15 +592,6 @@ fn page_size(def: &TableDef, item: &Item) -> usize {
         .sum();
     let range_size = range.and_then(|r| item.get(r)).map_or(0, plain);
     2 + size + (1 + (1 + size) / 3072) * (18 + range_size)
-}
-
-/// The key attributes of `item`, as `LastEvaluatedKey` names them.
-pub(crate) fn key_of(def: &TableDef, item: &Item) -> Item {
-    let ks = &def.key_schema;
-    std::iter::once(&ks.hash)
-        .chain(ks.range.as_ref())
-        .filter_map(|a| item.get(&a.name).map(|v| (a.name.clone(), v.clone())))
-        .collect()
 }
 
 fn read_page(

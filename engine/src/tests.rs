@@ -1,5 +1,11 @@
+use std::path::Path;
+
 use super::*;
-use tarn_expr::{Number, ScalarType};
+use crate::catalog::{catalog_key, drop_key};
+use crate::clock::now_ms;
+use crate::guard::lock;
+use crate::stream::state_key;
+use tarn_expr::{size, AttributeValue, Number, ScalarType};
 
 fn open(dir: &Path) -> Engine {
     Engine::open(Options {
@@ -235,7 +241,7 @@ fn a_deleting_table_that_lost_its_stream_states_still_opens() {
             .insert(catalog_key("Music"), def.encode())
             .expect("mark");
         s.catalog
-            .remove(changelog::state_key(def.streams[0].id))
+            .remove(state_key(def.streams[0].id))
             .expect("remove state");
     }
     let e = open(dir.path());
@@ -1136,5 +1142,24 @@ mod backups {
                     .expect("get")
                     .is_none()
         });
+    }
+}
+
+#[test]
+fn a_second_open_names_the_holder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = Options {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Options::default()
+    };
+    let _first = Engine::open(options.clone()).expect("first open");
+    match Engine::open(options) {
+        Err(Error::Locked { holder_pid }) => {
+            if cfg!(target_os = "linux") {
+                assert_eq!(holder_pid, Some(std::process::id()));
+            }
+        }
+        Err(e) => panic!("expected Locked, got {e}"),
+        Ok(_) => panic!("a second open of a held directory succeeded"),
     }
 }

@@ -24,12 +24,18 @@ use fjall::Readable;
 use tarn_expr::ast::{Condition, Update};
 use tarn_expr::{size, Item};
 
-use crate::maintain::{PendingSizes, WriteContext};
-use crate::{
-    check_condition, codec, index, item_storage_key, key_storage_key, lock, now_ms,
-    update_storage_key, updated_item, Deferred, Engine, Error, Result, Table, TableDef,
-    TableStatus, Written,
-};
+use crate::apply::{check_condition, updated_item};
+use crate::catalog::{TableDef, TableStatus};
+use crate::clock::now_ms;
+use crate::codec;
+use crate::commit::Deferred;
+use crate::error::{CancelReason, Error, Result};
+use crate::guard::lock;
+use crate::index;
+use crate::maintain::{PendingSizes, WriteContext, Written};
+use crate::shared::Shared;
+use crate::table::Table;
+use crate::validate::{item_storage_key, key_storage_key, update_storage_key};
 
 /// How long a `ClientRequestToken` is remembered.
 pub const TOKEN_TTL_MS: u64 = 10 * 60 * 1000;
@@ -101,19 +107,6 @@ pub struct IdempotencyToken {
     pub digest: [u8; 32],
 }
 
-/// Why an action of a cancelled transaction could not be applied.
-#[derive(Clone, Debug, PartialEq)]
-pub enum CancelReason {
-    /// The action was fine (another one failed).
-    None,
-    /// Its condition did not hold; the item as it was, if any.
-    ConditionalCheckFailed(Option<Item>),
-    /// It would grow an item collection past its limit.
-    ItemCollectionSizeLimitExceeded,
-    /// It computed an item DynamoDB refuses; DynamoDB's message.
-    ValidationError(String),
-}
-
 /// What a transaction did.
 #[derive(Clone, Debug, Default)]
 pub struct TransactWritten {
@@ -144,13 +137,13 @@ struct Tables<'a> {
 }
 
 impl<'a> Tables<'a> {
-    fn lookup(engine: &Engine, names: impl Iterator<Item = &'a str>) -> Result<Tables<'a>> {
+    fn lookup(engine: &Shared, names: impl Iterator<Item = &'a str>) -> Result<Tables<'a>> {
         let mut names: Vec<&str> = names.collect();
         names.sort_unstable();
         names.dedup();
         let tables = names
             .iter()
-            .map(|n| engine.shared.table(n))
+            .map(|n| engine.table(n))
             .collect::<Result<Vec<_>>>()?;
         Ok(Tables { names, tables })
     }
@@ -170,27 +163,18 @@ fn active(def: &TableDef) -> Result<()> {
     Ok(())
 }
 
-impl Engine {
+impl Shared {
     /// TransactWriteItems: every action's condition is evaluated against
     /// the items as they are, and either every write is applied in one
     /// atomic batch or none is ([`Error::TransactionCanceled`] gives each
     /// action's reason, in request order). Request problems that need no
     /// item (keys, sizes, duplicates) are a plain validation error.
-    pub fn transact_write(
-        &self,
-        actions: &[TransactAction],
-        token: Option<&IdempotencyToken>,
-    ) -> Result<TransactWritten> {
-        self.transact_write_deferred(actions, token)?.wait(self)
-    }
-
-    /// [`transact_write`](Self::transact_write), before durability.
-    pub fn transact_write_deferred(
+    pub(crate) fn transact_write(
         &self,
         actions: &[TransactAction],
         token: Option<&IdempotencyToken>,
     ) -> Result<Deferred<TransactWritten>> {
-        let s = &self.shared;
+        let s = self;
         let tables = Tables::lookup(self, actions.iter().map(TransactAction::table))?;
         let guards: Vec<_> = tables.tables.iter().map(|t| t.read()).collect();
         for g in &guards {
@@ -455,8 +439,8 @@ impl Engine {
 
     /// TransactGetItems: reads every key from one snapshot, so the items
     /// returned are one committed state. `None` for a missing item.
-    pub fn transact_get(&self, gets: &[(String, Item)]) -> Result<Vec<Option<Item>>> {
-        let s = &self.shared;
+    pub(crate) fn transact_get(&self, gets: &[(String, Item)]) -> Result<Vec<Option<Item>>> {
+        let s = self;
         let tables = Tables::lookup(self, gets.iter().map(|(t, _)| t.as_str()))?;
         let guards: Vec<_> = tables.tables.iter().map(|t| t.read()).collect();
         for g in &guards {
@@ -516,7 +500,7 @@ fn decode_token(v: &[u8]) -> Result<(u64, [u8; 32])> {
     Ok((u64::from_be_bytes(created), digest))
 }
 
-impl crate::Shared {
+impl Shared {
     /// Deletes remembered tokens older than the idempotency window, at most
     /// `max` of them; returns how many it deleted. Each is re-checked under
     /// its lock, so a transaction reusing an expired token is not undone.

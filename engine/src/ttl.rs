@@ -20,11 +20,16 @@ use std::time::Duration;
 use fjall::Readable;
 use tarn_expr::{AttributeValue, Item};
 
-use crate::catalog::TtlDef;
+use crate::catalog::{catalog_key, TableStatus, TtlDef, CATALOG_NEXT_ID};
+use crate::changelog::Origin;
+use crate::clock::now_ms;
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::guard::lock;
+use crate::jobs::{Backfill, Job};
 use crate::maintain::WriteContext;
-use crate::{
-    background, catalog_key, codec, lock, now_ms, Engine, Error, Result, Shared, Table, TableStatus,
-};
+use crate::shared::Shared;
+use crate::table::Table;
 
 /// Items older than this past their expiry are never deleted.
 const EXPIRY_WINDOW_SECONDS: u64 = 5 * 365 * 24 * 3600;
@@ -142,7 +147,7 @@ impl Shared {
         batch.remove(&self.items, item_key);
         let mut streams = def.enabled_stream().map(|_| lock(&table.streams));
         let mut ctx = WriteContext::new(streams.as_ref().map(|g| (**g).clone()));
-        ctx.origin = crate::changelog::Origin::Service;
+        ctx.origin = Origin::Service;
         let effects = self.updated(&mut batch, &def, item_key, Some(&old), None, &mut ctx)?;
         let ticket = self.commit.commit_batch(batch)?;
         if let (Some(g), Some(states)) = (streams.as_mut(), ctx.streams) {
@@ -227,12 +232,12 @@ pub(crate) fn start_sweeper(shared: Weak<Shared>, interval: Duration) -> Result<
     })
 }
 
-impl Engine {
+impl Shared {
     /// UpdateTimeToLive: enables TTL on `attribute` (recording the expiry
     /// of every existing item in the background) or disables it, with
     /// DynamoDB's rules.
-    pub fn update_ttl(&self, table: &str, attribute: &str, enabled: bool) -> Result<()> {
-        let s = &self.shared;
+    pub(crate) fn update_ttl(&self, table: &str, attribute: &str, enabled: bool) -> Result<()> {
+        let s = self;
         let t = s.table(table)?;
         let job = {
             let mut def = t.write();
@@ -278,22 +283,22 @@ impl Engine {
                     id,
                     backfilled: false,
                 });
-                batch.insert(&s.catalog, crate::CATALOG_NEXT_ID, next.to_be_bytes());
+                batch.insert(&s.catalog, CATALOG_NEXT_ID, next.to_be_bytes());
                 *next_id = next;
-                background::Job::Backfill(Arc::clone(&t), background::Backfill::Expiry(id))
+                Job::Backfill(Arc::clone(&t), Backfill::Expiry(id))
             } else {
                 new.settings.ttl = None;
                 let Some(c) = current else {
                     unreachable!("disabling needs an enabled TTL")
                 };
-                background::Job::DropExpiry(c.id)
+                Job::DropExpiry(c.id)
             };
             batch.insert(&s.catalog, catalog_key(&new.name), new.encode());
             s.commit.commit(batch)?;
             *def = new;
             job
         };
-        self.submit(job);
+        self.jobs.submit(job);
         Ok(())
     }
 }
