@@ -86,6 +86,52 @@ pub enum Error {
     /// with this message).
     #[error("{0}")]
     InvalidRestoreTime(String),
+    /// A service used the store outside its rules (a bug in the service,
+    /// not a client error).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A store request outside the store's rules (`docs/storage.md`, "Service
+/// store").
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A keyspace or counter name that is not 1 to 32 bytes of `a-z`,
+    /// `0-9` and `_` starting with a letter.
+    #[error("invalid store name {0:?}: 1 to 32 bytes of a-z, 0-9 and _, starting with a letter")]
+    Name(String),
+    /// One keyspace more than the store allows.
+    #[error("the store has its {max} keyspaces already")]
+    TooManyKeyspaces {
+        /// The limit.
+        max: usize,
+    },
+    /// One counter more than the store keeps in memory.
+    #[error("the store keeps {max} counters already")]
+    TooManyCounters {
+        /// The limit.
+        max: usize,
+    },
+    /// An empty key or one over the limit.
+    #[error("store key of {bytes} bytes: keys are 1 to {max} bytes")]
+    KeySize {
+        /// The key's size.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A value over the limit.
+    #[error("store value of {bytes} bytes: values are at most {max} bytes")]
+    ValueSize {
+        /// The value's size.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A counter that has handed out every value.
+    #[error("store counter {0} is exhausted")]
+    CounterExhausted(String),
 }
 
 /// Result of engine calls.

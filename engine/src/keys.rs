@@ -1,5 +1,7 @@
 //! Item key layout: `table id | hash | enc(pk) | enc(sk)` (`docs/storage.md`).
 
+use std::ops::Bound;
+
 use tarn_expr::{key, AttributeValue, ScalarType};
 
 use crate::codec::DecodeError;
@@ -62,4 +64,16 @@ pub fn partition_len(hash_ty: ScalarType, item_key: &[u8]) -> Result<usize> {
         .ok_or(DecodeError("item key too short"))?;
     let (_, used) = key::decode(hash_ty, tail).map_err(|_| DecodeError("item key partition"))?;
     Ok(start + used)
+}
+
+/// The smallest key above every key that starts with `prefix`.
+pub(crate) fn prefix_end(prefix: &[u8]) -> Bound<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xFF {
+            end.push(last + 1);
+            return Bound::Excluded(end);
+        }
+    }
+    Bound::Unbounded
 }

@@ -51,6 +51,7 @@ mod restore;
 pub mod retired;
 mod schema;
 mod shared;
+pub mod store;
 mod stream;
 mod table;
 mod throttle;
@@ -73,7 +74,7 @@ pub use catalog::{
 pub use codec::DecodeError;
 pub use commit::{CommitStats, Deferred, Durability};
 pub use ddl::{CreateTable, IndexUpdate, UpdateTable, TAGS_MAX};
-pub use error::{CancelReason, Error, Result, Throttled};
+pub use error::{CancelReason, Error, Result, StoreError, Throttled};
 pub use index::{
     IndexDef, IndexKind, IndexProjection, IndexStatus, NewIndex, ProjectionType,
     GLOBAL_INDEXES_MAX, LOCAL_INDEXES_MAX,
@@ -85,6 +86,7 @@ pub use pitr::{PitrWindow, RECOVERY_PERIOD_DAYS_MAX};
 pub use read::{Page, PageOptions, QueryRequest, ScanRequest, SortCondition, PAGE_BYTES_MAX};
 pub use restore::RestoreTarget;
 pub use schema::{KeyAttr, KeySchema};
+pub use store::{Store, StoreBatch, StoreSnapshot};
 pub use table::{IndexInfo, TableInfo};
 pub use throttle::Side;
 pub use transact::{
@@ -130,6 +132,12 @@ impl Engine {
     /// flushes and returns whether they all finished.
     pub fn flush_memtables(&self, limit: Duration) -> Result<bool> {
         self.shared.flush_memtables(limit)
+    }
+
+    /// The storage handle for other services' durable state
+    /// (`docs/architecture.md`, "Store").
+    pub fn store(&self) -> Store {
+        Store::new(Arc::clone(&self.shared))
     }
 
     // ---- tables ----

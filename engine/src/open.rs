@@ -2,7 +2,7 @@
 //! and queueing again the background work the catalog records as
 //! unfinished.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -22,6 +22,7 @@ use crate::index::IndexStatus;
 use crate::jobs::{self, Backfill, Job};
 use crate::lock as dir_lock;
 use crate::shared::{Shared, ITEM_LOCK_STRIPES};
+use crate::store::KEYSPACE_PREFIX;
 use crate::table::Table;
 use crate::throttle::Buckets;
 use crate::ttl::{self, Sweeper};
@@ -181,6 +182,15 @@ fn open_at(
         "table id counter {next_id} not past id {max_id}"
     );
 
+    // The store's keyspaces exist from earlier runs; open them all, so
+    // that their count is known and a clean stop flushes them.
+    let mut store_keyspaces = HashMap::new();
+    for full in db.list_keyspace_names() {
+        if let Some(name) = full.strip_prefix(KEYSPACE_PREFIX) {
+            let tree = db.keyspace(&full, KeyspaceCreateOptions::default)?;
+            store_keyspaces.insert(name.to_owned(), tree);
+        }
+    }
     let (jobs, receivers) = jobs::queues();
     let shared = Arc::new(Shared {
         commit: GroupCommit::new(db.clone(), durability)?,
@@ -208,6 +218,8 @@ fn open_at(
         shard_rollover_ms: options.stream_shard_rollover_ms.max(1),
         stream_retention_ms: options.stream_retention_ms.max(1),
         jobs,
+        store_keyspaces: RwLock::new(store_keyspaces),
+        store_counters: Mutex::new(HashMap::new()),
     });
     for table in shared.read_tables().values() {
         let states = shared.load_stream_states(&table.read())?;

@@ -31,7 +31,7 @@ use crate::catalog::{TableDef, TableStatus};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::index::{IndexDef, IndexKind, IndexStatus};
-use crate::keys;
+use crate::keys::{self, prefix_end};
 use crate::schema::{key_of, KeyAttr};
 use crate::shared::Shared;
 use crate::validate::key_storage_key;
@@ -140,18 +140,6 @@ pub struct Page {
 
 const TYPE_MISMATCH: &str =
     "One or more parameter values were invalid: Condition parameter type does not match schema type";
-
-/// The smallest key above every key that starts with `prefix`.
-fn prefix_end(prefix: &[u8]) -> Bound<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xFF {
-            end.push(last + 1);
-            return Bound::Excluded(end);
-        }
-    }
-    Bound::Unbounded
-}
 
 fn with(prefix: &[u8], v: &AttributeValue) -> Vec<u8> {
     let mut k = prefix.to_vec();

@@ -4,7 +4,7 @@
 //! module of its concern; this module holds only the state and the lookups
 //! every operation needs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
@@ -72,6 +72,10 @@ pub(crate) struct Shared {
     pub(crate) stream_retention_ms: u64,
     /// The background workers' queues.
     pub(crate) jobs: Queues,
+    /// The store's keyspaces by name (without the `store.` prefix).
+    pub(crate) store_keyspaces: RwLock<HashMap<String, Keyspace>>,
+    /// The next value of each store counter used since the open.
+    pub(crate) store_counters: Mutex<HashMap<String, u64>>,
 }
 
 impl Shared {
@@ -169,11 +173,13 @@ impl Shared {
             &self.backups,
             &self.pitr,
         ];
-        for keyspace in keyspaces {
+        let store: Vec<Keyspace> = read_lock(&self.store_keyspaces).values().cloned().collect();
+        let all = || keyspaces.into_iter().chain(&store);
+        for keyspace in all() {
             keyspace.rotate_memtable()?;
         }
         let deadline = std::time::Instant::now() + limit;
-        while keyspaces.iter().any(|k| k.sealed_memtable_count() > 0) {
+        while all().any(|k| k.sealed_memtable_count() > 0) {
             if std::time::Instant::now() >= deadline {
                 return Ok(false);
             }

@@ -1163,3 +1163,77 @@ fn a_second_open_names_the_holder() {
         Ok(_) => panic!("a second open of a held directory succeeded"),
     }
 }
+
+#[test]
+fn store_counters_never_go_back_when_batches_commit_out_of_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = open(dir.path());
+    let store = e.store();
+    let ks = store.keyspace("records").expect("keyspace");
+    let mut first = store.batch();
+    let a = first.allocate("ids").expect("allocate");
+    let mut second = store.batch();
+    let b = second.allocate("ids").expect("allocate");
+    assert_eq!((a, b), (1, 2));
+    second.insert(&ks, b"b", b"2").expect("insert");
+    second.commit().expect("commit").wait(&e).expect("durable");
+    // The batch that allocated first commits last: it must not write the
+    // counter back to 2.
+    first.insert(&ks, b"a", b"1").expect("insert");
+    first.commit().expect("commit").wait(&e).expect("durable");
+    // A batch dropped after allocating leaves a gap, never a repeat.
+    let mut dropped = store.batch();
+    assert_eq!(dropped.allocate("ids").expect("allocate"), 3);
+    drop(dropped);
+    drop((store, ks, e));
+    let e = open(dir.path());
+    let store = e.store();
+    assert_eq!(store.next_id("ids").expect("next"), 3);
+    assert_eq!(store.next_id("other").expect("next"), 1);
+    assert_eq!(store.keyspace_names(), ["records"]);
+    let ks = store.keyspace("records").expect("keyspace");
+    assert_eq!(
+        store.get(&ks, b"a").expect("get").map(|v| v.to_vec()),
+        Some(b"1".to_vec())
+    );
+}
+
+#[test]
+fn the_store_refuses_bad_names_sizes_and_too_many_keyspaces() {
+    use crate::store::{STORE_KEYSPACES_MAX, STORE_KEY_BYTES_MAX, STORE_VALUE_BYTES_MAX};
+    let e = Engine::open(Options::default()).expect("open");
+    let store = e.store();
+    assert!(matches!(
+        store.keyspace("Bad-Name"),
+        Err(Error::Store(StoreError::Name(_)))
+    ));
+    let ks = store.keyspace("k").expect("keyspace");
+    let mut batch = store.batch();
+    assert!(matches!(
+        batch.insert(&ks, b"", b"v"),
+        Err(Error::Store(StoreError::KeySize { bytes: 0, .. }))
+    ));
+    assert!(matches!(
+        batch.insert(&ks, &vec![1; STORE_KEY_BYTES_MAX + 1], b"v"),
+        Err(Error::Store(StoreError::KeySize { .. }))
+    ));
+    assert!(matches!(
+        batch.insert(&ks, b"k", &vec![0; STORE_VALUE_BYTES_MAX + 1]),
+        Err(Error::Store(StoreError::ValueSize { .. }))
+    ));
+    assert!(matches!(
+        batch.allocate("no way"),
+        Err(Error::Store(StoreError::Name(_)))
+    ));
+    // A refused change leaves the batch as it was: empty.
+    assert!(batch.is_empty());
+    for i in 1..STORE_KEYSPACES_MAX {
+        store.keyspace(&format!("k{i}")).expect("keyspace");
+    }
+    assert!(matches!(
+        store.keyspace("one_more"),
+        Err(Error::Store(StoreError::TooManyKeyspaces { .. }))
+    ));
+    // Existing ones still open.
+    store.keyspace("k1").expect("existing keyspace");
+}
