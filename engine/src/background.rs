@@ -138,6 +138,7 @@ impl Shared {
             let mut batch = self.db.batch();
             batch.remove(&self.catalog, state_key(stream.id));
             self.commit.commit(batch)?;
+            self.feed.forget(stream.id);
         }
         let mut batch = self.db.batch();
         batch.remove(&self.catalog, drop_key(def.id));

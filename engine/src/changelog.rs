@@ -321,10 +321,12 @@ impl Shared {
 }
 
 impl Shared {
-    /// Records of one shard of stream `stream`, from sequence number `from`
-    /// on, at most `limit` and about `bytes_max` of them, read from one
-    /// snapshot. Stream ids are never reused, so the records are the
-    /// stream's whether its table still exists or not.
+    /// Durable records of one shard of stream `stream`, from sequence
+    /// number `from` on, at most `limit` and about `bytes_max` of them,
+    /// read from one snapshot. Records past the stream's durable watermark
+    /// are left out: they are committed but a crash could still take them
+    /// away. Stream ids are never reused, so the records are the stream's
+    /// whether its table still exists or not.
     pub(crate) fn read_changes(
         &self,
         stream: u32,
@@ -333,9 +335,15 @@ impl Shared {
         limit: usize,
         bytes_max: usize,
     ) -> Result<Vec<ChangeRecord>> {
+        // The watermark is read before the snapshot is taken, so every
+        // record up to it is in the snapshot.
+        let durable = self.feed.durable_seq(stream);
+        if from > durable {
+            return Ok(Vec::new());
+        }
         let snapshot = self.db.snapshot();
         let lo = record_key(stream, shard, from);
-        let hi = record_key(stream, shard, u64::MAX);
+        let hi = record_key(stream, shard, durable);
         let mut out = Vec::new();
         let mut bytes = 0;
         for guard in fjall::Readable::range(&snapshot, &self.changes, lo..=hi) {

@@ -146,6 +146,9 @@ impl Shared {
         }
         s.commit.commit(batch)?;
         *next_id = new_next;
+        for state in &states {
+            s.feed.register(state.stream, 0);
+        }
         let table = Table::new(def);
         *lock(&table.streams) = states;
         let info = table.info();
@@ -325,6 +328,7 @@ impl Shared {
             }
             let mut streams = lock(&table.streams);
             let mut new_states = streams.clone();
+            let mut enabled = None;
             match update.stream {
                 Some(Some(view_type)) => {
                     if new.enabled_stream().is_some() {
@@ -334,6 +338,7 @@ impl Shared {
                     }
                     let created_ms = now.max(s.stream_label_floor(name, &new));
                     new_states.push(enable_stream(&mut new, new_next, view_type, created_ms));
+                    enabled = Some(new_next);
                     new_next = new_next.checked_add(1).ok_or_else(|| {
                         Error::LimitExceeded("Subscriber limit exceeded: ids exhausted".into())
                     })?;
@@ -365,6 +370,11 @@ impl Shared {
             }
             s.commit.commit(batch)?;
             *next_id = new_next;
+            // Registered before any write can reach the stream: writes
+            // wait for this definition's write lock.
+            if let Some(stream) = enabled {
+                s.feed.register(stream, 0);
+            }
             *def = new;
             *streams = new_states;
         }

@@ -38,6 +38,7 @@ pub mod codec;
 mod commit;
 mod ddl;
 mod error;
+mod feed;
 mod guard;
 pub mod index;
 mod jobs;
@@ -368,10 +369,11 @@ impl Engine {
 
     // ---- streams ----
 
-    /// Records of one shard of stream `stream`, from sequence number `from`
-    /// on, at most `limit` and about `bytes_max` of them, read from one
-    /// snapshot. Stream ids are never reused, so the records are the
-    /// stream's whether its table still exists or not.
+    /// Durable records of one shard of stream `stream`, from sequence
+    /// number `from` on, at most `limit` and about `bytes_max` of them,
+    /// read from one snapshot: nothing past [`durable_seq`](Self::durable_seq).
+    /// Stream ids are never reused, so the records are the stream's
+    /// whether its table still exists or not.
     pub fn read_changes(
         &self,
         stream: u32,
@@ -382,6 +384,32 @@ impl Engine {
     ) -> Result<Vec<ChangeRecord>> {
         self.shared
             .read_changes(stream, shard, from, limit, bytes_max)
+    }
+
+    /// The highest sequence number of `stream` whose record is durable:
+    /// every record of the stream up to it can be handed to a consumer
+    /// that acts on it ([`read_changes`](Self::read_changes) reads no
+    /// further).
+    pub fn durable_seq(&self, stream: u32) -> u64 {
+        self.shared.feed.durable_seq(stream)
+    }
+
+    /// Blocks until a record of `stream` past sequence number `after_seq`
+    /// is durable, or `timeout` has passed; returns whether one is. Holds
+    /// no engine lock while it waits.
+    pub fn wait_for_changes(&self, stream: u32, after_seq: u64, timeout: Duration) -> bool {
+        self.shared.feed.wait(stream, after_seq, timeout)
+    }
+
+    /// Resolves once a record of `stream` past sequence number `after_seq`
+    /// is durable. Runtime-agnostic (no timer inside): bound it with the
+    /// caller's own timeout. Holds no engine lock while pending.
+    pub fn changes_after(
+        &self,
+        stream: u32,
+        after_seq: u64,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        self.shared.feed.changed(stream, after_seq)
     }
 
     /// The streams the Streams API shows for `table`, or for every table:

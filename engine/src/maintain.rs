@@ -81,6 +81,9 @@ pub(crate) struct WriteContext {
     pub(crate) origin: Origin,
     /// The time the changes are stamped with, ms since the epoch.
     pub(crate) now_ms: u64,
+    /// `(stream, sequence number)` of the last change record written per
+    /// stream, for the commit to publish once durable.
+    pub(crate) marks: Vec<(u32, u64)>,
 }
 
 impl WriteContext {
@@ -91,6 +94,7 @@ impl WriteContext {
             streams,
             origin: Origin::Client,
             now_ms: now_ms(),
+            marks: Vec::new(),
         }
     }
 }
@@ -206,6 +210,10 @@ impl Shared {
                     changelog::record_key(stream.id, shard, seq),
                     record,
                 );
+                match ctx.marks.iter_mut().find(|(s, _)| *s == stream.id) {
+                    Some(mark) => mark.1 = seq,
+                    None => ctx.marks.push((stream.id, seq)),
+                }
                 if changed {
                     batch.insert(&self.catalog, state_key(stream.id), state.encode());
                 }

@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::codec::DecodeError;
 use crate::commit::{Durability, GroupCommit};
 use crate::error::{Error, Result};
+use crate::feed::Feed;
 use crate::guard::lock;
 use crate::index::IndexStatus;
 use crate::jobs::{self, Backfill, Job};
@@ -192,8 +193,10 @@ fn open_at(
         }
     }
     let (jobs, receivers) = jobs::queues();
+    let feed = Arc::new(Feed::default());
     let shared = Arc::new(Shared {
-        commit: GroupCommit::new(db.clone(), durability)?,
+        commit: GroupCommit::new(db.clone(), durability, Arc::clone(&feed))?,
+        feed,
         db,
         catalog,
         items,
@@ -223,6 +226,12 @@ fn open_at(
     });
     for table in shared.read_tables().values() {
         let states = shared.load_stream_states(&table.read())?;
+        // Every record on disk at the open is durable.
+        for state in &states {
+            shared
+                .feed
+                .register(state.stream, state.next_seq.saturating_sub(1));
+        }
         *lock(&table.streams) = states;
         shared.advance_pitr_clock(&table.read())?;
     }

@@ -372,7 +372,7 @@ impl Shared {
         }
         drop(def);
         if !batch.is_empty() {
-            self.commit.commit_batch(batch)?;
+            self.commit.commit_marked(batch, &ctx.marks)?;
         }
         for (old, new) in &accounted {
             table.account(old.as_ref(), new.as_ref());

@@ -86,6 +86,7 @@ impl Shared {
                 Some(v) => StreamState::decode(&v)?,
                 None => return Err(DecodeError("retired stream without state").into()),
             };
+            self.feed.register(def.id, state.next_seq.saturating_sub(1));
             out.insert(
                 def.id,
                 StreamInfo {
@@ -191,6 +192,7 @@ impl Shared {
                 batch.remove(&self.catalog, state_key(id));
                 self.commit.commit(batch)?;
                 lock(&self.retired).remove(&id);
+                self.feed.forget(id);
                 tracing::debug!(table = %r.table, stream = id, dropped, "dropped retired stream");
                 continue;
             }

@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::codec;
 use crate::commit::GroupCommit;
 use crate::error::{Error, Result};
+use crate::feed::Feed;
 use crate::guard::read_lock;
 use crate::index;
 use crate::jobs::Queues;
@@ -63,6 +64,8 @@ pub(crate) struct Shared {
     /// by PITR id: the sweeper keeps those records.
     pub(crate) pitr_pins: Mutex<Vec<(u32, u64)>>,
     pub(crate) commit: GroupCommit,
+    /// The durable watermark of every stream, advanced by `commit`.
+    pub(crate) feed: Arc<Feed>,
     pub(crate) item_locks: Box<[Mutex<()>]>,
     pub(crate) collection_bytes_max: u64,
     pub(crate) backfill_pause_ms: u64,

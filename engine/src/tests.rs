@@ -1237,3 +1237,244 @@ fn the_store_refuses_bad_names_sizes_and_too_many_keyspaces() {
     // Existing ones still open.
     store.keyspace("k1").expect("existing keyspace");
 }
+
+/// The durable change feed: what consumers see, and when they wake.
+mod feed {
+    use super::*;
+    use crate::changelog::StreamViewType;
+    use std::future::Future;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Barrier;
+    use std::task::{Context, Poll, Wake};
+    use std::time::{Duration, Instant};
+
+    /// A table with a stream, and its stream id.
+    fn streamed(e: &Engine) -> u32 {
+        let mut req = music("Music");
+        req.stream = Some(StreamViewType::NewImage);
+        let info = e.create_table(req).expect("create");
+        info.def.streams[0].id
+    }
+
+    /// Polls `f` on this thread until it is ready or `timeout` passes.
+    fn block_on_timeout<F: Future>(f: F, timeout: Duration) -> Option<F::Output> {
+        struct Unpark(std::thread::Thread);
+        impl Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Arc::new(Unpark(std::thread::current())).into();
+        let mut cx = Context::from_waker(&waker);
+        let mut f = std::pin::pin!(f);
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return Some(v);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            std::thread::park_timeout(deadline - now);
+        }
+    }
+
+    #[test]
+    fn records_of_an_unsynced_batch_stay_invisible_until_its_sync() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = open(dir.path());
+        let stream = streamed(&e);
+        e.put_item("Music", song("Acme", 1, "first"), None)
+            .expect("put");
+        assert_eq!(e.durable_seq(stream), 1);
+        assert_eq!(
+            e.read_changes(stream, 0, 1, 10, 1 << 20)
+                .expect("read")
+                .len(),
+            1
+        );
+
+        let held = e.shared.commit.hold_syncs();
+        let commits = e.commit_stats().commits;
+        let writer = {
+            let e = e.clone();
+            std::thread::spawn(move || e.put_item("Music", song("Acme", 2, "second"), None))
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while e.commit_stats().commits == commits {
+            assert!(Instant::now() < deadline, "the write never committed");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Committed: item reads see it. Not synced: the feed does not.
+        assert!(e
+            .get_item("Music", &key_of(&song("Acme", 2, "")))
+            .expect("get")
+            .is_some());
+        assert_eq!(e.durable_seq(stream), 1);
+        assert!(e
+            .read_changes(stream, 0, 2, 10, 1 << 20)
+            .expect("read")
+            .is_empty());
+        assert!(!e.wait_for_changes(stream, 1, Duration::from_millis(50)));
+        assert!(!writer.is_finished(), "acknowledged before its sync");
+
+        drop(held);
+        writer.join().expect("writer").expect("put");
+        assert_eq!(e.durable_seq(stream), 2);
+        let records = e.read_changes(stream, 0, 2, 10, 1 << 20).expect("read");
+        assert_eq!(records.iter().map(|r| r.seq).collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn a_waiter_wakes_within_milliseconds_of_a_commit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = open(dir.path());
+        let stream = streamed(&e);
+        // A wait with nothing coming times out, within its bound.
+        let t = Instant::now();
+        assert!(!e.wait_for_changes(stream, 0, Duration::from_millis(20)));
+        assert!(t.elapsed() < Duration::from_secs(2));
+        for round in 0..5u64 {
+            let blocking = {
+                let e = e.clone();
+                std::thread::spawn(move || {
+                    let woke = e.wait_for_changes(stream, round, Duration::from_secs(10));
+                    (woke, Instant::now())
+                })
+            };
+            let pending = e.changes_after(stream, round);
+            let asynchronous = std::thread::spawn(move || {
+                block_on_timeout(pending, Duration::from_secs(10)).map(|()| Instant::now())
+            });
+            std::thread::sleep(Duration::from_millis(20));
+            assert!(!blocking.is_finished() && !asynchronous.is_finished());
+            e.put_item("Music", song("Acme", round as i64, "x"), None)
+                .expect("put");
+            let acked = Instant::now();
+            let (woke, at) = blocking.join().expect("blocking waiter");
+            assert!(woke, "round {round}: the blocking waiter timed out");
+            let async_at = asynchronous
+                .join()
+                .expect("async waiter")
+                .expect("the async waiter timed out");
+            // Woken by the sync, which comes before the acknowledgement.
+            for (what, at) in [("blocking", at), ("async", async_at)] {
+                let late = at.saturating_duration_since(acked);
+                assert!(
+                    late < Duration::from_millis(250),
+                    "round {round}: {what} waiter woke {late:?} after the write"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_wake_up_is_lost_under_concurrent_writers() {
+        const WRITERS: usize = 4;
+        const WAITERS: usize = 4;
+        const EPISODES: u64 = 30;
+        const WRITES_PER_EPISODE: u64 = 3;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = open(dir.path());
+        let stream = streamed(&e);
+        let per_episode = WRITERS as u64 * WRITES_PER_EPISODE;
+        // Writers and waiters meet at the start of every episode.
+        let start = Arc::new(Barrier::new(WRITERS + WAITERS));
+        let written = Arc::new(AtomicU64::new(0));
+        let mut threads = Vec::new();
+        for w in 0..WRITERS {
+            let (e, start, written) = (e.clone(), Arc::clone(&start), Arc::clone(&written));
+            threads.push(std::thread::spawn(move || {
+                for episode in 0..EPISODES {
+                    start.wait();
+                    for i in 0..WRITES_PER_EPISODE {
+                        let year = (episode * 1000 + i) as i64;
+                        e.put_item("Music", song(&format!("w{w}"), year, "x"), None)
+                            .expect("put");
+                        written.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+        for waiter in 0..WAITERS {
+            let (e, start) = (e.clone(), Arc::clone(&start));
+            threads.push(std::thread::spawn(move || {
+                for episode in 0..EPISODES {
+                    start.wait();
+                    // Every record of the episode is one sequence number.
+                    let target = (episode + 1) * per_episode;
+                    let deadline = Instant::now() + Duration::from_secs(10);
+                    // Bounded: each turn waits, and the deadline ends it.
+                    loop {
+                        let seen = e.durable_seq(stream);
+                        if seen >= target {
+                            break;
+                        }
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        let woke = if waiter % 2 == 0 {
+                            e.wait_for_changes(stream, seen, left)
+                        } else {
+                            block_on_timeout(e.changes_after(stream, seen), left).is_some()
+                        };
+                        assert!(
+                            woke,
+                            "waiter {waiter} missed a wake-up in episode {episode} at {seen}"
+                        );
+                    }
+                }
+            }));
+        }
+        for t in threads {
+            t.join().expect("thread");
+        }
+        assert_eq!(written.load(Ordering::Relaxed), EPISODES * per_episode);
+        assert_eq!(e.durable_seq(stream), EPISODES * per_episode);
+    }
+
+    #[test]
+    fn watermarks_restart_at_what_is_on_disk_and_follow_new_streams() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let stream = {
+            let e = open(dir.path());
+            let stream = streamed(&e);
+            for year in 0..3 {
+                e.put_item("Music", song("Acme", year, "x"), None)
+                    .expect("put");
+            }
+            stream
+        };
+        let e = open(dir.path());
+        assert_eq!(e.durable_seq(stream), 3);
+        assert_eq!(
+            e.read_changes(stream, 0, 1, 10, 1 << 20)
+                .expect("read")
+                .len(),
+            3
+        );
+        // A stream enabled later starts at nothing durable.
+        e.update_table(
+            "Music",
+            UpdateTable {
+                stream: Some(None),
+                ..UpdateTable::default()
+            },
+        )
+        .expect("disable");
+        let info = e
+            .update_table(
+                "Music",
+                UpdateTable {
+                    stream: Some(Some(StreamViewType::KeysOnly)),
+                    ..UpdateTable::default()
+                },
+            )
+            .expect("enable");
+        let second = info.def.enabled_stream().expect("enabled").id;
+        assert_ne!(second, stream);
+        assert_eq!(e.durable_seq(second), 0);
+        e.put_item("Music", song("Acme", 9, "x"), None)
+            .expect("put");
+        assert_eq!(e.durable_seq(second), 1);
+    }
+}

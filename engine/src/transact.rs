@@ -408,7 +408,11 @@ impl Shared {
             value.extend_from_slice(&t.digest);
             batch.insert(&s.tokens, k, value);
         }
-        let ticket = s.commit.commit_batch(batch)?;
+        let marks: Vec<(u32, u64)> = contexts
+            .iter()
+            .flat_map(|ctx| ctx.marks.iter().copied())
+            .collect();
+        let ticket = s.commit.commit_marked(batch, &marks)?;
         for (g, ctx) in stream_guards.iter_mut().zip(contexts) {
             if let (Some(g), Some(states)) = (g.as_mut(), ctx.streams) {
                 **g = states;

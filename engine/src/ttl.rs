@@ -149,7 +149,7 @@ impl Shared {
         let mut ctx = WriteContext::new(streams.as_ref().map(|g| (**g).clone()));
         ctx.origin = Origin::Service;
         let effects = self.updated(&mut batch, &def, item_key, Some(&old), None, &mut ctx)?;
-        let ticket = self.commit.commit_batch(batch)?;
+        let ticket = self.commit.commit_marked(batch, &ctx.marks)?;
         if let (Some(g), Some(states)) = (streams.as_mut(), ctx.streams) {
             **g = states;
         }

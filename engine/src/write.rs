@@ -142,7 +142,7 @@ impl Shared {
             let mut ctx = maintain::WriteContext::new(streams.as_ref().map(|g| (**g).clone()));
             let effects =
                 s.updated(&mut batch, &def, &key, old.as_ref(), new.as_ref(), &mut ctx)?;
-            let ticket = s.commit.commit_batch(batch)?;
+            let ticket = s.commit.commit_marked(batch, &ctx.marks)?;
             if let (Some(g), Some(states)) = (streams.as_mut(), ctx.streams) {
                 **g = states;
             }
