@@ -5,6 +5,7 @@ use tarn_expr::ast::{Condition, Update};
 use tarn_expr::{eval, size, Item};
 
 use crate::error::{Error, Result};
+use crate::invalid::Invalid;
 
 /// The item an update makes of `old` (or of the bare key, for an upsert);
 /// `None` when it creates nothing. As in DynamoDB, an update of a missing
@@ -18,17 +19,15 @@ pub(crate) fn updated_item(
     let mut new = old.cloned().unwrap_or_else(|| key.clone());
     if let Some(update) = update {
         eval::apply_update(update, &mut new, old.is_some())
-            .map_err(|e| Error::Validation(e.message))?;
+            .map_err(|e| Error::Validation(Invalid::Expression(e)))?;
     }
     for value in new.values() {
         value
             .validate()
-            .map_err(|e| Error::Validation(e.to_string()))?;
+            .map_err(|e| Error::Validation(Invalid::Value(e)))?;
     }
     if size::item_size(&new) > size::ITEM_SIZE_BYTES_MAX {
-        return Err(Error::Validation(
-            "Item size to update has exceeded the maximum allowed size".into(),
-        ));
+        return Err(Error::Validation(Invalid::UpdatedItemTooLarge));
     }
     let acted = update.is_some_and(|u| !u.actions.is_empty());
     if old.is_none() && acted && new == *key {

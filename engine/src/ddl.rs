@@ -11,6 +11,7 @@ use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::guard::{lock, write_lock};
 use crate::index::{IndexDef, IndexKind, IndexStatus, NewIndex, GLOBAL_INDEXES_MAX};
+use crate::invalid::Invalid;
 use crate::jobs::{Backfill, Job};
 use crate::schema::{KeyAttr, KeySchema};
 use crate::shared::Shared;
@@ -213,9 +214,7 @@ impl Shared {
                 TableStatus::Creating => return Err(being_created(name)),
             }
             if def.settings.deletion_protection {
-                return Err(Error::Validation(
-                    "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.".into(),
-                ));
+                return Err(Error::Validation(Invalid::DeletionProtected));
             }
             if def.indexes.iter().any(|i| i.status != IndexStatus::Active) {
                 return Err(Error::ResourceInUse(
@@ -332,9 +331,9 @@ impl Shared {
             match update.stream {
                 Some(Some(view_type)) => {
                     if new.enabled_stream().is_some() {
-                        return Err(Error::Validation(format!(
-                            "Table already has an enabled stream: TableName: {name}"
-                        )));
+                        return Err(Error::Validation(Invalid::StreamAlreadyEnabled {
+                            table: name.to_owned(),
+                        }));
                     }
                     let created_ms = now.max(s.stream_label_floor(name, &new));
                     new_states.push(enable_stream(&mut new, new_next, view_type, created_ms));
@@ -345,9 +344,9 @@ impl Shared {
                 }
                 Some(None) => {
                     let Some(i) = new.streams.iter().rposition(|s| s.enabled) else {
-                        return Err(Error::Validation(format!(
-                            "Table has no stream to disable: TableName: {name}"
-                        )));
+                        return Err(Error::Validation(Invalid::NoStreamToDisable {
+                            table: name.to_owned(),
+                        }));
                     };
                     new.streams[i].enabled = false;
                     new.streams[i].disabled_ms = now;
@@ -398,9 +397,7 @@ impl Shared {
                 }
             }
             if settings.tags.len() > TAGS_MAX {
-                return Err(Error::Validation(
-                    "Number of Tags exceed the current limit for the provided ResourceArn".into(),
-                ));
+                return Err(Error::Validation(Invalid::TooManyTags));
             }
             Ok(())
         })
@@ -533,9 +530,7 @@ fn check_one_online_change(def: &TableDef) -> Result<()> {
 fn check_index_create(def: &TableDef, index: &NewIndex) -> Result<()> {
     check_one_online_change(def)?;
     if def.indexes.iter().any(|i| i.name == index.name) {
-        return Err(Error::Validation(
-            "Attempting to create an index which already exists".into(),
-        ));
+        return Err(Error::Validation(Invalid::IndexExists));
     }
     let globals = def
         .indexes
@@ -554,13 +549,11 @@ fn check_index_create(def: &TableDef, index: &NewIndex) -> Result<()> {
             .find(|a| a.name == attr.name)
         {
             if existing.ty != attr.ty {
-                return Err(Error::Validation(format!(
-                    "One or more parameter values were invalid: Attributes cannot be redefined. Please check that your attribute has the same type as previously defined. Existing schema: Schema:[SchemaElement: key{{{}:{}:HASH}}] New schema: Schema:[SchemaElement: key{{{}:{}:HASH}}]",
-                    attr.name,
-                    existing.ty.as_str(),
-                    attr.name,
-                    attr.ty.as_str()
-                )));
+                return Err(Error::Validation(Invalid::AttributeRedefined {
+                    attr: attr.name.clone(),
+                    existing: existing.ty,
+                    requested: attr.ty,
+                }));
             }
         }
     }
@@ -571,9 +564,7 @@ fn apply_update(def: &mut TableDef, update: &UpdateTable, now: u64) -> Result<()
     let mode = update.billing_mode.unwrap_or(def.billing_mode);
     if mode == BillingMode::PayPerRequest {
         if update.throughput.is_some() {
-            return Err(Error::Validation(
-                "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST".into(),
-            ));
+            return Err(Error::Validation(Invalid::ThroughputWithPayPerRequest));
         }
         if def.billing_mode != BillingMode::PayPerRequest {
             def.billing_mode = BillingMode::PayPerRequest;
@@ -586,18 +577,18 @@ fn apply_update(def: &mut TableDef, update: &UpdateTable, now: u64) -> Result<()
     let switching = def.billing_mode != BillingMode::Provisioned;
     let Some((read, write)) = update.throughput else {
         if switching {
-            return Err(Error::Validation(
-                "One or more parameter values were invalid: ProvisionedThroughput must be specified when BillingMode is PROVISIONED".into(),
-            ));
+            return Err(Error::Validation(Invalid::ThroughputRequired));
         }
         return Ok(());
     };
     let t = &mut def.throughput;
     if !switching && read == t.read_units && write == t.write_units {
-        return Err(Error::Validation(format!(
-            "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: {}. Requested ReadCapacityUnits: {read}. Current WriteCapacityUnits provisioned for the table: {}. Requested WriteCapacityUnits: {write}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
-            t.read_units, t.write_units
-        )));
+        return Err(Error::Validation(Invalid::ThroughputUnchanged {
+            read_now: t.read_units,
+            read,
+            write_now: t.write_units,
+            write,
+        }));
     }
     if !switching {
         if read > t.read_units || write > t.write_units {

@@ -3,6 +3,7 @@
 use tarn_expr::Item;
 
 use crate::codec::DecodeError;
+use crate::invalid::Invalid;
 
 /// Engine errors. Messages of client-caused errors are DynamoDB's.
 #[derive(Debug, thiserror::Error)]
@@ -21,9 +22,10 @@ pub enum Error {
     /// for `ReturnValuesOnConditionCheckFailure`.
     #[error("The conditional request failed")]
     ConditionalCheckFailed(Option<Item>),
-    /// A request that DynamoDB answers with ValidationException.
+    /// A request that DynamoDB answers with ValidationException, by kind;
+    /// its text is rendered in `invalid`.
     #[error("{0}")]
-    Validation(String),
+    Validation(Invalid),
     /// A control-plane request over an account or table limit
     /// (LimitExceededException).
     #[error("{0}")]
@@ -168,6 +170,6 @@ pub enum CancelReason {
     ConditionalCheckFailed(Option<Item>),
     /// It would grow an item collection past its limit.
     ItemCollectionSizeLimitExceeded,
-    /// It computed an item DynamoDB refuses; DynamoDB's message.
-    ValidationError(String),
+    /// It computed an item DynamoDB refuses.
+    ValidationError(Invalid),
 }

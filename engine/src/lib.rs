@@ -41,6 +41,7 @@ mod error;
 mod feed;
 mod guard;
 pub mod index;
+pub mod invalid;
 mod jobs;
 mod keys;
 mod lock;
@@ -80,6 +81,7 @@ pub use index::{
     IndexDef, IndexKind, IndexProjection, IndexStatus, NewIndex, ProjectionType,
     GLOBAL_INDEXES_MAX, LOCAL_INDEXES_MAX,
 };
+pub use invalid::{Invalid, Wording};
 pub use keys::{HASH_KEY_BYTES_MAX, RANGE_KEY_BYTES_MAX};
 pub use maintain::{IndexWrite, ItemCollection, Written};
 pub use open::{Options, ITEM_COLLECTION_BYTES_MAX};

@@ -31,6 +31,7 @@ use crate::catalog::{TableDef, TableStatus};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::index::{IndexDef, IndexKind, IndexStatus};
+use crate::invalid::Invalid;
 use crate::keys::{self, prefix_end};
 use crate::schema::{key_of, KeyAttr};
 use crate::shared::Shared;
@@ -138,9 +139,6 @@ pub struct Page {
     pub page_bytes: usize,
 }
 
-const TYPE_MISMATCH: &str =
-    "One or more parameter values were invalid: Condition parameter type does not match schema type";
-
 fn with(prefix: &[u8], v: &AttributeValue) -> Vec<u8> {
     let mut k = prefix.to_vec();
     key::encode(v, &mut k);
@@ -223,14 +221,14 @@ impl Source<'_> {
 /// The index `name` of the table, if it can be read.
 fn readable_index<'d>(def: &'d TableDef, name: &str) -> Result<&'d IndexDef> {
     let index = def.index(name).ok_or_else(|| {
-        Error::Validation(format!(
-            "The table does not have the specified index: {name}"
-        ))
+        Error::Validation(Invalid::NoSuchIndex {
+            index: name.to_owned(),
+        })
     })?;
     if index.status != IndexStatus::Active {
-        return Err(Error::Validation(format!(
-            "Cannot read from backfilling global secondary index: {name}"
-        )));
+        return Err(Error::Validation(Invalid::BackfillingIndex {
+            index: name.to_owned(),
+        }));
     }
     Ok(index)
 }
@@ -263,9 +261,7 @@ fn sort_bounds(prefix: &[u8], sort: Option<&SortCondition>) -> Result<KeyRange> 
         Some(SortCondition::Between(a, b)) => (at(a), after(b)),
         Some(SortCondition::BeginsWith(v)) => {
             if v.scalar_type() == Some(tarn_expr::ScalarType::N) {
-                return Err(Error::Validation(
-                    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N".into(),
-                ));
+                return Err(Error::Validation(Invalid::BeginsWithNumber));
             }
             // A string or binary's encoding without its terminator is a
             // prefix of the encoding of every value that starts with it.
@@ -327,21 +323,19 @@ impl Shared {
         if q.partition.len() != hash.len()
             || q.partition.iter().zip(&hash).any(|(v, a)| !typed(v, a))
         {
-            return Err(Error::Validation(TYPE_MISMATCH.into()));
+            return Err(Error::Validation(Invalid::ConditionTypeMismatch));
         }
         let constrained = q.sort_prefix.len() + usize::from(q.sort.is_some());
         if constrained > range.len() {
-            return Err(Error::Validation(
-                "Query key condition not supported".into(),
-            ));
+            return Err(Error::Validation(Invalid::KeyConditionNotSupported));
         }
         if q.sort_prefix.iter().zip(&range).any(|(v, a)| !typed(v, a)) {
-            return Err(Error::Validation(TYPE_MISMATCH.into()));
+            return Err(Error::Validation(Invalid::ConditionTypeMismatch));
         }
         if let Some(cond) = q.sort {
             let attr = range[q.sort_prefix.len()];
             if cond.values().iter().any(|v| !typed(v, attr)) {
-                return Err(Error::Validation(TYPE_MISMATCH.into()));
+                return Err(Error::Validation(Invalid::ConditionTypeMismatch));
             }
         }
         let mut prefix = match index {
@@ -359,13 +353,9 @@ impl Shared {
                     key_storage_key(&def, esk)?
                 }
                 Some(i) => {
-                    let k = i
-                        .start_key(ks, esk)
-                        .map_err(|m| Error::Validation(m.into()))?;
+                    let k = i.start_key(ks, esk).map_err(Error::Validation)?;
                     if !within(&k, &lo, &hi) {
-                        return Err(Error::Validation(
-                            "The provided starting key is outside query boundaries based on provided conditions".into(),
-                        ));
+                        return Err(Error::Validation(Invalid::StartKeyOutsideQuery));
                     }
                     k
                 }
@@ -429,14 +419,14 @@ impl Shared {
                 None => start_key(&def, esk)?,
                 Some(i) => i
                     .start_key(&def.key_schema, esk)
-                    .map_err(|m| Error::Validation(m.into()))?,
+                    .map_err(Error::Validation)?,
             };
             // The start key must lie in this segment's slice of the hash space.
             if !within(&k, &lo, &hi) {
-                return Err(Error::Validation(format!(
-                    "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: {} Segment: {}",
-                    s.total_segments, s.segment
-                )));
+                return Err(Error::Validation(Invalid::StartKeyWrongSegment {
+                    total: s.total_segments,
+                    segment: s.segment,
+                }));
             }
             lo = max_lower(lo, Bound::Excluded(k));
         }
@@ -471,9 +461,7 @@ fn range_is_empty(lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> bool {
 /// The storage key an `ExclusiveStartKey` names.
 fn start_key(def: &TableDef, esk: &Item) -> Result<Vec<u8>> {
     key_storage_key(def, esk).map_err(|e| match e {
-        Error::Validation(m) => {
-            Error::Validation(format!("The provided starting key is invalid: {m}"))
-        }
+        Error::Validation(m) => Error::Validation(Invalid::StartKey(Box::new(m))),
         other => other,
     })
 }
@@ -506,15 +494,11 @@ fn check_query_start(def: &TableDef, esk: &Item, q: &QueryRequest<'_>) -> Result
         .chain(ks.range.as_ref().map(|r| r.name.as_str()))
         .collect();
     if esk.len() != names.len() || names.iter().any(|n| !esk.contains_key(*n)) {
-        return Err(Error::Validation(
-            "The provided starting key is invalid".into(),
-        ));
+        return Err(Error::Validation(Invalid::StartKeyInvalid));
     }
     let typed = |a: &KeyAttr| esk.get(&a.name).and_then(AttributeValue::scalar_type) == Some(a.ty);
     if !typed(&ks.hash) || ks.range.as_ref().is_some_and(|r| !typed(r)) {
-        return Err(Error::Validation(
-            "The provided key element does not match the schema".into(),
-        ));
+        return Err(Error::Validation(Invalid::KeySchemaMismatch));
     }
     let in_range = match (q.sort, &ks.range) {
         (Some(cond), Some(r)) => esk.get(&r.name).is_some_and(|v| satisfies(cond, v)),
@@ -525,15 +509,13 @@ fn check_query_start(def: &TableDef, esk: &Item, q: &QueryRequest<'_>) -> Result
             .first()
             .is_some_and(|p| key::compare(v, p).is_eq())
     });
-    let message = match (same_partition, q.sort.is_some(), in_range) {
+    let invalid = match (same_partition, q.sort.is_some(), in_range) {
         (true, _, true) => return Ok(()),
-        (false, false, _) => {
-            "The provided starting key is outside query boundaries based on provided conditions"
-        }
-        (_, _, false) => "The provided starting key does not match the range key predicate",
-        (false, true, true) => "The query can return at most one row and cannot be restarted",
+        (false, false, _) => Invalid::StartKeyOutsideQuery,
+        (_, _, false) => Invalid::StartKeyRangePredicate,
+        (false, true, true) => Invalid::QueryOneRow,
     };
-    Err(Error::Validation(message.into()))
+    Err(Error::Validation(invalid))
 }
 
 /// The size an item counts toward a page's 1 MB, as DynamoDB measures it:

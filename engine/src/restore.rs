@@ -23,6 +23,7 @@ use crate::ddl::new_index_def;
 use crate::error::{Error, Result};
 use crate::guard::{lock, write_lock};
 use crate::index::{IndexKind, IndexStatus, NewIndex};
+use crate::invalid::Invalid;
 use crate::jobs::{Job, BACKFILL_BATCH_ITEMS_MAX};
 use crate::keys;
 use crate::maintain::WriteContext;
@@ -95,10 +96,10 @@ impl Shared {
                 Some(list) => {
                     for index in &list {
                         if !from_source.clone().any(|i| i.name == index.name) {
-                            return Err(Error::Validation(format!(
-                                "One or more parameter values were invalid: Index {} does not exist in the source table {}",
-                                index.name, source.name
-                            )));
+                            return Err(Error::Validation(Invalid::NoSuchSourceIndex {
+                                index: index.name.clone(),
+                                table: source.name.clone(),
+                            }));
                         }
                     }
                     list

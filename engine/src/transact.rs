@@ -32,6 +32,7 @@ use crate::commit::Deferred;
 use crate::error::{CancelReason, Error, Result};
 use crate::guard::lock;
 use crate::index;
+use crate::invalid::Invalid;
 use crate::maintain::{PendingSizes, WriteContext, Written};
 use crate::shared::Shared;
 use crate::table::Table;
@@ -118,9 +119,6 @@ pub struct TransactWritten {
     pub replayed: bool,
 }
 
-const MULTIPLE_OPERATIONS: &str =
-    "Transaction request cannot include multiple operations on one item";
-
 /// The key the token of a transaction is stored and locked under.
 fn token_key(token: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(token.len() + 1);
@@ -192,9 +190,7 @@ impl Shared {
             let key = match action {
                 TransactAction::Put { item, .. } => {
                     if size::item_size(item) > size::ITEM_SIZE_BYTES_MAX {
-                        return Err(Error::Validation(
-                            "Item size has exceeded the maximum allowed size".into(),
-                        ));
+                        return Err(Error::Validation(Invalid::ItemTooLarge));
                     }
                     index::check_empty(&def.indexes, &def.key_schema, item)?;
                     item_storage_key(def, item)
@@ -208,14 +204,14 @@ impl Shared {
             };
             let key = match key {
                 Ok(k) => k,
-                Err(Error::Validation(m)) if !is_request_fault(&m) => {
+                Err(Error::Validation(m)) if !m.is_request_fault() => {
                     key_fault.get_or_insert((i, m));
                     continue;
                 }
                 Err(e) => return Err(e),
             };
             if !seen.insert((action.table(), key.clone())) {
-                return Err(Error::Validation(MULTIPLE_OPERATIONS.into()));
+                return Err(Error::Validation(Invalid::MultipleOperations));
             }
             keys.push(key);
         }
@@ -455,13 +451,13 @@ impl Shared {
         for (i, (table, key)) in gets.iter().enumerate() {
             let k = match key_storage_key(&guards[tables.position(table)], key) {
                 Ok(k) => k,
-                Err(Error::Validation(m)) if !is_request_fault(&m) => {
+                Err(Error::Validation(m)) if !m.is_request_fault() => {
                     return Err(Error::TransactionCanceled(only_reason(gets.len(), i, m)));
                 }
                 Err(e) => return Err(e),
             };
             if !seen.insert((table.as_str(), k.clone())) {
-                return Err(Error::Validation(MULTIPLE_OPERATIONS.into()));
+                return Err(Error::Validation(Invalid::MultipleOperations));
             }
             keys.push(k);
         }
@@ -479,15 +475,9 @@ impl Shared {
     }
 }
 
-/// Key faults that DynamoDB reports for a whole transaction rather than as
-/// one action's cancellation reason: empty key values, and sizes.
-fn is_request_fault(message: &str) -> bool {
-    message.contains("cannot contain an empty") || message.contains("has exceeded the maximum")
-}
-
 /// Reasons for a transaction cancelled by one action's ValidationError:
 /// that one, and `None` for every other action.
-fn only_reason(len: usize, i: usize, message: String) -> Vec<CancelReason> {
+fn only_reason(len: usize, i: usize, message: Invalid) -> Vec<CancelReason> {
     let mut reasons = vec![CancelReason::None; len];
     reasons[i] = CancelReason::ValidationError(message);
     reasons

@@ -26,6 +26,7 @@ use crate::clock::now_ms;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::guard::lock;
+use crate::invalid::Invalid;
 use crate::jobs::{Backfill, Job};
 use crate::maintain::WriteContext;
 use crate::shared::Shared;
@@ -247,17 +248,14 @@ impl Shared {
             let current = def.settings.ttl.clone();
             match (&current, enabled) {
                 (Some(c), true) if c.attribute == attribute => {
-                    return Err(Error::Validation("TimeToLive is already enabled".into()))
+                    return Err(Error::Validation(Invalid::TtlAlreadyEnabled))
                 }
                 (Some(c), _) if c.attribute != attribute => {
-                    return Err(Error::Validation(format!(
-                        "TimeToLive is active on a different AttributeName: current AttributeName is {}",
-                        c.attribute
-                    )))
+                    return Err(Error::Validation(Invalid::TtlOtherAttribute {
+                        current: c.attribute.clone(),
+                    }))
                 }
-                (None, false) => {
-                    return Err(Error::Validation("TimeToLive is already disabled".into()))
-                }
+                (None, false) => return Err(Error::Validation(Invalid::TtlAlreadyDisabled)),
                 _ => {}
             }
             let now = now_ms();
@@ -265,9 +263,7 @@ impl Shared {
                 && def.settings.ttl_changed_ms != 0
                 && now.saturating_sub(def.settings.ttl_changed_ms) < s.ttl_cooldown_ms
             {
-                return Err(Error::Validation(
-                    "Time to live has been modified multiple times within a fixed interval".into(),
-                ));
+                return Err(Error::Validation(Invalid::TtlChangedTooOften));
             }
             let mut new = def.clone();
             new.settings.ttl_changed_ms = now;

@@ -8,6 +8,7 @@ use tarn_expr::{key, resolve, AttributeValue, Item, ScalarType};
 use crate::catalog::TableDef;
 use crate::error::{Error, Result};
 use crate::index;
+use crate::invalid::{Invalid, Wording};
 use crate::keys::{self, HASH_KEY_BYTES_MAX, RANGE_KEY_BYTES_MAX};
 use crate::schema::KeyAttr;
 
@@ -23,7 +24,8 @@ pub(crate) fn update_storage_key(
         let ks = &def.key_schema;
         let mut names = vec![ks.hash.name.as_str()];
         names.extend(ks.range.as_ref().map(|r| r.name.as_str()));
-        resolve::check_update_keys(update, &names).map_err(|e| Error::Validation(e.message))?;
+        resolve::check_update_keys(update, &names)
+            .map_err(|e| Error::Validation(Invalid::Expression(e)))?;
         index::check_update_paths(&def.indexes, update)?;
     }
     Ok(storage_key)
@@ -34,47 +36,33 @@ pub(crate) fn update_storage_key(
 fn check_key_value(attr: &KeyAttr, value: &AttributeValue, in_item: bool) -> Result<usize> {
     let Some(ty) = value.scalar_type().filter(|t| *t == attr.ty) else {
         return Err(Error::Validation(if in_item {
-            format!(
-                "One or more parameter values were invalid: Type mismatch for key {} expected: {} actual: {}",
-                attr.name,
-                attr.ty.as_str(),
-                value.type_name()
-            )
+            Invalid::ItemKeyType {
+                attr: attr.name.clone(),
+                expected: attr.ty,
+                actual: value.type_name(),
+            }
         } else {
-            "The provided key element does not match the schema".into()
+            Invalid::KeySchemaMismatch
         }));
     };
     let size = key::value_size(value).unwrap_or(0);
     if size == 0 && ty != ScalarType::N {
-        let kind = if ty == ScalarType::S {
-            "string"
-        } else {
-            "binary"
-        };
         // PutItem and GetItem word this differently in DynamoDB.
-        let prefix = if in_item {
-            "One or more parameter values are not valid."
-        } else {
-            "One or more parameter values were invalid:"
-        };
-        return Err(Error::Validation(format!(
-            "{prefix} The AttributeValue for a key attribute cannot contain an empty {kind} value. Key: {}",
-            attr.name
-        )));
+        return Err(Error::Validation(Invalid::EmptyKey {
+            attr: attr.name.clone(),
+            ty,
+            wording: if in_item { Wording::Item } else { Wording::Key },
+        }));
     }
     Ok(size)
 }
 
 fn check_key_sizes(hash: usize, range: usize) -> Result<()> {
     if hash > HASH_KEY_BYTES_MAX {
-        return Err(Error::Validation(
-            "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes".into(),
-        ));
+        return Err(Error::Validation(Invalid::HashKeyTooLarge));
     }
     if range > RANGE_KEY_BYTES_MAX {
-        return Err(Error::Validation(
-            "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes".into(),
-        ));
+        return Err(Error::Validation(Invalid::RangeKeyTooLarge));
     }
     Ok(())
 }
@@ -84,10 +72,9 @@ pub(crate) fn item_storage_key(def: &TableDef, item: &Item) -> Result<Vec<u8>> {
     let ks = &def.key_schema;
     let get = |attr: &KeyAttr| {
         item.get(&attr.name).ok_or_else(|| {
-            Error::Validation(format!(
-                "One or more parameter values were invalid: Missing the key {} in the item",
-                attr.name
-            ))
+            Error::Validation(Invalid::MissingKey {
+                attr: attr.name.clone(),
+            })
         })
     };
     let pk = get(&ks.hash)?;
@@ -107,8 +94,7 @@ pub(crate) fn item_storage_key(def: &TableDef, item: &Item) -> Result<Vec<u8>> {
 /// key attributes.
 pub(crate) fn key_storage_key(def: &TableDef, key: &Item) -> Result<Vec<u8>> {
     let ks = &def.key_schema;
-    let mismatch =
-        || Error::Validation("The provided key element does not match the schema".into());
+    let mismatch = || Error::Validation(Invalid::KeySchemaMismatch);
     let expected = 1 + usize::from(ks.range.is_some());
     if key.len() != expected {
         return Err(mismatch());

@@ -16,6 +16,7 @@ use crate::commit::Deferred;
 use crate::error::{CancelReason, Error, Result};
 use crate::guard::lock;
 use crate::index;
+use crate::invalid::{Invalid, Wording};
 use crate::maintain::{self, Written};
 use crate::shared::Shared;
 use crate::transact::TransactAction;
@@ -32,9 +33,7 @@ impl Shared {
     ) -> Result<Deferred<Written>> {
         // DynamoDB checks the size before it looks the table up.
         if size::item_size(&item) > size::ITEM_SIZE_BYTES_MAX {
-            return Err(Error::Validation(
-                "Item size has exceeded the maximum allowed size".into(),
-            ));
+            return Err(Error::Validation(Invalid::ItemTooLarge));
         }
         let key_of = |def: &TableDef| item_storage_key(def, &item);
         self.write_item(
@@ -175,9 +174,7 @@ impl Shared {
             let (table, storage_key) = match r {
                 BatchWrite::Put { table, item } => {
                     if size::item_size(item) > size::ITEM_SIZE_BYTES_MAX {
-                        return Err(Error::Validation(
-                            "Item size has exceeded the maximum allowed size".into(),
-                        ));
+                        return Err(Error::Validation(Invalid::ItemTooLarge));
                     }
                     // Inside a batch, DynamoDB words every key problem of a
                     // PutRequest as a schema mismatch.
@@ -188,14 +185,9 @@ impl Shared {
                             Ok(key)
                         })
                         .map_err(|e| match e {
-                            Error::Validation(m)
-                                if m.contains("Missing the key")
-                                    || m.contains("Type mismatch for key") =>
-                            {
-                                Error::Validation(
-                                    "The provided key element does not match the schema".into(),
-                                )
-                            }
+                            Error::Validation(
+                                Invalid::MissingKey { .. } | Invalid::ItemKeyType { .. },
+                            ) => Error::Validation(Invalid::KeySchemaMismatch),
                             other => other,
                         })?;
                     (table, key)
@@ -205,19 +197,20 @@ impl Shared {
                     let key = self
                         .with_active_table(table, |def| key_storage_key(def, key))
                         .map_err(|e| match e {
-                            Error::Validation(m) => Error::Validation(m.replace(
-                                "One or more parameter values were invalid: The AttributeValue",
-                                "One or more parameter values are not valid. The AttributeValue",
-                            )),
+                            Error::Validation(Invalid::EmptyKey { attr, ty, .. }) => {
+                                Error::Validation(Invalid::EmptyKey {
+                                    attr,
+                                    ty,
+                                    wording: Wording::Item,
+                                })
+                            }
                             other => other,
                         })?;
                     (table, key)
                 }
             };
             if !seen.insert((table.as_str(), storage_key)) {
-                return Err(Error::Validation(
-                    "Provided list of item keys contains duplicates".into(),
-                ));
+                return Err(Error::Validation(Invalid::DuplicateKeys));
             }
         }
         // Everything is valid: write the whole batch as one transaction

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use tarn_engine::{
     BillingMode, CreateTable, Durability, Engine, Error, IndexKind, IndexProjection, IndexStatus,
-    IndexUpdate, KeyAttr, KeySchema, NewIndex, Options, PageOptions, ProjectionType, QueryRequest,
-    ScanRequest, UpdateTable,
+    IndexUpdate, Invalid, KeyAttr, KeySchema, NewIndex, Options, PageOptions, ProjectionType,
+    QueryRequest, ScanRequest, UpdateTable,
 };
 use tarn_expr::ast::{
     Name, Path, PathElement, SetOperand, SetValue, Update, UpdateAction, ValueRef,
@@ -468,7 +468,7 @@ fn run(seed: u64) {
                     model.insert(k.clone(), item);
                 } else {
                     assert!(
-                        matches!(result, Err(Error::Validation(ref m)) if m.contains("Type mismatch for Index Key")),
+                        matches!(result, Err(Error::Validation(Invalid::IndexKeyType { .. }))),
                         "step {step}: mistyped put gave {result:?}"
                     );
                 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use tarn_engine::BatchWrite;
+use tarn_engine::{BatchWrite, Invalid, Wording};
 use tarn_expr::ast::Projection;
 use tarn_expr::{eval, size, Item};
 
@@ -245,20 +245,20 @@ pub(super) async fn batch_get_item(
                     .collect::<Result<Vec<_>, _>>()
             })
             .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| match e {
+                // BatchGetItem words an empty key as PutItem does, not as
+                // GetItem.
+                tarn_engine::Error::Validation(Invalid::EmptyKey { attr, ty, .. }) => {
+                    tarn_engine::Error::Validation(Invalid::EmptyKey {
+                        attr,
+                        ty,
+                        wording: Wording::Item,
+                    })
+                }
+                other => other,
+            })
     })
-    .map_err(|e| {
-        // BatchGetItem words an empty key as PutItem does, not as GetItem.
-        let e = data_plane(e);
-        let rest = e.message.as_deref().and_then(|m| {
-            m.strip_prefix("One or more parameter values were invalid: The AttributeValue")
-        });
-        match rest {
-            Some(rest) => ApiError::validation(format!(
-                "One or more parameter values are not valid. The AttributeValue{rest}"
-            )),
-            None => e,
-        }
-    })?;
+    .map_err(data_plane)?;
     // Under --enforce-throughput a table out of read capacity answers
     // nothing: its keys come back unprocessed, and if every table is out
     // the whole call is throttled.

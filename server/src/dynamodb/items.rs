@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use tarn_expr::ast::{Condition, Projection, Update};
-use tarn_expr::{eval, size, Item};
+use tarn_expr::{eval, size, ExprError, ExprFault, Item};
 
 use super::capacity::{self, ConsumedCapacity, Split, Units, RETURN_CAPACITY};
 use super::expressions::{check_mix, Placeholders, Texts};
@@ -13,7 +13,7 @@ use super::wire::{ItemRef, WireItem};
 use super::{committed, data_plane, read, reply};
 use crate::error::{ApiError, Constraints, ErrorCode};
 use crate::App;
-use tarn_engine::Side;
+use tarn_engine::{Invalid, Side};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -377,13 +377,13 @@ pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec
         e.update_item_deferred(&name, &key, update.as_ref(), condition.as_ref())
     })
     .await?;
-    let written = result.map_err(|e| write_error(&params, e)).map_err(|e| {
+    let written = result.map_err(|e| match e {
         // The legacy API words a run-time type error its own way.
-        if legacy_update && e.message.as_deref() == Some(eval::BAD_OPERAND_TYPE) {
-            ApiError::validation("Type mismatch for attribute to update")
-        } else {
-            e
-        }
+        tarn_engine::Error::Validation(Invalid::Expression(ExprError {
+            fault: ExprFault::OperandType,
+            ..
+        })) if legacy_update => ApiError::validation("Type mismatch for attribute to update"),
+        e => write_error(&params, e),
     })?;
     let attributes = returned_attributes(
         params.return_values,

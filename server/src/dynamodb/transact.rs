@@ -308,7 +308,7 @@ fn canceled(reasons: Vec<CancelReason>, prepared: &[Prepared]) -> ApiError {
             },
             CancelReason::ValidationError(m) => CancellationReason {
                 code: "ValidationError",
-                message: Some(m),
+                message: Some(m.to_string()),
                 item: None,
             },
         })
