@@ -149,6 +149,11 @@ impl Inner {
                 std::mem::take(&mut s.callbacks)
             }
         };
+        // Published before any waiter of these tickets can see them synced
+        // (it checks under this lock): an acknowledged write's records are
+        // already readable by consumers. Watermarks only grow, so rounds
+        // publishing out of order are harmless.
+        self.feed.advance(&durable);
         let failed = s.failed;
         self.synced.notify_all();
         // Callbacks and marks left over (tickets past this round) are the
@@ -157,8 +162,6 @@ impl Inner {
             self.work.notify_one();
         }
         drop(s);
-        // Watermarks only grow, so a later round advancing first is fine.
-        self.feed.advance(&durable);
         for (_, callback) in fired {
             callback(if failed {
                 Err(Error::Storage(fjall::Error::Poisoned))
