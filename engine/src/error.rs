@@ -172,4 +172,6 @@ pub enum CancelReason {
     ItemCollectionSizeLimitExceeded,
     /// It computed an item DynamoDB refuses.
     ValidationError(Invalid),
+    /// Its table is out of capacity (`--enforce-throughput`).
+    Throttled(Throttled),
 }

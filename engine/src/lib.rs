@@ -31,6 +31,7 @@
 mod apply;
 mod background;
 pub mod backup;
+mod capacity;
 mod catalog;
 pub mod changelog;
 mod clock;
@@ -59,8 +60,10 @@ mod table;
 mod throttle;
 mod transact;
 mod ttl;
+mod units;
 mod validate;
 mod write;
+mod written;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,19 +86,24 @@ pub use index::{
 };
 pub use invalid::{Invalid, Wording};
 pub use keys::{HASH_KEY_BYTES_MAX, RANGE_KEY_BYTES_MAX};
-pub use maintain::{IndexWrite, ItemCollection, Written};
 pub use open::{Options, ITEM_COLLECTION_BYTES_MAX};
 pub use pitr::{PitrWindow, RECOVERY_PERIOD_DAYS_MAX};
-pub use read::{Page, PageOptions, QueryRequest, ScanRequest, SortCondition, PAGE_BYTES_MAX};
+pub use read::{
+    BatchGet, BatchGot, Got, Page, PageOptions, QueryRequest, ScanRequest, SortCondition,
+    PAGE_BYTES_MAX,
+};
 pub use restore::RestoreTarget;
 pub use schema::{KeyAttr, KeySchema};
 pub use store::{Store, StoreBatch, StoreSnapshot};
 pub use table::{IndexInfo, TableInfo};
 pub use throttle::Side;
 pub use transact::{
-    IdempotencyToken, TransactAction, TransactWritten, TOKEN_TTL_MS, TRANSACT_ITEMS_MAX,
+    IdempotencyToken, TransactAction, TransactGot, TransactWritten, TOKEN_TTL_MS,
+    TRANSACT_ITEMS_MAX,
 };
-pub use write::BatchWrite;
+pub use units::{read_units, write_units, PerTable, Units};
+pub use write::{BatchWrite, BatchWritten};
+pub use written::{IndexWrite, ItemCollection, Written};
 
 use changelog::{ChangeRecord, StreamInfo};
 use shared::Shared;
@@ -209,41 +217,16 @@ impl Engine {
         self.shared.update_ttl(table, attribute, enabled)
     }
 
-    /// Admits a request to `table` (reading `index`, if any) under
-    /// `--enforce-throughput`, or refuses it with [`Error::Throttled`].
-    /// A missing table is admitted: the request itself reports it, after
-    /// its own validation.
-    pub fn admit(&self, table: &str, side: Side, index: Option<&str>) -> Result<()> {
-        let Ok(table) = self.shared.table(table) else {
-            return Ok(());
-        };
-        let def = table.read();
-        self.shared.buckets.admit(&def, side, index)
-    }
-
-    /// Charges the units a request consumed to its table's (or index's)
-    /// buckets; `index_units` are the GSI write arms.
-    pub fn charge(
-        &self,
-        table: &str,
-        side: Side,
-        index: Option<&str>,
-        table_units: f64,
-        index_units: &[(String, f64)],
-    ) {
-        if let Ok(table) = self.shared.table(table) {
-            let def = table.read();
-            self.shared
-                .buckets
-                .charge(&def, side, index, table_units, index_units);
-        }
-    }
-
     // ---- items ----
 
     /// Stores `item`, replacing any item with the same key, if `condition`
     /// (resolved) holds for the old item. `old` of the result is the
     /// replaced item, if any.
+    ///
+    /// Every data operation admits its request under
+    /// `--enforce-throughput` before anything else (refusing it with
+    /// [`Error::Throttled`]), charges what it consumed, and returns the
+    /// units in its result (`consumed`), as DynamoDB computes them.
     pub fn put_item(
         &self,
         table: &str,
@@ -264,9 +247,18 @@ impl Engine {
         self.shared.put_item(table, item, condition)
     }
 
-    /// Reads one item by its full primary key.
-    pub fn get_item(&self, table: &str, key: &Item) -> Result<Option<Item>> {
-        self.shared.get_item(table, key)
+    /// Reads one item by its full primary key; `consistent` is
+    /// `ConsistentRead` (which the units reflect).
+    pub fn get_item(&self, table: &str, key: &Item, consistent: bool) -> Result<Got> {
+        self.shared.get_item(table, key, consistent)
+    }
+
+    /// BatchGetItem: every key of every table is read and checked first;
+    /// a table out of capacity, and keys past `bytes_max` of items found,
+    /// are left unprocessed (the whole call is throttled when every table
+    /// is out). One result per request table, in order.
+    pub fn batch_get(&self, gets: &[BatchGet], bytes_max: usize) -> Result<Vec<BatchGot>> {
+        self.shared.batch_get(gets, bytes_max)
     }
 
     /// Deletes one item by its full primary key if `condition` holds for it.
@@ -317,17 +309,18 @@ impl Engine {
         self.shared.update_item(table, key, update, condition)
     }
 
-    /// BatchWriteItem: every request is validated before anything is
-    /// written (a bad request changes nothing), then all are written in one
-    /// atomic batch (more than DynamoDB promises), with one journal append
-    /// and one sync.
+    /// BatchWriteItem: requests of tables out of capacity are left
+    /// unprocessed (the whole call is throttled when none has any); every
+    /// other request is validated before anything is written (a bad request
+    /// changes nothing), then all are written in one atomic batch (more
+    /// than DynamoDB promises), with one journal append and one sync.
     /// Returns what each request wrote, in request order.
-    pub fn batch_write(&self, requests: &[BatchWrite]) -> Result<Vec<Written>> {
+    pub fn batch_write(&self, requests: &[BatchWrite]) -> Result<BatchWritten> {
         self.batch_write_deferred(requests)?.wait(self)
     }
 
     /// [`batch_write`](Self::batch_write), before durability.
-    pub fn batch_write_deferred(&self, requests: &[BatchWrite]) -> Result<Deferred<Vec<Written>>> {
+    pub fn batch_write_deferred(&self, requests: &[BatchWrite]) -> Result<Deferred<BatchWritten>> {
         self.shared.batch_write(requests)
     }
 
@@ -355,7 +348,7 @@ impl Engine {
 
     /// TransactGetItems: reads every key from one snapshot, so the items
     /// returned are one committed state. `None` for a missing item.
-    pub fn transact_get(&self, gets: &[(String, Item)]) -> Result<Vec<Option<Item>>> {
+    pub fn transact_get(&self, gets: &[(String, Item)]) -> Result<TransactGot> {
         self.shared.transact_get(gets)
     }
 

@@ -22,46 +22,7 @@ use crate::index::{self, IndexDef, IndexKind};
 use crate::keys;
 use crate::shared::Shared;
 use crate::stream::{state_key, StreamState};
-
-/// What a write did: the old and new item and what that changed in the
-/// table's indexes and item collection.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Written {
-    /// The item before the write, if it existed.
-    pub old: Option<Item>,
-    /// The item after the write, if it exists.
-    pub new: Option<Item>,
-    /// The indexes whose entries changed.
-    pub indexes: Vec<IndexWrite>,
-    /// For tables with local indexes: the item collection after the write.
-    pub collection: Option<ItemCollection>,
-}
-
-/// One index touched by a write.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IndexWrite {
-    /// Index name.
-    pub index: String,
-    /// Local or global.
-    pub kind: IndexKind,
-    /// Size of the entry removed or replaced, if there was one.
-    pub old_bytes: Option<usize>,
-    /// Size of the entry written, if there is one.
-    pub new_bytes: Option<usize>,
-    /// True when the entry moved to another index key (a delete and a
-    /// put, for capacity), false when it was written in place.
-    pub key_changed: bool,
-}
-
-/// An item collection (the items of one partition key value, with their
-/// local index entries) and its size after a write.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ItemCollection {
-    /// The partition key attribute and value.
-    pub key: Item,
-    /// Bytes in the collection.
-    pub size_bytes: u64,
-}
+use crate::written::{IndexWrite, ItemCollection};
 
 /// Item collection sizes already changed by earlier writes of the same
 /// batch (a transaction writes several items of one collection), which

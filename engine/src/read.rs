@@ -32,9 +32,12 @@ use crate::codec;
 use crate::error::{Error, Result};
 use crate::index::{IndexDef, IndexKind, IndexStatus};
 use crate::invalid::Invalid;
+use crate::invalid::Wording;
 use crate::keys::{self, prefix_end};
 use crate::schema::{key_of, KeyAttr};
 use crate::shared::Shared;
+use crate::throttle::Side;
+use crate::units::{read_units, Units};
 use crate::validate::key_storage_key;
 
 /// DynamoDB's page size limit for Query and Scan.
@@ -86,6 +89,9 @@ pub struct PageOptions<'a> {
     /// Reading a local index: return each entry's whole item from the
     /// table instead of the projected entry.
     pub fetch_items: bool,
+    /// A strongly consistent read (`ConsistentRead`), which costs twice
+    /// an eventually consistent one.
+    pub consistent: bool,
 }
 
 /// A Query of one partition of a table or index.
@@ -137,6 +143,57 @@ pub struct Page {
     pub fetched_read_units: usize,
     /// The same items as the 1 MB page limit measures them.
     pub page_bytes: usize,
+    /// The capacity the page consumed, as charged.
+    pub consumed: Units,
+}
+
+/// What GetItem read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Got {
+    /// The item, if it exists.
+    pub item: Option<Item>,
+    /// The capacity the read consumed, as charged.
+    pub consumed: Units,
+}
+
+/// The keys a BatchGetItem reads from one table.
+#[derive(Clone, Debug)]
+pub struct BatchGet {
+    /// Table name.
+    pub table: String,
+    /// The keys, each the table's whole primary key.
+    pub keys: Vec<Item>,
+    /// `ConsistentRead`.
+    pub consistent: bool,
+}
+
+/// What a BatchGetItem read from one table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BatchGot {
+    /// The items found, in key order (missing items are left out).
+    pub found: Vec<Item>,
+    /// The positions, in the request's keys, of keys left unprocessed
+    /// (past the response size limit, or of a table out of capacity).
+    pub unprocessed: Vec<usize>,
+    /// The capacity consumed, as charged.
+    pub consumed: Units,
+}
+
+/// Query and Scan are charged on what they read, rounded up to 4 KB once
+/// per request (eventually consistent reads cost half); on an index, the
+/// entries read go to the index and items fetched from the table to it.
+fn page_units(page: &Page, consistent: bool, index: Option<&IndexDef>) -> Units {
+    let read = read_units(page.read_bytes, consistent);
+    match index {
+        None => Units::table(read),
+        Some(i) => {
+            let factor = if consistent { 1.0 } else { 0.5 };
+            Units {
+                table: page.fetched_read_units as f64 * factor,
+                indexes: vec![(i.name.clone(), i.kind, read)],
+            }
+        }
+    }
 }
 
 fn with(prefix: &[u8], v: &AttributeValue) -> Vec<u8> {
@@ -290,7 +347,84 @@ fn within(k: &[u8], lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> bool {
 
 impl Shared {
     /// Reads one item by its full primary key.
-    pub(crate) fn get_item(&self, table: &str, key: &Item) -> Result<Option<Item>> {
+    pub(crate) fn get_item(&self, table: &str, key: &Item, consistent: bool) -> Result<Got> {
+        self.admit(table, Side::Read, None)?;
+        let item = self.read_item(table, key)?;
+        // Capacity is charged on the whole item, before any projection.
+        let consumed = Units::table(read_units(
+            item.as_ref().map_or(0, size::item_size),
+            consistent,
+        ));
+        self.charge(table, Side::Read, None, &consumed);
+        Ok(Got { item, consumed })
+    }
+
+    /// BatchGetItem: reads every key of every table first (a bad key fails
+    /// the whole request, worded as PutItem words it), then admits each
+    /// table: under `--enforce-throughput` a table out of read capacity
+    /// answers nothing (its keys are left unprocessed), and if every table
+    /// is out the whole call is throttled. Keys past `bytes_max` of items
+    /// found are left unprocessed too. Each table is charged the reads of
+    /// the keys it answered.
+    pub(crate) fn batch_get(&self, gets: &[BatchGet], bytes_max: usize) -> Result<Vec<BatchGot>> {
+        let mut results = Vec::with_capacity(gets.len());
+        for g in gets {
+            let items = g
+                .keys
+                .iter()
+                .map(|k| self.read_item(&g.table, k))
+                .collect::<Result<Vec<_>>>()
+                .map_err(|e| match e {
+                    Error::Validation(Invalid::EmptyKey { attr, ty, .. }) => {
+                        Error::Validation(Invalid::EmptyKey {
+                            attr,
+                            ty,
+                            wording: Wording::Item,
+                        })
+                    }
+                    other => other,
+                })?;
+            results.push(items);
+        }
+        let mut throttled = Vec::with_capacity(gets.len());
+        let mut first_throttle = None;
+        for g in gets {
+            match self.admit(&g.table, Side::Read, None) {
+                Err(e @ Error::Throttled(_)) => {
+                    throttled.push(true);
+                    first_throttle.get_or_insert(e);
+                }
+                Err(e) => return Err(e),
+                Ok(()) => throttled.push(false),
+            }
+        }
+        if let Some(e) = first_throttle.filter(|_| throttled.iter().all(|t| *t)) {
+            return Err(e);
+        }
+        let mut out = Vec::with_capacity(gets.len());
+        let mut bytes = 0usize;
+        for ((g, items), throttled) in gets.iter().zip(results).zip(throttled) {
+            let mut got = BatchGot::default();
+            for (i, item) in items.into_iter().enumerate() {
+                if bytes > bytes_max || throttled {
+                    got.unprocessed.push(i);
+                    continue;
+                }
+                let read = item.as_ref().map_or(0, size::item_size);
+                got.consumed.table += read_units(read, g.consistent);
+                if let Some(item) = item {
+                    bytes += read;
+                    got.found.push(item);
+                }
+            }
+            self.charge(&g.table, Side::Read, None, &got.consumed);
+            out.push(got);
+        }
+        Ok(out)
+    }
+
+    /// One item by its full primary key, without throughput.
+    fn read_item(&self, table: &str, key: &Item) -> Result<Option<Item>> {
         let storage_key = self.with_active_table(table, |def| key_storage_key(def, key))?;
         Ok(self
             .items
@@ -310,10 +444,24 @@ impl Shared {
         Ok((def.clone(), self.db.snapshot()))
     }
 
-    /// Reads one page of a Query.
+    /// Reads one page of a Query, admitted and charged.
     pub(crate) fn query(&self, table: &str, q: &QueryRequest<'_>) -> Result<Page> {
+        self.admit(table, Side::Read, q.index)?;
         let (def, snapshot) = self.read_view(table)?;
         let index = q.index.map(|n| readable_index(&def, n)).transpose()?;
+        let mut page = self.query_in(&def, &snapshot, index, q)?;
+        page.consumed = page_units(&page, q.page.consistent, index);
+        self.charge(table, Side::Read, q.index, &page.consumed);
+        Ok(page)
+    }
+
+    fn query_in(
+        &self,
+        def: &TableDef,
+        snapshot: &fjall::Snapshot,
+        index: Option<&IndexDef>,
+        q: &QueryRequest<'_>,
+    ) -> Result<Page> {
         let ks = &def.key_schema;
         let (hash, range): (Vec<&KeyAttr>, Vec<&KeyAttr>) = match index {
             Some(i) => (i.hash.iter().collect(), i.range.iter().collect()),
@@ -349,8 +497,8 @@ impl Shared {
         if let Some(esk) = q.page.exclusive_start_key {
             let k = match index {
                 None => {
-                    check_query_start(&def, esk, q)?;
-                    key_storage_key(&def, esk)?
+                    check_query_start(def, esk, q)?;
+                    key_storage_key(def, esk)?
                 }
                 Some(i) => {
                     let k = i.start_key(ks, esk).map_err(Error::Validation)?;
@@ -375,9 +523,9 @@ impl Shared {
             &self.items
         };
         let source = Source {
-            def: &def,
+            def,
             index,
-            snapshot: &snapshot,
+            snapshot,
             items: &self.items,
             fetch_items: q.page.fetch_items,
         };
@@ -389,10 +537,24 @@ impl Shared {
         }
     }
 
-    /// Reads one page of a Scan (segment).
+    /// Reads one page of a Scan (segment), admitted and charged.
     pub(crate) fn scan(&self, table: &str, s: &ScanRequest<'_>) -> Result<Page> {
+        self.admit(table, Side::Read, s.index)?;
         let (def, snapshot) = self.read_view(table)?;
         let index = s.index.map(|n| readable_index(&def, n)).transpose()?;
+        let mut page = self.scan_in(&def, &snapshot, index, s)?;
+        page.consumed = page_units(&page, s.page.consistent, index);
+        self.charge(table, Side::Read, s.index, &page.consumed);
+        Ok(page)
+    }
+
+    fn scan_in(
+        &self,
+        def: &TableDef,
+        snapshot: &fjall::Snapshot,
+        index: Option<&IndexDef>,
+        s: &ScanRequest<'_>,
+    ) -> Result<Page> {
         assert!(
             s.segment < s.total_segments,
             "segment {} of {}",
@@ -416,7 +578,7 @@ impl Shared {
         };
         if let Some(esk) = s.page.exclusive_start_key {
             let k = match index {
-                None => start_key(&def, esk)?,
+                None => start_key(def, esk)?,
                 Some(i) => i
                     .start_key(&def.key_schema, esk)
                     .map_err(Error::Validation)?,
@@ -439,9 +601,9 @@ impl Shared {
             &self.items
         };
         let source = Source {
-            def: &def,
+            def,
             index,
-            snapshot: &snapshot,
+            snapshot,
             items: &self.items,
             fetch_items: s.page.fetch_items,
         };

@@ -73,7 +73,9 @@ fn items_survive_reopen() {
     }
     let e = open(dir.path());
     assert_eq!(
-        e.get_item("Music", &key_of(&a)).expect("get"),
+        e.get_item("Music", &key_of(&a), true)
+            .map(|g| g.item)
+            .expect("get"),
         Some(a.clone())
     );
     let old = e
@@ -81,7 +83,12 @@ fn items_survive_reopen() {
         .expect("delete")
         .old;
     assert_eq!(old, Some(a.clone()));
-    assert_eq!(e.get_item("Music", &key_of(&a)).expect("get"), None);
+    assert_eq!(
+        e.get_item("Music", &key_of(&a), true)
+            .map(|g| g.item)
+            .expect("get"),
+        None
+    );
 }
 
 #[test]
@@ -108,7 +115,9 @@ fn flushed_memtables_reach_disk_segments_and_reopen_intact() {
     let e = open(dir.path());
     for item in &songs {
         assert_eq!(
-            e.get_item("Music", &key_of(item)).expect("get"),
+            e.get_item("Music", &key_of(item), true)
+                .map(|g| g.item)
+                .expect("get"),
             Some(item.clone())
         );
     }
@@ -153,13 +162,15 @@ fn deleted_table_ids_are_never_reused_and_data_is_dropped() {
         Err(Error::TableNotFound(_))
     ));
     assert!(matches!(
-        e.get_item("Music", &key_of(&song("Acme", 1, "x"))),
+        e.get_item("Music", &key_of(&song("Acme", 1, "x")), true)
+            .map(|g| g.item),
         Err(Error::TableNotFound(_))
     ));
     let recreated = e.create_table(music("Music")).expect("name free at once");
     assert!(recreated.def.id > first);
     assert_eq!(
-        e.get_item("Music", &key_of(&song("Acme", 1, "x")))
+        e.get_item("Music", &key_of(&song("Acme", 1, "x")), true)
+            .map(|g| g.item)
             .expect("get"),
         None
     );
@@ -268,7 +279,8 @@ fn key_validation_uses_dynamodb_messages() {
         "One or more parameter values were invalid: Type mismatch for key Year expected: N actual: S"
     );
     let err = e
-        .get_item("Music", &song("Acme", 1, "x"))
+        .get_item("Music", &song("Acme", 1, "x"), true)
+        .map(|g| g.item)
         .unwrap_err()
         .to_string();
     assert_eq!(err, "The provided key element does not match the schema");
@@ -310,7 +322,11 @@ fn concurrent_writers_share_syncs_and_all_land() {
     for t in 0..8 {
         for i in 0..50 {
             let k = key_of(&song(&format!("w{t}"), i, "x"));
-            assert!(e.get_item("Music", &k).expect("get").is_some());
+            assert!(e
+                .get_item("Music", &k, true)
+                .map(|g| g.item)
+                .expect("get")
+                .is_some());
         }
     }
 }
@@ -441,7 +457,8 @@ mod conditional {
             }
         });
         let item = e
-            .get_item("Music", &key)
+            .get_item("Music", &key, true)
+            .map(|g| g.item)
             .expect("get")
             .expect("created by the first update");
         assert_eq!(item.get("plays"), Some(&num(200)));
@@ -494,7 +511,12 @@ mod conditional {
             .update_item("Music", &key_of(&a), Some(&increment()), Some(&never))
             .unwrap_err();
         assert!(matches!(err, Error::ConditionalCheckFailed(_)));
-        assert_eq!(e.get_item("Music", &key_of(&a)).expect("get"), Some(a));
+        assert_eq!(
+            e.get_item("Music", &key_of(&a), true)
+                .map(|g| g.item)
+                .expect("get"),
+            Some(a)
+        );
         // On a missing item the condition sees an empty item.
         let missing = key_of(&song("Nobody", 2, "x"));
         let err = e
@@ -534,7 +556,12 @@ mod conditional {
         let w = e.update_item("Music", &key, None, None).expect("update");
         let (old, new) = (w.old, w.new);
         assert_eq!((old, new), (None, Some(key.clone())));
-        assert_eq!(e.get_item("Music", &key).expect("get"), Some(key));
+        assert_eq!(
+            e.get_item("Music", &key, true)
+                .map(|g| g.item)
+                .expect("get"),
+            Some(key)
+        );
     }
 
     #[test]
@@ -551,7 +578,12 @@ mod conditional {
             .expect("update");
         let (old, new) = (w.old, w.new);
         assert_eq!((old, new), (None, None));
-        assert_eq!(e.get_item("Music", &key).expect("get"), None);
+        assert_eq!(
+            e.get_item("Music", &key, true)
+                .map(|g| g.item)
+                .expect("get"),
+            None
+        );
     }
 }
 
@@ -612,6 +644,7 @@ mod reads {
                     exclusive_start_key: start.as_ref(),
                     filter: None,
                     fetch_items: false,
+                    consistent: false,
                 },
             };
             let page = e.query("Music", &q).expect("query");
@@ -689,10 +722,18 @@ mod reads {
                 exclusive_start_key: Some(&lek),
                 filter: None,
                 fetch_items: false,
+                consistent: false,
             },
             ..q
         };
-        assert_eq!(e.query("Music", &q).expect("query"), Page::default());
+        // An empty page still costs the minimum read, eventually consistent.
+        assert_eq!(
+            e.query("Music", &q).expect("query"),
+            Page {
+                consumed: Units::table(0.5),
+                ..Page::default()
+            }
+        );
     }
 
     #[test]
@@ -718,6 +759,7 @@ mod reads {
                 exclusive_start_key: None,
                 filter: Some(&title_is),
                 fetch_items: false,
+                consistent: false,
             },
         };
         let page = e.query("Music", &q).expect("query");
@@ -742,6 +784,7 @@ mod reads {
                             exclusive_start_key: start.as_ref(),
                             filter: None,
                             fetch_items: false,
+                            consistent: false,
                         },
                     };
                     let page = e.scan("Music", &s).expect("scan");
@@ -881,7 +924,8 @@ fn batch_writes_validate_everything_first_and_commit_once() {
     ];
     assert!(matches!(e.batch_write(&invalid), Err(Error::Validation(_))));
     assert_eq!(
-        e.get_item("Music", &key_of(&song("Acme", 2, "")))
+        e.get_item("Music", &key_of(&song("Acme", 2, "")), true)
+            .map(|g| g.item)
             .expect("get"),
         None
     );
@@ -900,11 +944,13 @@ fn batch_writes_validate_everything_first_and_commit_once() {
     assert_eq!(after.commits - before.commits, 1);
     assert_eq!(after.syncs - before.syncs, 1, "{before:?} -> {after:?}");
     assert!(e
-        .get_item("Other", &key_of(&song("Acme", 11, "")))
+        .get_item("Other", &key_of(&song("Acme", 11, "")), true)
+        .map(|g| g.item)
         .expect("get")
         .is_some());
     assert_eq!(
-        e.get_item("Music", &key_of(&song("Old", 1, "")))
+        e.get_item("Music", &key_of(&song("Old", 1, "")), true)
+            .map(|g| g.item)
             .expect("get"),
         None
     );
@@ -1308,7 +1354,8 @@ mod feed {
         }
         // Committed: item reads see it. Not synced: the feed does not.
         assert!(e
-            .get_item("Music", &key_of(&song("Acme", 2, "")))
+            .get_item("Music", &key_of(&song("Acme", 2, "")), true)
+            .map(|g| g.item)
             .expect("get")
             .is_some());
         assert_eq!(e.durable_seq(stream), 1);
@@ -1476,5 +1523,145 @@ mod feed {
         e.put_item("Music", song("Acme", 9, "x"), None)
             .expect("put");
         assert_eq!(e.durable_seq(second), 1);
+    }
+}
+
+/// Every data operation admits, charges and reports its own units: a
+/// handler cannot forget either.
+mod capacity {
+    use super::*;
+
+    /// A provisioned table with `units` read and write units and one
+    /// second of burst, on an engine that enforces throughput.
+    fn throttled(units: u64) -> Engine {
+        let e = Engine::open(Options {
+            enforce_throughput: true,
+            burst_seconds: 1,
+            ..Options::default()
+        })
+        .expect("open");
+        let mut req = music("Music");
+        req.billing_mode = BillingMode::Provisioned;
+        req.throughput = Some((units, units));
+        e.create_table(req).expect("create");
+        e
+    }
+
+    #[test]
+    fn operations_report_the_units_they_consume() {
+        let e = Engine::open(Options::default()).expect("open");
+        e.create_table(music("Music")).expect("create");
+        let big = {
+            let mut s = song("Acme", 1, "x");
+            s.insert("Pad".into(), AttributeValue::S("p".repeat(5000)));
+            s
+        };
+        let w = e.put_item("Music", big.clone(), None).expect("put");
+        assert_eq!(w.consumed, Units::table(5.0));
+        let got = e
+            .get_item("Music", &key_of(&song("Acme", 1, "")), true)
+            .expect("get");
+        assert_eq!(got.consumed, Units::table(2.0));
+        let got = e
+            .get_item("Music", &key_of(&song("Acme", 1, "")), false)
+            .expect("get");
+        assert_eq!(got.consumed, Units::table(1.0));
+        // Deleting nothing still costs one unit.
+        let w = e
+            .delete_item("Music", &key_of(&song("None", 1, "")), None)
+            .expect("delete");
+        assert_eq!(w.consumed, Units::table(1.0));
+        let t = e
+            .transact_write(
+                &[TransactAction::ConditionCheck {
+                    table: "Music".into(),
+                    key: key_of(&song("Acme", 1, "")),
+                    condition: tarn_expr::ast::Condition::AttributeExists(tarn_expr::ast::Path {
+                        elements: vec![tarn_expr::ast::PathElement::Attr(
+                            tarn_expr::ast::Name::Resolved("Artist".into()),
+                        )],
+                    }),
+                }],
+                None,
+            )
+            .expect("transact");
+        // A ConditionCheck is billed as a transactional write of its item.
+        assert_eq!(t.consumed, [("Music".to_owned(), Units::table(10.0))]);
+        let got = e
+            .transact_get(&[("Music".into(), key_of(&song("Acme", 1, "")))])
+            .expect("transact get");
+        assert_eq!(got.consumed, [("Music".to_owned(), Units::table(4.0))]);
+        let b = e
+            .batch_write(&[BatchWrite::Put {
+                table: "Music".into(),
+                item: song("Acme", 2, "y"),
+            }])
+            .expect("batch");
+        assert_eq!(b.consumed, [("Music".to_owned(), Units::table(1.0))]);
+        let got = e
+            .batch_get(
+                &[BatchGet {
+                    table: "Music".into(),
+                    keys: vec![key_of(&song("Acme", 1, "")), key_of(&song("Acme", 2, ""))],
+                    consistent: false,
+                }],
+                1 << 24,
+            )
+            .expect("batch get");
+        assert_eq!(got[0].consumed, Units::table(1.5));
+        assert_eq!(got[0].found.len(), 2);
+    }
+
+    #[test]
+    fn an_exhausted_table_is_refused_by_every_operation_until_it_refills() {
+        let e = throttled(1);
+        // Full buckets hold one second: a 5-unit write passes and overdraws.
+        let mut big = song("Acme", 1, "x");
+        big.insert("Pad".into(), AttributeValue::S("p".repeat(5000)));
+        e.put_item("Music", big.clone(), None).expect("put");
+        let refused = |r: Result<Written>| matches!(r, Err(Error::Throttled(Throttled::Table)));
+        assert!(refused(e.put_item("Music", song("Acme", 2, "y"), None)));
+        assert!(refused(e.update_item(
+            "Music",
+            &key_of(&song("Acme", 1, "")),
+            None,
+            None
+        )));
+        assert!(refused(e.delete_item(
+            "Music",
+            &key_of(&song("Acme", 1, "")),
+            None
+        )));
+        assert!(matches!(
+            e.batch_write(&[BatchWrite::Delete {
+                table: "Music".into(),
+                key: key_of(&song("Acme", 1, "")),
+            }]),
+            Err(Error::Throttled(Throttled::Table))
+        ));
+        let canceled = e.transact_write(
+            &[TransactAction::Delete {
+                table: "Music".into(),
+                key: key_of(&song("Acme", 1, "")),
+                condition: None,
+            }],
+            None,
+        );
+        assert!(
+            matches!(&canceled, Err(Error::TransactionCanceled(r)) if r == &[CancelReason::Throttled(Throttled::Table)]),
+            "{canceled:?}"
+        );
+        // Reads have their own bucket: two consistent reads of 5 KB use it up.
+        e.get_item("Music", &key_of(&song("Acme", 1, "")), true)
+            .expect("get");
+        assert!(matches!(
+            e.get_item("Music", &key_of(&song("Acme", 1, "")), true),
+            Err(Error::Throttled(Throttled::Table))
+        ));
+        // A missing table is admitted: the operation reports it.
+        assert!(matches!(
+            e.get_item("Nope", &key_of(&song("Acme", 1, "")), true),
+            Err(Error::TableNotFound(_))
+        ));
     }
 }

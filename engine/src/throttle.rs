@@ -67,6 +67,11 @@ impl Buckets {
         }
     }
 
+    /// True when throughput is enforced.
+    pub(crate) fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// The buckets a request on `def` (reading `index`, if any) needs.
     fn limits(&self, def: &TableDef, side: Side, index: Option<&str>) -> Vec<Limit> {
         let pick = |read: u64, write: u64| match side {

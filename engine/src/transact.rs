@@ -33,10 +33,13 @@ use crate::error::{CancelReason, Error, Result};
 use crate::guard::lock;
 use crate::index;
 use crate::invalid::Invalid;
-use crate::maintain::{PendingSizes, WriteContext, Written};
+use crate::maintain::{PendingSizes, WriteContext};
 use crate::shared::Shared;
 use crate::table::Table;
+use crate::throttle::Side;
+use crate::units::{add_to, read_units, write_units, PerTable, Units};
 use crate::validate::{item_storage_key, key_storage_key, update_storage_key};
+use crate::written::Written;
 
 /// How long a `ClientRequestToken` is remembered.
 pub const TOKEN_TTL_MS: u64 = 10 * 60 * 1000;
@@ -111,12 +114,24 @@ pub struct IdempotencyToken {
 /// What a transaction did.
 #[derive(Clone, Debug, Default)]
 pub struct TransactWritten {
-    /// Per action, in request order: the old and new item and their index
-    /// effects. A ConditionCheck has the item as `old` and no `new`.
+    /// Per action, in request order: the old and new item, their index
+    /// effects and the action's units. A ConditionCheck has the item as
+    /// `old` and no `new`.
     pub written: Vec<Written>,
     /// True when this was a repeat of an earlier request with the same
-    /// token, and nothing was applied.
+    /// token, and nothing was applied (its units are reads).
     pub replayed: bool,
+    /// The units consumed, per table in the order first charged.
+    pub consumed: PerTable,
+}
+
+/// What a TransactGetItems read.
+#[derive(Clone, Debug, Default)]
+pub struct TransactGot {
+    /// Per get, in request order: the item, `None` if missing.
+    pub items: Vec<Option<Item>>,
+    /// The units consumed, per table in the order first charged.
+    pub consumed: PerTable,
 }
 
 /// The key the token of a transaction is stored and locked under.
@@ -167,7 +182,60 @@ impl Shared {
     /// atomic batch or none is ([`Error::TransactionCanceled`] gives each
     /// action's reason, in request order). Request problems that need no
     /// item (keys, sizes, duplicates) are a plain validation error.
+    ///
+    /// Under `--enforce-throughput` a transaction whose tables lack
+    /// capacity is cancelled first, with [`CancelReason::Throttled`] on
+    /// each action of such a table. Each action is charged as DynamoDB
+    /// bills it: a write at twice its table units, a ConditionCheck as a
+    /// transactional write of the item it read, a repeat as transactional
+    /// reads of its items.
     pub(crate) fn transact_write(
+        &self,
+        actions: &[TransactAction],
+        token: Option<&IdempotencyToken>,
+    ) -> Result<Deferred<TransactWritten>> {
+        self.admit_all(actions.iter().map(TransactAction::table), Side::Write)?;
+        let Deferred { mut value, ticket } = self.transact_apply(actions, token)?;
+        for (w, action) in value.written.iter_mut().zip(actions) {
+            let old_bytes = w.old.as_ref().map_or(0, size::item_size);
+            let units = if value.replayed {
+                Units::table(2.0 * read_units(old_bytes, true))
+            } else if matches!(action, TransactAction::ConditionCheck { .. }) {
+                Units::table(2.0 * write_units(old_bytes))
+            } else {
+                w.write_units().transactional()
+            };
+            self.charge(action.table(), Side::Write, None, &units);
+            add_to(&mut value.consumed, action.table(), &units);
+            w.consumed = units;
+        }
+        Ok(Deferred::new(value, ticket))
+    }
+
+    /// Admits a request to each table, in order; when any is out of
+    /// capacity, the transaction is cancelled with a reason per table.
+    fn admit_all<'a>(&self, tables: impl Iterator<Item = &'a str>, side: Side) -> Result<()> {
+        let mut reasons = Vec::new();
+        let mut throttled = false;
+        for table in tables {
+            reasons.push(match self.admit(table, side, None) {
+                Err(Error::Throttled(t)) => {
+                    throttled = true;
+                    CancelReason::Throttled(t)
+                }
+                // A missing table is reported by the transaction itself.
+                _ => CancelReason::None,
+            });
+        }
+        if throttled {
+            return Err(Error::TransactionCanceled(reasons));
+        }
+        Ok(())
+    }
+
+    /// [`transact_write`](Self::transact_write) without throughput: also
+    /// the path of BatchWriteItem, which is charged as single writes.
+    pub(crate) fn transact_apply(
         &self,
         actions: &[TransactAction],
         token: Option<&IdempotencyToken>,
@@ -256,6 +324,7 @@ impl Shared {
                             TransactWritten {
                                 written,
                                 replayed: true,
+                                consumed: PerTable::new(),
                             },
                             Some(ticket),
                         ));
@@ -382,6 +451,7 @@ impl Shared {
                 new,
                 indexes: effects.indexes,
                 collection: effects.collection,
+                ..Written::default()
             });
         }
         // The first ValidationError cancels alone; otherwise every failed
@@ -432,14 +502,31 @@ impl Shared {
             TransactWritten {
                 written,
                 replayed: false,
+                consumed: PerTable::new(),
             },
             Some(ticket),
         ))
     }
 
     /// TransactGetItems: reads every key from one snapshot, so the items
-    /// returned are one committed state. `None` for a missing item.
-    pub(crate) fn transact_get(&self, gets: &[(String, Item)]) -> Result<Vec<Option<Item>>> {
+    /// returned are one committed state. `None` for a missing item. Under
+    /// `--enforce-throughput` a table out of capacity cancels it first;
+    /// each get is charged as a transactional read of its item.
+    pub(crate) fn transact_get(&self, gets: &[(String, Item)]) -> Result<TransactGot> {
+        self.admit_all(gets.iter().map(|(t, _)| t.as_str()), Side::Read)?;
+        let items = self.transact_read(gets)?;
+        let mut consumed = PerTable::new();
+        for ((table, _), item) in gets.iter().zip(&items) {
+            let bytes = item.as_ref().map_or(0, size::item_size);
+            let units = Units::table(2.0 * read_units(bytes, true));
+            self.charge(table, Side::Read, None, &units);
+            add_to(&mut consumed, table, &units);
+        }
+        Ok(TransactGot { items, consumed })
+    }
+
+    /// The reads of [`transact_get`](Self::transact_get).
+    fn transact_read(&self, gets: &[(String, Item)]) -> Result<Vec<Option<Item>>> {
         let s = self;
         let tables = Tables::lookup(self, gets.iter().map(|(t, _)| t.as_str()))?;
         let guards: Vec<_> = tables.tables.iter().map(|t| t.read()).collect();

@@ -4,6 +4,7 @@
 //! once its write is committed (visible), as a [`Deferred`] to wait on for
 //! durability.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use tarn_expr::ast::{Condition, Update};
@@ -17,10 +18,13 @@ use crate::error::{CancelReason, Error, Result};
 use crate::guard::lock;
 use crate::index;
 use crate::invalid::{Invalid, Wording};
-use crate::maintain::{self, Written};
+use crate::maintain;
 use crate::shared::Shared;
+use crate::throttle::Side;
 use crate::transact::TransactAction;
+use crate::units::{add_to, write_units, PerTable};
 use crate::validate::{item_storage_key, key_storage_key, update_storage_key};
+use crate::written::Written;
 
 impl Shared {
     /// PutItem: stores `item`, replacing any item with the same key, if
@@ -31,6 +35,7 @@ impl Shared {
         item: Item,
         condition: Option<&Condition>,
     ) -> Result<Deferred<Written>> {
+        self.admit(table, Side::Write, None)?;
         // DynamoDB checks the size before it looks the table up.
         if size::item_size(&item) > size::ITEM_SIZE_BYTES_MAX {
             return Err(Error::Validation(Invalid::ItemTooLarge));
@@ -54,6 +59,7 @@ impl Shared {
         key: &Item,
         condition: Option<&Condition>,
     ) -> Result<Deferred<Written>> {
+        self.admit(table, Side::Write, None)?;
         let key_of = |def: &TableDef| key_storage_key(def, key);
         self.write_item(
             table,
@@ -76,6 +82,7 @@ impl Shared {
         update: Option<&Update>,
         condition: Option<&Condition>,
     ) -> Result<Deferred<Written>> {
+        self.admit(table, Side::Write, None)?;
         self.write_item(
             table,
             |def| update_storage_key(def, key, update),
@@ -96,7 +103,8 @@ impl Shared {
     /// refuse, checks the new item's index keys, and commits the item with
     /// everything [`Shared::updated`] adds; the caller waits for
     /// durability after the lock is released. Deleting an absent item
-    /// writes nothing.
+    /// writes nothing. A write that was made (or found nothing to delete)
+    /// is charged its units, which the result carries.
     pub(crate) fn write_item(
         &self,
         table: &str,
@@ -104,6 +112,22 @@ impl Shared {
         decide: impl FnOnce(Option<&Item>) -> Result<Option<Item>>,
         from_update: Option<&Update>,
     ) -> Result<Deferred<Written>> {
+        let (mut written, ticket) = self.write_one(table, key_of, decide, from_update)?;
+        let units = written.write_units();
+        self.charge(table, Side::Write, None, &units);
+        written.consumed = units;
+        Ok(Deferred::new(written, ticket))
+    }
+
+    /// [`write_item`](Self::write_item) without the charge: what was
+    /// written and the ticket to wait for (`None` when nothing was).
+    fn write_one(
+        &self,
+        table: &str,
+        key_of: impl FnOnce(&TableDef) -> Result<Vec<u8>>,
+        decide: impl FnOnce(Option<&Item>) -> Result<Option<Item>>,
+        from_update: Option<&Update>,
+    ) -> Result<(Written, Option<u64>)> {
         let s = self;
         let table = s.table(table)?;
         // Held across the commit: DeleteTable's and UpdateTable's write lock
@@ -134,7 +158,7 @@ impl Shared {
                     batch.insert(&s.items, key.as_slice(), value);
                 }
                 None if old.is_some() => batch.remove(&s.items, key.as_slice()),
-                None => return Ok(Deferred::new(Written::default(), None)),
+                None => return Ok((Written::default(), None)),
             }
             // The stream lock, held from sequence numbering to commit.
             let mut streams = def.enabled_stream().map(|_| lock(&table.streams));
@@ -152,23 +176,77 @@ impl Shared {
         for (id, count, bytes) in &effects.counters {
             table.account_index(*id, *count, *bytes);
         }
-        Ok(Deferred::new(
+        Ok((
             Written {
                 old,
                 new,
                 indexes: effects.indexes,
                 collection: effects.collection,
+                ..Written::default()
             },
             Some(ticket),
         ))
     }
 
-    /// BatchWriteItem: every request is validated before anything is
-    /// written (a bad request changes nothing), then all are written in one
-    /// atomic batch (more than DynamoDB promises), with one journal append
-    /// and one sync. The result holds what each request wrote, in request
+    /// BatchWriteItem: under `--enforce-throughput` each request needs
+    /// capacity left on its table; the others are left unprocessed, and if
+    /// none had any the whole call is throttled. Admitted requests are
+    /// charged an estimate as they are admitted, so that one call cannot
+    /// overdraw a bucket by more than one request, and then the global
+    /// index arms of what each wrote; each is reported as its own PutItem
+    /// or DeleteItem. Every admitted request is validated before anything
+    /// is written (a bad request changes nothing), then all are written in
+    /// one atomic batch (more than DynamoDB promises), with one journal
+    /// append and one sync.
+    pub(crate) fn batch_write(&self, requests: &[BatchWrite]) -> Result<Deferred<BatchWritten>> {
+        let mut admitted = Vec::with_capacity(requests.len());
+        let mut first_throttle = None;
+        for (i, r) in requests.iter().enumerate() {
+            let estimate = match r {
+                BatchWrite::Put { item, .. } => write_units(size::item_size(item)),
+                BatchWrite::Delete { .. } => 1.0,
+            };
+            match self.admit(r.table(), Side::Write, None) {
+                Err(e @ Error::Throttled(_)) => {
+                    first_throttle.get_or_insert(e);
+                }
+                // A missing table is reported by the batch's validation.
+                _ => {
+                    self.charge_arms(r.table(), Side::Write, None, estimate, &[]);
+                    admitted.push(i);
+                }
+            }
+        }
+        if let Some(e) = first_throttle.filter(|_| admitted.is_empty()) {
+            return Err(e);
+        }
+        // Without throttling every request is admitted: no copies then.
+        let chosen: Cow<'_, [BatchWrite]> = if admitted.len() == requests.len() {
+            Cow::Borrowed(requests)
+        } else {
+            admitted.iter().map(|&i| requests[i].clone()).collect()
+        };
+        let Deferred { value, ticket } = self.batch_apply(&chosen)?;
+        let mut out = BatchWritten {
+            written: vec![None; requests.len()],
+            consumed: PerTable::new(),
+        };
+        for (mut w, i) in value.into_iter().zip(admitted) {
+            let table = requests[i].table();
+            let units = w.write_units();
+            // The table was charged its estimate when admitted.
+            self.charge_arms(table, Side::Write, None, 0.0, &units.global_arms());
+            add_to(&mut out.consumed, table, &units);
+            w.consumed = units;
+            out.written[i] = Some(w);
+        }
+        Ok(Deferred::new(out, ticket))
+    }
+
+    /// Validates and writes the requests of a BatchWriteItem, without
+    /// throughput. The result holds what each request wrote, in request
     /// order.
-    pub(crate) fn batch_write(&self, requests: &[BatchWrite]) -> Result<Deferred<Vec<Written>>> {
+    fn batch_apply(&self, requests: &[BatchWrite]) -> Result<Deferred<Vec<Written>>> {
         let mut seen = HashSet::with_capacity(requests.len());
         for r in requests {
             let (table, storage_key) = match r {
@@ -230,7 +308,7 @@ impl Shared {
                 },
             })
             .collect();
-        match self.transact_write(&actions, None) {
+        match self.transact_apply(&actions, None) {
             Ok(d) => Ok(d.map(|t| t.written)),
             // Without conditions only a collection size limit (or a key the
             // checks above passed) can cancel it.
@@ -247,6 +325,17 @@ impl Shared {
             Err(e) => Err(e),
         }
     }
+}
+
+/// What a BatchWriteItem did.
+#[derive(Clone, Debug, Default)]
+pub struct BatchWritten {
+    /// Per request, in request order: what it wrote (with its units), or
+    /// `None` for a request left unprocessed because its table was out of
+    /// capacity.
+    pub written: Vec<Option<Written>>,
+    /// The units consumed, per table in the order first charged.
+    pub consumed: PerTable,
 }
 
 /// One request of a BatchWriteItem.
@@ -266,4 +355,13 @@ pub enum BatchWrite {
         /// The key.
         key: Item,
     },
+}
+
+impl BatchWrite {
+    /// The table the request names.
+    pub fn table(&self) -> &str {
+        match self {
+            BatchWrite::Put { table, .. } | BatchWrite::Delete { table, .. } => table,
+        }
+    }
 }

@@ -499,7 +499,9 @@ fn run(seed: u64) {
             }
         }
         assert_eq!(
-            e.get_item(TABLE, &key_item(&k)).expect("get"),
+            e.get_item(TABLE, &key_item(&k), true)
+                .map(|g| g.item)
+                .expect("get"),
             model.get(&k).cloned(),
             "step {step}: item {k:?}"
         );
