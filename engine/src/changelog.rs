@@ -321,12 +321,9 @@ impl Shared {
 }
 
 impl Shared {
-    /// Durable records of one shard of stream `stream`, from sequence
-    /// number `from` on, at most `limit` and about `bytes_max` of them,
-    /// read from one snapshot. Records past the stream's durable watermark
-    /// are left out: they are committed but a crash could still take them
-    /// away. Stream ids are never reused, so the records are the stream's
-    /// whether its table still exists or not.
+    /// `Engine::read_changes`: records past the stream's durable watermark
+    /// are left out, committed as they are, since a crash could still take
+    /// them away.
     pub(crate) fn read_changes(
         &self,
         stream: u32,

@@ -396,6 +396,19 @@ impl fmt::Display for Invalid {
 }
 
 impl Invalid {
+    /// The same fault worded as PutItem words it: batches word an empty
+    /// key value that way, whichever member it came in.
+    pub fn in_item_wording(self) -> Invalid {
+        match self {
+            Invalid::EmptyKey { attr, ty, .. } => Invalid::EmptyKey {
+                attr,
+                ty,
+                wording: Wording::Item,
+            },
+            other => other,
+        }
+    }
+
     /// True for the key faults that DynamoDB reports for a whole
     /// transaction rather than as one action's cancellation reason: empty
     /// key values, and the item and partition key size limits. (A sort key

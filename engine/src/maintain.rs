@@ -70,6 +70,31 @@ pub(crate) struct Effects {
 }
 
 impl Shared {
+    /// Adds the item's own change to `batch`: its record, or the removal
+    /// of the old one. False when there is nothing to write (a delete of
+    /// an absent item).
+    pub(crate) fn stage_item(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        key: &[u8],
+        old: Option<&Item>,
+        new: Option<&Item>,
+    ) -> bool {
+        match new {
+            Some(item) => {
+                let mut value = Vec::with_capacity(128);
+                codec::encode_item(item, &mut value);
+                batch.insert(&self.items, key, value);
+                true
+            }
+            None if old.is_some() => {
+                batch.remove(&self.items, key);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Adds to `batch` the index entries and collection size that follow
     /// from changing the item at `key` from `old` to `new`. The caller
     /// holds the item's lock (the partition's, for tables with local

@@ -32,7 +32,6 @@ use crate::codec;
 use crate::error::{Error, Result};
 use crate::index::{IndexDef, IndexKind, IndexStatus};
 use crate::invalid::Invalid;
-use crate::invalid::Wording;
 use crate::keys::{self, prefix_end};
 use crate::schema::{key_of, KeyAttr};
 use crate::shared::Shared;
@@ -375,13 +374,7 @@ impl Shared {
                 .map(|k| self.read_item(&g.table, k))
                 .collect::<Result<Vec<_>>>()
                 .map_err(|e| match e {
-                    Error::Validation(Invalid::EmptyKey { attr, ty, .. }) => {
-                        Error::Validation(Invalid::EmptyKey {
-                            attr,
-                            ty,
-                            wording: Wording::Item,
-                        })
-                    }
+                    Error::Validation(v) => Error::Validation(v.in_item_wording()),
                     other => other,
                 })?;
             results.push(items);

@@ -422,15 +422,7 @@ impl Shared {
                     continue;
                 }
             }
-            match &new {
-                Some(item) => {
-                    let mut value = Vec::with_capacity(128);
-                    codec::encode_item(item, &mut value);
-                    batch.insert(&s.items, key.as_slice(), value);
-                }
-                None if old.is_some() => batch.remove(&s.items, key.as_slice()),
-                None => {}
-            }
+            s.stage_item(&mut batch, key, old.as_ref(), new.as_ref());
             let ctx = &mut contexts[tables.position(action.table())];
             std::mem::swap(&mut ctx.pending, &mut pending);
             let result = s.updated(&mut batch, def, key, old.as_ref(), new.as_ref(), ctx);

@@ -17,7 +17,7 @@ use crate::commit::Deferred;
 use crate::error::{CancelReason, Error, Result};
 use crate::guard::lock;
 use crate::index;
-use crate::invalid::{Invalid, Wording};
+use crate::invalid::Invalid;
 use crate::maintain;
 use crate::shared::Shared;
 use crate::throttle::Side;
@@ -72,9 +72,7 @@ impl Shared {
         )
     }
 
-    /// UpdateItem: applies `update` (resolved) to the item at `key`,
-    /// creating it if it does not exist, if `condition` holds for the old
-    /// item.
+    /// UpdateItem (the facade documents the rules).
     pub(crate) fn update_item(
         &self,
         table: &str,
@@ -151,14 +149,8 @@ impl Shared {
                     .map_err(|e| index::update_wording(e, from_update))?;
             }
             let mut batch = s.db.batch();
-            match &new {
-                Some(item) => {
-                    let mut value = Vec::with_capacity(128);
-                    codec::encode_item(item, &mut value);
-                    batch.insert(&s.items, key.as_slice(), value);
-                }
-                None if old.is_some() => batch.remove(&s.items, key.as_slice()),
-                None => return Ok((Written::default(), None)),
+            if !s.stage_item(&mut batch, &key, old.as_ref(), new.as_ref()) {
+                return Ok((Written::default(), None));
             }
             // The stream lock, held from sequence numbering to commit.
             let mut streams = def.enabled_stream().map(|_| lock(&table.streams));
@@ -275,13 +267,7 @@ impl Shared {
                     let key = self
                         .with_active_table(table, |def| key_storage_key(def, key))
                         .map_err(|e| match e {
-                            Error::Validation(Invalid::EmptyKey { attr, ty, .. }) => {
-                                Error::Validation(Invalid::EmptyKey {
-                                    attr,
-                                    ty,
-                                    wording: Wording::Item,
-                                })
-                            }
+                            Error::Validation(v) => Error::Validation(v.in_item_wording()),
                             other => other,
                         })?;
                     (table, key)

@@ -6,9 +6,12 @@
 //! must match. The engine is reopened from disk now and then, and a global
 //! index is created online in the middle of the run while writes go on.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use support::Rng;
 use tarn_engine::{
     BillingMode, CreateTable, Durability, Engine, Error, IndexKind, IndexProjection, IndexStatus,
     IndexUpdate, Invalid, KeyAttr, KeySchema, NewIndex, Options, PageOptions, ProjectionType,
@@ -25,26 +28,6 @@ const SEEDS: [u64; 3] = [1, 7, 2026];
 /// Page size for reading indexes back, small so that paging is exercised.
 const PAGE_ITEMS: usize = 7;
 const PAGES_MAX: usize = 1000;
-
-/// xorshift64*: deterministic, dependency-free randomness.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 fn attr(name: &str, ty: ScalarType) -> KeyAttr {
     KeyAttr {

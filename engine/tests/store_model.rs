@@ -9,10 +9,13 @@
 //! acknowledged batch must be there, the unsynced one whole or not at all,
 //! and no counter may hand out an id that a surviving record holds.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
+use support::Rng;
 use tarn_engine::store::{Direction, KeyRange, Keyspace};
 use tarn_engine::{Durability, Engine, Options, Store};
 
@@ -22,26 +25,6 @@ const KEYSPACES: [&str; 3] = ["alpha", "beta", "outbox"];
 const COUNTERS: [&str; 2] = ["ids", "seq"];
 /// Records that hold an id live in the outbox, keyed `id/<counter>/<id>`.
 const ID_RECORDS: usize = 2;
-
-/// xorshift64*: deterministic, dependency-free randomness.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 /// Keyspace index and key -> value.
 type Model = BTreeMap<(usize, Vec<u8>), Vec<u8>>;
@@ -203,6 +186,18 @@ fn random_batch(
     (batch, changes)
 }
 
+/// Commits a random batch, waits for it to be durable, and applies it to
+/// the model.
+fn commit_random_batch(h: &Harness, rng: &mut Rng, step: usize, model: &mut Model) {
+    let (batch, changes) = random_batch(h, rng, step, model);
+    batch
+        .commit()
+        .expect("commit")
+        .wait(&h.engine)
+        .expect("durable");
+    apply(model, &changes);
+}
+
 /// A range as the store takes it, and the same range as the model checks
 /// it, computed independently.
 struct TestRange {
@@ -302,13 +297,7 @@ fn run(seed: u64) {
     for step in 0..STEPS {
         match rng.below(100) {
             0..=54 => {
-                let (batch, changes) = random_batch(&h, &mut rng, step, &model);
-                batch
-                    .commit()
-                    .expect("commit")
-                    .wait(&h.engine)
-                    .expect("durable");
-                apply(&mut model, &changes);
+                commit_random_batch(&h, &mut rng, step, &mut model);
             }
             55..=69 => check_reads(&h, &mut rng, &model),
             70..=79 => {
@@ -360,13 +349,7 @@ fn run(seed: u64) {
                 // A snapshot keeps seeing its state while batches land.
                 let snapshot = h.store.snapshot();
                 let before = model.clone();
-                let (batch, changes) = random_batch(&h, &mut rng, step, &model);
-                batch
-                    .commit()
-                    .expect("commit")
-                    .wait(&h.engine)
-                    .expect("durable");
-                apply(&mut model, &changes);
+                commit_random_batch(&h, &mut rng, step, &mut model);
                 for (i, ks) in h.keyspaces.iter().enumerate() {
                     let got: Vec<_> = snapshot
                         .scan(ks, &KeyRange::all(), Direction::Forward, usize::MAX)
