@@ -85,7 +85,13 @@ fn gets(c: &mut Criterion) {
                 i = (i + 7919) % ITEMS;
                 key(i)
             },
-            |k| assert!(engine.get_item("bench", &k).expect("get").is_some()),
+            |k| {
+                assert!(engine
+                    .get_item("bench", &k, true)
+                    .map(|g| g.item)
+                    .expect("get")
+                    .is_some())
+            },
             BatchSize::SmallInput,
         )
     });
@@ -95,7 +101,13 @@ fn gets(c: &mut Criterion) {
                 i += 1;
                 key(ITEMS + i)
             },
-            |k| assert!(engine.get_item("bench", &k).expect("get").is_none()),
+            |k| {
+                assert!(engine
+                    .get_item("bench", &k, true)
+                    .map(|g| g.item)
+                    .expect("get")
+                    .is_none())
+            },
             BatchSize::SmallInput,
         )
     });

@@ -11,95 +11,41 @@ use std::sync::{Arc, Weak};
 
 use fjall::{Keyspace, Readable};
 
-use crate::index::IndexStatus;
-use crate::{catalog_key, codec, drop_key, keys, lock, Error, Result, Shared, Table};
+use crate::catalog::{catalog_key, drop_key, TableDef, TableStatus};
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::guard::lock;
+use crate::index::{self, IndexStatus};
+use crate::jobs::{Backfill, Job, Receivers, BACKFILL_BATCH_ITEMS_MAX};
+use crate::keys;
+use crate::schema::table_key_attrs;
+use crate::shared::Shared;
+use crate::stream::state_key;
+use crate::table::Table;
+use crate::ttl::{expiry_key, expiry_of};
 
 /// Keys deleted per batch when dropping a table or an index.
 const DROP_BATCH_KEYS_MAX: usize = 1000;
-/// Items indexed per batch by a backfill; the batch holds their locks.
-pub(crate) const BACKFILL_BATCH_ITEMS_MAX: usize = 256;
 /// How often the drop worker sweeps expired idempotency tokens when idle.
 const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 /// Tokens deleted per sweep.
 const SWEEP_TOKENS_MAX: usize = 1000;
 
-/// What a backfill fills.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Backfill {
-    /// The `CREATING` global index with this id, marked `ACTIVE` at the end.
-    Index(u32),
-    /// The expiry index of the TTL setting with this id.
-    Expiry(u32),
+/// Starts both workers on the receiving ends of the shared state's queues.
+/// They hold weak handles so that dropping the last engine closes the
+/// database; each stops when its queue's senders (in the shared state) go.
+pub(crate) fn start(shared: &Arc<Shared>, receivers: Receivers) -> Result<()> {
+    worker("tarn-drop", Arc::downgrade(shared), receivers.drops, true)?;
+    worker("tarn-fill", Arc::downgrade(shared), receivers.fills, false)?;
+    Ok(())
 }
 
-/// A unit of background work.
-pub(crate) enum Job {
-    /// Finish the table's unfinished backups, then drop every item, index
-    /// entry and log of a deleted table, then its drop record.
-    DropTable(Arc<Table>),
-    /// Index the table's existing items in a new index or the expiry
-    /// index of a TTL setting.
-    Backfill(Arc<Table>, Backfill),
-    /// Drop the entries of the expiry index of a disabled TTL setting.
-    DropExpiry(u32),
-    /// Drop the entries of the `DELETING` index with this id, then remove
-    /// it from the table record.
-    DropIndex(Arc<Table>, u32),
-    /// Copy the table's items into the `CREATING` backup with this id.
-    CopyBackup(Arc<Table>, u32),
-    /// Drop the entries of a `DELETED` backup, then its record.
-    DropBackup(u32),
-    /// Drop the recovery log with this PITR id, then its drop record.
-    DropPitrLog(u32),
-    /// Fill a `CREATING` restored table from its source (for a point in
-    /// time, read through the snapshot taken at the request, if any).
-    Restore(Arc<Table>, Option<fjall::Snapshot>),
-}
-
-impl Job {
-    /// True for work that deletes, which runs on the drop worker.
-    fn is_drop(&self) -> bool {
-        matches!(
-            self,
-            Job::DropTable(_)
-                | Job::DropExpiry(_)
-                | Job::DropIndex(..)
-                | Job::DropBackup(_)
-                | Job::DropPitrLog(_)
-        )
-    }
-}
-
-/// The two workers' queues.
-#[derive(Clone)]
-pub(crate) struct Queues {
-    drops: mpsc::Sender<Job>,
-    fills: mpsc::Sender<Job>,
-}
-
-impl Queues {
-    /// Queues `job` on its worker.
-    pub(crate) fn submit(&self, job: Job) {
-        let queue = if job.is_drop() {
-            &self.drops
-        } else {
-            &self.fills
-        };
-        let _ = queue.send(job);
-    }
-}
-
-/// Starts both workers. They hold weak handles so that dropping the last
-/// engine closes the database; each stops when its queue's senders go.
-pub(crate) fn start(shared: &Arc<Shared>) -> Result<Queues> {
-    Ok(Queues {
-        drops: worker("tarn-drop", Arc::downgrade(shared), true)?,
-        fills: worker("tarn-fill", Arc::downgrade(shared), false)?,
-    })
-}
-
-fn worker(name: &str, shared: Weak<Shared>, sweeps_tokens: bool) -> Result<mpsc::Sender<Job>> {
-    let (tx, rx) = mpsc::channel::<Job>();
+fn worker(
+    name: &str,
+    shared: Weak<Shared>,
+    rx: mpsc::Receiver<Job>,
+    sweeps_tokens: bool,
+) -> Result<()> {
     std::thread::Builder::new()
         .name(name.into())
         .spawn(move || loop {
@@ -122,7 +68,7 @@ fn worker(name: &str, shared: Weak<Shared>, sweeps_tokens: bool) -> Result<mpsc:
             shared.run(job);
         })
         .map_err(|e| Error::Storage(e.into()))?;
-    Ok(tx)
+    Ok(())
 }
 
 impl Shared {
@@ -190,8 +136,9 @@ impl Shared {
         for stream in def.streams.iter().filter(|s| !self.is_retired(s.id)) {
             dropped += self.drop_prefix(&self.changes, &stream.id.to_be_bytes())?;
             let mut batch = self.db.batch();
-            batch.remove(&self.catalog, crate::changelog::state_key(stream.id));
+            batch.remove(&self.catalog, state_key(stream.id));
             self.commit.commit(batch)?;
+            self.feed.forget(stream.id);
         }
         let mut batch = self.db.batch();
         batch.remove(&self.catalog, drop_key(def.id));
@@ -205,13 +152,13 @@ impl Shared {
     pub(crate) fn drop_index(&self, table: &Arc<Table>, index_id: u32) -> Result<()> {
         let dropped = self.drop_prefix(&self.indexes, &index_id.to_be_bytes())?;
         let mut def = table.write();
-        if def.status == crate::TableStatus::Deleting {
+        if def.status == TableStatus::Deleting {
             return Ok(());
         }
         let mut new = def.clone();
         new.indexes.retain(|i| i.id != index_id);
         let in_use = |name: &str| {
-            crate::index::table_key_attrs(&new.key_schema).any(|a| a.name == name)
+            table_key_attrs(&new.key_schema).any(|a| a.name == name)
                 || new
                     .indexes
                     .iter()
@@ -268,7 +215,7 @@ impl Shared {
             }
         }
         let mut def = table.write();
-        if def.status == crate::TableStatus::Deleting {
+        if def.status == TableStatus::Deleting {
             return Ok(());
         }
         let index_id = match target {
@@ -310,7 +257,7 @@ impl Shared {
     /// order, so that it cannot deadlock with other lock holders.
     pub(crate) fn lock_items<'a>(
         &'a self,
-        def: &crate::TableDef,
+        def: &TableDef,
         item_keys: &[Vec<u8>],
     ) -> Result<Vec<std::sync::MutexGuard<'a, ()>>> {
         let mut stripes = Vec::with_capacity(item_keys.len());
@@ -330,7 +277,7 @@ impl Shared {
         item_keys: &[Vec<u8>],
     ) -> Result<Option<u64>> {
         let def = table.read();
-        if def.status != crate::TableStatus::Active {
+        if def.status != TableStatus::Active {
             return Ok(None);
         }
         let index = match target {
@@ -363,8 +310,8 @@ impl Shared {
                 // An expiry entry is keyed by what it holds: writing it
                 // again is harmless.
                 if let Some(ttl) = &def.settings.ttl {
-                    if let Some(at) = crate::ttl::expiry_of(&item, &ttl.attribute) {
-                        batch.insert(&self.expiry, crate::ttl::expiry_key(ttl.id, at, k), []);
+                    if let Some(at) = expiry_of(&item, &ttl.attribute) {
+                        batch.insert(&self.expiry, expiry_key(ttl.id, at, k), []);
                         count += 1;
                     }
                 }
@@ -381,7 +328,7 @@ impl Shared {
             codec::encode_item(&entry, &mut encoded);
             batch.insert(&self.indexes, entry_key, encoded);
             count += 1;
-            bytes += crate::index::entry_size(&entry) as i64;
+            bytes += index::entry_size(&entry) as i64;
         }
         if !batch.is_empty() {
             self.commit.commit_batch(batch)?;

@@ -16,12 +16,17 @@ use std::sync::Arc;
 use fjall::{OwnedWriteBatch, Readable};
 use tarn_expr::Item;
 
-use crate::background::{Job, BACKFILL_BATCH_ITEMS_MAX};
-use crate::codec::{put_bytes, DecodeError, Reader};
-use crate::{
-    catalog_key, codec, keys, lock, now_ms, Engine, Error, Result, Shared, Table, TableDef,
-    TableStatus, CATALOG_NEXT_ID,
+use crate::catalog::{
+    catalog_key, check_backup_source, RestoreSource, TableDef, TableStatus, CATALOG_NEXT_ID,
 };
+use crate::clock::now_ms;
+use crate::codec::{self, put_bytes, DecodeError, Reader};
+use crate::error::{Error, Result};
+use crate::guard::lock;
+use crate::jobs::{Job, BACKFILL_BATCH_ITEMS_MAX};
+use crate::keys;
+use crate::shared::Shared;
+use crate::table::Table;
 
 /// Version byte of backup records.
 const BACKUP_VERSION: u8 = 1;
@@ -231,7 +236,7 @@ impl Shared {
         Ok(())
     }
 
-    fn load_backup(&self, id: u32) -> Result<Option<Backup>> {
+    pub(crate) fn load_backup(&self, id: u32) -> Result<Option<Backup>> {
         self.catalog
             .get(record_key(id))?
             .map(|v| Backup::decode(&v).map_err(Error::from))
@@ -411,11 +416,11 @@ impl Shared {
 /// How many backups of a table may be copied at once.
 const BACKUPS_CREATING_MAX: usize = 50;
 
-impl Engine {
+impl Shared {
     /// CreateBackup: records a backup of the table as it is now and copies
     /// it in the background (`CREATING`, then `AVAILABLE`).
-    pub fn create_backup(&self, table: &str, name: &str) -> Result<Backup> {
-        let s = &self.shared;
+    pub(crate) fn create_backup(&self, table: &str, name: &str) -> Result<Backup> {
+        let s = self;
         let t = s
             .table(table)
             .map_err(|_| Error::BackupTableNotFound(table.to_owned()))?;
@@ -423,7 +428,7 @@ impl Engine {
             // The write lock waits for in-flight writes: every write after
             // it keeps old images for the backup.
             let mut def = t.write();
-            crate::restore::check_source(def.status, table)?;
+            check_backup_source(def.status, table)?;
             if def.backups_creating.len() >= BACKUPS_CREATING_MAX {
                 return Err(Error::LimitExceeded(format!(
                     "Subscriber limit exceeded: There is a limit of {BACKUPS_CREATING_MAX} concurrent backups per table"
@@ -457,22 +462,21 @@ impl Engine {
             *def = new;
             backup
         };
-        self.submit(Job::CopyBackup(t, backup.id));
+        self.jobs.submit(Job::CopyBackup(t, backup.id));
         Ok(backup)
     }
 
     /// The backup with this id, unless it was deleted.
-    pub fn describe_backup(&self, id: u32) -> Result<Backup> {
-        match self.shared.load_backup(id)? {
+    pub(crate) fn describe_backup(&self, id: u32) -> Result<Backup> {
+        match self.load_backup(id)? {
             Some(b) if b.status != BackupStatus::Deleted => Ok(b),
             _ => Err(Error::BackupNotFound(id)),
         }
     }
 
     /// Every backup not deleted, in creation order.
-    pub fn list_backups(&self) -> Result<Vec<Backup>> {
+    pub(crate) fn list_backups(&self) -> Result<Vec<Backup>> {
         Ok(self
-            .shared
             .all_backups()?
             .into_iter()
             .filter(|b| b.status != BackupStatus::Deleted)
@@ -482,8 +486,8 @@ impl Engine {
     /// DeleteBackup: the backup disappears at once and its entries are
     /// dropped in the background. Returns it as it was, marked `DELETED`.
     /// A backup being copied, or being restored from, is in use.
-    pub fn delete_backup(&self, id: u32) -> Result<Backup> {
-        let s = &self.shared;
+    pub(crate) fn delete_backup(&self, id: u32) -> Result<Backup> {
+        let s = self;
         let _g = lock(&s.backup_lock);
         let mut backup = match s.load_backup(id)? {
             Some(b) if b.status != BackupStatus::Deleted => b,
@@ -504,40 +508,8 @@ impl Engine {
         batch.insert(&s.catalog, record_key(id), backup.encode());
         s.commit.commit(batch)?;
         drop(_g);
-        self.submit(Job::DropBackup(id));
+        self.jobs.submit(Job::DropBackup(id));
         Ok(backup)
-    }
-
-    /// RestoreTableFromBackup: creates `req.target` from the backup as a
-    /// `CREATING` table, filled in the background.
-    pub fn restore_from_backup(
-        &self,
-        id: u32,
-        req: crate::RestoreTarget,
-    ) -> Result<crate::TableInfo> {
-        let s = &self.shared;
-        // Held until the new table records the backup as its source, so a
-        // DeleteBackup cannot slip in between.
-        let _g = lock(&s.backup_lock);
-        let backup = match s.load_backup(id)? {
-            Some(b) if b.status != BackupStatus::Deleted => b,
-            _ => return Err(Error::BackupNotFound(id)),
-        };
-        if backup.status == BackupStatus::Creating {
-            return Err(Error::BackupInUse(
-                "Backup is being created and cannot be restored yet".into(),
-            ));
-        }
-        let restore = crate::RestoreDef {
-            source: crate::RestoreSource::Backup {
-                id,
-                created_ms: backup.created_ms,
-            },
-            restore_ms: backup.created_ms,
-            source_table: backup.source.name.clone(),
-            in_progress: true,
-        };
-        self.create_restored(&backup.source, restore, req, None)
     }
 }
 
@@ -546,8 +518,7 @@ impl Shared {
     fn restoring_from(&self, id: u32) -> bool {
         self.read_tables().values().any(|t| {
             t.read().restore.as_ref().is_some_and(|r| {
-                r.in_progress
-                    && matches!(r.source, crate::RestoreSource::Backup { id: b, .. } if b == id)
+                r.in_progress && matches!(r.source, RestoreSource::Backup { id: b, .. } if b == id)
             })
         })
     }

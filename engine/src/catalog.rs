@@ -1,10 +1,45 @@
-//! Table definitions and their stored records (`docs/storage.md`, "Table
-//! records").
-
-use tarn_expr::ScalarType;
+//! Table definitions, their stored records and their keys in the
+//! `catalog` keyspace (`docs/storage.md`, "Table records").
 
 use crate::codec::{put_bytes, DecodeError, Reader};
+use crate::error::{Error, Result};
 use crate::index::{IndexDef, IndexKind};
+use crate::schema::{decode_key_attr, key_attr_payload, KeyAttr, KeySchema};
+use crate::stream::StreamDef;
+
+/// Catalog prefix of the records of live tables, keyed by name.
+pub(crate) const CATALOG_TABLE_PREFIX: u8 = b'T';
+/// Prefix of the records of deleted tables whose data is being dropped,
+/// keyed by table id.
+pub(crate) const CATALOG_DROP_PREFIX: u8 = b'D';
+/// The catalog key of the id counter: the next table, index, stream, TTL
+/// or recovery id.
+pub(crate) const CATALOG_NEXT_ID: &[u8] = b"N";
+
+/// The catalog key of a live table's record.
+pub(crate) fn catalog_key(name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(name.len() + 1);
+    k.push(CATALOG_TABLE_PREFIX);
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+/// The catalog key of a deleted table's record while its data is dropped.
+pub(crate) fn drop_key(table_id: u32) -> [u8; 5] {
+    let mut k = [CATALOG_DROP_PREFIX, 0, 0, 0, 0];
+    k[1..].copy_from_slice(&table_id.to_be_bytes());
+    k
+}
+
+/// The backup and recovery operations' answer for a table that is not
+/// `ACTIVE`: one being deleted is not found, one being created is in use.
+pub(crate) fn check_backup_source(status: TableStatus, name: &str) -> Result<()> {
+    match status {
+        TableStatus::Active => Ok(()),
+        TableStatus::Deleting => Err(Error::BackupTableNotFound(name.to_owned())),
+        TableStatus::Creating => Err(Error::TableInUse(format!("Table is being created: {name}"))),
+    }
+}
 
 /// Version byte of table records.
 const TABLE_VERSION: u8 = 1;
@@ -32,24 +67,6 @@ const F_STREAM: u8 = 20;
 const F_PITR: u8 = 21;
 const F_BACKUP_CREATING: u8 = 22;
 const F_RESTORE: u8 = 23;
-
-/// A named, typed attribute: a key schema element or an attribute definition.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyAttr {
-    /// Attribute name.
-    pub name: String,
-    /// Its scalar type.
-    pub ty: ScalarType,
-}
-
-/// A table's primary key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeySchema {
-    /// The partition (HASH) key.
-    pub hash: KeyAttr,
-    /// The sort (RANGE) key, if the table has one.
-    pub range: Option<KeyAttr>,
-}
 
 /// How a table is billed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,7 +133,7 @@ pub struct TableDef {
     pub settings: TableSettings,
     /// Streams, oldest first: at most one enabled (the last), and earlier
     /// disabled ones whose records are still kept.
-    pub streams: Vec<crate::changelog::StreamDef>,
+    pub streams: Vec<StreamDef>,
     /// Backups of this table still being copied: every write keeps the old
     /// image of an item for each of them (`docs/storage.md`, "Backups").
     pub backups_creating: Vec<u32>,
@@ -234,7 +251,7 @@ impl TableDef {
     }
 
     /// The enabled stream, if any.
-    pub fn enabled_stream(&self) -> Option<&crate::changelog::StreamDef> {
+    pub fn enabled_stream(&self) -> Option<&StreamDef> {
         self.streams.iter().rev().find(|s| s.enabled)
     }
 
@@ -248,25 +265,6 @@ impl TableDef {
 fn put_field(out: &mut Vec<u8>, tag: u8, payload: &[u8]) {
     out.push(tag);
     put_bytes(out, payload);
-}
-
-pub(crate) fn key_attr_payload(a: &KeyAttr) -> Vec<u8> {
-    let mut p = Vec::with_capacity(a.name.len() + 2);
-    put_bytes(&mut p, a.name.as_bytes());
-    p.push(a.ty.as_str().as_bytes()[0]);
-    p
-}
-
-pub(crate) fn decode_key_attr(payload: &[u8]) -> Result<KeyAttr, DecodeError> {
-    let mut r = Reader::new(payload);
-    let name = r.str()?.to_owned();
-    let ty = match r.u8()? {
-        b'S' => ScalarType::S,
-        b'N' => ScalarType::N,
-        b'B' => ScalarType::B,
-        _ => return Err(DecodeError("unknown attribute type")),
-    };
-    Ok(KeyAttr { name, ty })
 }
 
 impl TableDef {
@@ -479,9 +477,7 @@ impl TableDef {
                     });
                 }
                 F_TTL_CHANGED => settings.ttl_changed_ms = f.u64()?,
-                F_STREAM => streams.push(crate::changelog::StreamDef::decode(
-                    f.take(payload_len(&f))?,
-                )?),
+                F_STREAM => streams.push(StreamDef::decode(f.take(payload_len(&f))?)?),
                 F_PITR => {
                     let id = f.u32()?;
                     let enabled_ms = f.u64()?;
@@ -552,6 +548,7 @@ fn payload_len(r: &Reader<'_>) -> usize {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use tarn_expr::ScalarType;
 
     pub(crate) fn sample() -> TableDef {
         TableDef {
@@ -626,10 +623,10 @@ pub(crate) mod tests {
                     period_days: 35,
                 }),
             },
-            streams: vec![crate::changelog::StreamDef {
+            streams: vec![StreamDef {
                 id: 11,
                 created_ms: 1_700_000_000_500,
-                view_type: crate::changelog::StreamViewType::NewImage,
+                view_type: crate::stream::StreamViewType::NewImage,
                 enabled: true,
                 disabled_ms: 0,
             }],

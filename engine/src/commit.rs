@@ -21,12 +21,20 @@
 //!
 //! fjall holds its journal lock while it syncs, so writers that arrive during
 //! a sync queue inside `commit` and form the next group.
+//!
+//! A batch that holds change-log records is committed with its marks (the
+//! stream and sequence number of its last record per stream); the round
+//! whose sync covers its ticket advances those streams' durable watermarks
+//! (`feed`), and the syncer runs a round for pending marks even when no
+//! writer waits, so a record never stays unpublished.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use fjall::{Database, PersistMode};
 
-use crate::Error;
+use crate::error::Error;
+use crate::feed::Feed;
 
 /// How a write is made durable before it is acknowledged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,11 +77,19 @@ struct State {
     syncs: u64,
     /// Callbacks waiting for their ticket, in ticket order.
     callbacks: Vec<(u64, OnDurable)>,
+    /// Change-log marks `(ticket, stream, seq)` not yet durable, in ticket
+    /// order.
+    marks: VecDeque<(u64, u32, u64)>,
 }
 
 struct Inner {
     db: Database,
     mode: Option<PersistMode>,
+    /// The watermarks a sync advances.
+    feed: Arc<Feed>,
+    /// Tests hold this to keep a sync round from syncing.
+    #[cfg(test)]
+    gate: Mutex<()>,
     state: Mutex<State>,
     /// Blocking waiters wait here for a sync to cover them.
     synced: Condvar,
@@ -106,12 +122,22 @@ impl Inner {
         let target = s.issued;
         s.syncs += 1;
         drop(s);
+        #[cfg(test)]
+        drop(self.gate.lock().unwrap_or_else(PoisonError::into_inner));
         let result = self.db.persist(mode);
         s = self.lock();
         s.syncing = false;
+        let mut durable = Vec::new();
         let fired: Vec<(u64, OnDurable)> = match result {
             Ok(()) => {
                 s.synced = s.synced.max(target);
+                while let Some(&(t, stream, seq)) = s.marks.front() {
+                    if t > target {
+                        break;
+                    }
+                    durable.push((stream, seq));
+                    s.marks.pop_front();
+                }
                 let keep = s.callbacks.partition_point(|(t, _)| *t <= target);
                 s.callbacks.drain(..keep).collect()
             }
@@ -123,10 +149,16 @@ impl Inner {
                 std::mem::take(&mut s.callbacks)
             }
         };
+        // Published before any waiter of these tickets can see them synced
+        // (it checks under this lock): an acknowledged write's records are
+        // already readable by consumers. Watermarks only grow, so rounds
+        // publishing out of order are harmless.
+        self.feed.advance(&durable);
         let failed = s.failed;
         self.synced.notify_all();
-        // Callbacks left over (tickets past this round) are the syncer's.
-        if !s.callbacks.is_empty() {
+        // Callbacks and marks left over (tickets past this round) are the
+        // syncer's.
+        if !s.callbacks.is_empty() || !s.marks.is_empty() {
             self.work.notify_one();
         }
         drop(s);
@@ -144,8 +176,11 @@ impl Inner {
     fn run(&self, mode: PersistMode) {
         let mut s = self.lock();
         loop {
-            let due =
-                |s: &State| s.callbacks.first().is_some_and(|(t, _)| *t > s.synced) && !s.syncing;
+            let due = |s: &State| {
+                let waiting = s.callbacks.first().map(|(t, _)| *t);
+                let marked = s.marks.front().map(|(t, _, _)| *t);
+                waiting.into_iter().chain(marked).any(|t| t > s.synced) && !s.syncing
+            };
             while !s.shutdown && !s.failed && !due(&s) {
                 s = self.work.wait(s).unwrap_or_else(PoisonError::into_inner);
             }
@@ -163,7 +198,11 @@ pub(crate) struct GroupCommit {
 }
 
 impl GroupCommit {
-    pub(crate) fn new(db: Database, durability: Durability) -> Result<Self, Error> {
+    pub(crate) fn new(
+        db: Database,
+        durability: Durability,
+        feed: Arc<Feed>,
+    ) -> Result<Self, Error> {
         let mode = match durability {
             Durability::Sync => Some(PersistMode::SyncAll),
             Durability::Buffered => Some(PersistMode::Buffer),
@@ -173,6 +212,9 @@ impl GroupCommit {
             db,
             mode,
             state: Mutex::new(State::default()),
+            feed,
+            #[cfg(test)]
+            gate: Mutex::new(()),
             synced: Condvar::new(),
             work: Condvar::new(),
         });
@@ -196,6 +238,18 @@ impl GroupCommit {
     /// may hold item locks across this, but should release them before
     /// waiting.
     pub(crate) fn commit_batch(&self, batch: fjall::OwnedWriteBatch) -> Result<u64, Error> {
+        self.commit_marked(batch, &[])
+    }
+
+    /// [`commit_batch`](Self::commit_batch) for a batch holding change-log
+    /// records: `marks` are `(stream, last sequence number)` of each stream
+    /// it writes, published once the batch is durable. The caller holds
+    /// those streams' locks, so marks reach here in sequence order.
+    pub(crate) fn commit_marked(
+        &self,
+        batch: fjall::OwnedWriteBatch,
+        marks: &[(u32, u64)],
+    ) -> Result<u64, Error> {
         self.inner.lock().started += 1;
         let result = batch.commit();
         let mut s = self.inner.lock();
@@ -209,12 +263,34 @@ impl GroupCommit {
                 Err(e.into())
             }
         };
+        let mut wake_syncer = false;
+        if let (Ok(t), false) = (&ticket, marks.is_empty()) {
+            if self.inner.mode.is_none() {
+                // Nothing is ever synced: committed is as durable as it gets.
+                self.inner.feed.advance(marks);
+            } else {
+                s.marks
+                    .extend(marks.iter().map(|&(stream, seq)| (*t, stream, seq)));
+                wake_syncer = !s.syncing;
+            }
+        }
         let round_waits_for_writers = s.syncing;
         drop(s);
         if round_waits_for_writers {
             self.inner.work.notify_all();
+        } else if wake_syncer {
+            self.inner.work.notify_one();
         }
         ticket
+    }
+
+    /// Keeps every sync round from syncing until the guard is dropped.
+    #[cfg(test)]
+    pub(crate) fn hold_syncs(&self) -> MutexGuard<'_, ()> {
+        self.inner
+            .gate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Blocks until the batch behind `ticket` is durable, running the sync
@@ -291,6 +367,31 @@ impl Drop for GroupCommit {
         self.inner.work.notify_all();
         if let Some(syncer) = self.syncer.take() {
             let _ = syncer.join();
+        }
+    }
+}
+
+/// A write that is committed (readers see it) but may not be durable yet:
+/// it must not be acknowledged before its `wait` returns or its
+/// `on_durable` calls back (both are the engine's, in the crate root).
+#[must_use = "a write is acknowledged only once it is durable"]
+#[derive(Debug)]
+pub struct Deferred<T> {
+    pub(crate) value: T,
+    /// The commit ticket to wait for; `None` when nothing was written.
+    pub(crate) ticket: Option<u64>,
+}
+
+impl<T> Deferred<T> {
+    pub(crate) fn new(value: T, ticket: Option<u64>) -> Self {
+        Deferred { value, ticket }
+    }
+
+    /// The same write with its result mapped by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Deferred<U> {
+        Deferred {
+            value: f(self.value),
+            ticket: self.ticket,
         }
     }
 }

@@ -19,9 +19,11 @@
 
 use tarn_expr::{key, size, AttributeValue, Item, ScalarType};
 
-use crate::catalog::{KeyAttr, KeySchema};
 use crate::codec::{put_bytes, DecodeError, Reader};
-use crate::{keys, Error, Result};
+use crate::error::{Error, Result};
+use crate::invalid::Invalid;
+use crate::keys::{self, HASH_KEY_BYTES_MAX, RANGE_KEY_BYTES_MAX};
+use crate::schema::{decode_key_attr, key_attr_payload, table_key_attrs, KeyAttr, KeySchema};
 
 /// DynamoDB's limits on indexes per table.
 pub const LOCAL_INDEXES_MAX: usize = 5;
@@ -209,27 +211,24 @@ impl IndexDef {
     /// must hold exactly the index and table key attributes, typed. The
     /// error is DynamoDB's message for the first rule broken: the wrong set
     /// of attributes, a mistyped index key, then a mistyped table key.
-    pub fn start_key(&self, table: &KeySchema, esk: &Item) -> Result<Vec<u8>, &'static str> {
-        const INVALID: &str = "The provided starting key is invalid";
+    pub fn start_key(&self, table: &KeySchema, esk: &Item) -> Result<Vec<u8>, Invalid> {
         let expected: std::collections::BTreeSet<&str> = self
             .key_attrs()
             .map(|a| a.name.as_str())
             .chain(table_key_names(table))
             .collect();
         if esk.len() != expected.len() || !expected.iter().all(|n| esk.contains_key(*n)) {
-            return Err(INVALID);
+            return Err(Invalid::StartKeyInvalid);
         }
         let typed =
             |a: &KeyAttr| esk.get(&a.name).and_then(AttributeValue::scalar_type) == Some(a.ty);
         if !self.key_attrs().all(typed) {
-            return Err("The provided key element does not match the schema");
+            return Err(Invalid::KeySchemaMismatch);
         }
         if !table_key_attrs(table).all(typed) {
-            return Err(
-                "The provided starting key is invalid: The provided key element does not match the schema",
-            );
+            return Err(Invalid::StartKey(Box::new(Invalid::KeySchemaMismatch)));
         }
-        self.entry_key(table, esk).ok_or(INVALID)
+        self.entry_key(table, esk).ok_or(Invalid::StartKeyInvalid)
     }
 
     /// The entry stored for `item`: its keys and the projected attributes.
@@ -252,11 +251,6 @@ impl IndexDef {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }
-}
-
-/// The table's key attributes, partition first.
-pub fn table_key_attrs(table: &KeySchema) -> impl Iterator<Item = &KeyAttr> {
-    std::iter::once(&table.hash).chain(table.range.as_ref())
 }
 
 fn table_key_names(table: &KeySchema) -> impl Iterator<Item = &str> {
@@ -300,8 +294,8 @@ fn check_keys(
     by_name.sort_by(|a, b| a.name.cmp(&b.name));
     for index in by_name {
         for (limit, attrs) in [
-            (crate::HASH_KEY_BYTES_MAX, &index.hash),
-            (crate::RANGE_KEY_BYTES_MAX, &index.range),
+            (HASH_KEY_BYTES_MAX, &index.hash),
+            (RANGE_KEY_BYTES_MAX, &index.range),
         ] {
             for attr in attrs.iter() {
                 if table_key_names(table).any(|n| n == attr.name) {
@@ -313,39 +307,31 @@ fn check_keys(
                 let typed = value.scalar_type().filter(|t| *t == attr.ty);
                 let bytes = key::value_size(value).unwrap_or(0);
                 if let Some(ty) = typed.filter(|t| bytes == 0 && *t != ScalarType::N) {
-                    let kind = if ty == ScalarType::S {
-                        "string"
-                    } else {
-                        "binary"
-                    };
-                    return Err(Error::Validation(if from_update {
-                        format!(
-                            "One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty {kind} value."
-                        )
-                    } else {
-                        format!(
-                            "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {kind} value. IndexName: {}, IndexKey: {}",
-                            index.name, attr.name
-                        )
+                    return Err(Error::Validation(Invalid::IndexKeyEmpty {
+                        index: index.name.clone(),
+                        attr: attr.name.clone(),
+                        ty,
+                        from_update,
                     }));
                 }
                 if empty_only {
                     continue;
                 }
                 if typed.is_none() {
-                    return Err(Error::Validation(format!(
-                        "One or more parameter values were invalid: Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
-                        attr.name,
-                        attr.ty.as_str(),
-                        value.type_name(),
-                        index.name
-                    )));
+                    return Err(Error::Validation(Invalid::IndexKeyType {
+                        index: index.name.clone(),
+                        attr: attr.name.clone(),
+                        expected: attr.ty,
+                        actual: value.type_name(),
+                    }));
                 }
                 if bytes > limit {
-                    return Err(Error::Validation(format!(
-                        "One or more parameter values were invalid: Size limit exceeded for Index Key {} Actual Size: {bytes} bytes Max Size: {limit} bytes IndexName: {}",
-                        attr.name, index.name
-                    )));
+                    return Err(Error::Validation(Invalid::IndexKeyTooLarge {
+                        index: index.name.clone(),
+                        attr: attr.name.clone(),
+                        bytes,
+                        limit,
+                    }));
                 }
             }
         }
@@ -357,7 +343,7 @@ fn check_keys(
 /// (`SET key = other`) differently from one the request gave.
 pub fn update_wording(e: Error, update: Option<&tarn_expr::ast::Update>) -> Error {
     use tarn_expr::ast::{PathElement, SetOperand, SetValue, UpdateAction};
-    let (Error::Validation(m), Some(update)) = (&e, update) else {
+    let (Error::Validation(Invalid::IndexKeyType { attr, .. }), Some(update)) = (&e, update) else {
         return e;
     };
     let copied = update.actions.iter().any(|a| match a {
@@ -365,16 +351,12 @@ pub fn update_wording(e: Error, update: Option<&tarn_expr::ast::Update>) -> Erro
             p,
             SetValue::Operand(SetOperand::Path(_) | SetOperand::IfNotExists(..)),
         ) => {
-            matches!(p.elements.first(), Some(PathElement::Attr(n))
-                if m.contains(&format!("Type mismatch for Index Key {} ", n.as_str())))
+            matches!(p.elements.first(), Some(PathElement::Attr(n)) if n.as_str() == attr)
         }
         _ => false,
     });
     if copied {
-        Error::Validation(
-            "The update expression attempted to update the secondary index key to unsupported type"
-                .into(),
-        )
+        Error::Validation(Invalid::IndexKeyCopiedType)
     } else {
         e
     }
@@ -396,10 +378,9 @@ pub fn check_update_paths(indexes: &[IndexDef], update: &tarn_expr::ast::Update)
             .filter(|i| i.maintained())
             .any(|i| i.key_attrs().any(|a| a.name == n.as_str()));
         if keyed && p.elements.len() > 1 {
-            return Err(Error::Validation(format!(
-                "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: IndexKey: {}",
-                n.as_str()
-            )));
+            return Err(Error::Validation(Invalid::IndexKeyPath {
+                attr: n.as_str().to_owned(),
+            }));
         }
     }
     Ok(())
@@ -436,10 +417,10 @@ impl IndexDef {
         };
         put_field(&mut out, F_KIND, &[kind]);
         for a in &self.hash {
-            put_field(&mut out, F_HASH, &crate::catalog::key_attr_payload(a));
+            put_field(&mut out, F_HASH, &key_attr_payload(a));
         }
         for a in &self.range {
-            put_field(&mut out, F_RANGE, &crate::catalog::key_attr_payload(a));
+            put_field(&mut out, F_RANGE, &key_attr_payload(a));
         }
         let projection = match self.projection.kind {
             ProjectionType::KeysOnly => 1u8,
@@ -493,8 +474,8 @@ impl IndexDef {
                         _ => return Err(DecodeError("unknown index kind")),
                     })
                 }
-                F_HASH => hash.push(crate::catalog::decode_key_attr(payload)?),
-                F_RANGE => range.push(crate::catalog::decode_key_attr(payload)?),
+                F_HASH => hash.push(decode_key_attr(payload)?),
+                F_RANGE => range.push(decode_key_attr(payload)?),
                 F_PROJECTION => {
                     projection = Some(match f.u8()? {
                         1 => ProjectionType::KeysOnly,

@@ -1,7 +1,16 @@
 //! Item key layout: `table id | hash | enc(pk) | enc(sk)` (`docs/storage.md`).
 
-use tarn_expr::{key, AttributeValue};
+use std::ops::Bound;
 
+use tarn_expr::{key, AttributeValue, ScalarType};
+
+use crate::codec::DecodeError;
+use crate::error::Result;
+
+/// DynamoDB's partition key size limit.
+pub const HASH_KEY_BYTES_MAX: usize = 2048;
+/// DynamoDB's sort key size limit.
+pub const RANGE_KEY_BYTES_MAX: usize = 1024;
 /// Bytes of the table id prefix.
 pub const TABLE_ID_BYTES: usize = 4;
 /// Bytes of the partition hash.
@@ -47,13 +56,24 @@ pub fn table_prefix(table_id: u32) -> [u8; TABLE_ID_BYTES] {
 }
 
 /// The length of the partition prefix `table id | hash | enc(pk)` of a
-/// stored item key of the table `def`.
-pub fn partition_len(def: &crate::TableDef, item_key: &[u8]) -> crate::Result<usize> {
+/// stored item key of a table whose partition key is of type `hash_ty`.
+pub fn partition_len(hash_ty: ScalarType, item_key: &[u8]) -> Result<usize> {
     let start = TABLE_ID_BYTES + HASH_BYTES;
     let tail = item_key
         .get(start..)
-        .ok_or(crate::DecodeError("item key too short"))?;
-    let (_, used) = key::decode(def.key_schema.hash.ty, tail)
-        .map_err(|_| crate::DecodeError("item key partition"))?;
+        .ok_or(DecodeError("item key too short"))?;
+    let (_, used) = key::decode(hash_ty, tail).map_err(|_| DecodeError("item key partition"))?;
     Ok(start + used)
+}
+
+/// The smallest key above every key that starts with `prefix`.
+pub(crate) fn prefix_end(prefix: &[u8]) -> Bound<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xFF {
+            end.push(last + 1);
+            return Bound::Excluded(end);
+        }
+    }
+    Bound::Unbounded
 }

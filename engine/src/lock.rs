@@ -53,27 +53,3 @@ fn holder_of(file: &Path) -> Option<u32> {
 fn holder_of(_file: &Path) -> Option<u32> {
     None
 }
-
-#[cfg(test)]
-mod tests {
-    use crate::{Engine, Error, Options};
-
-    #[test]
-    fn a_second_open_names_the_holder() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let options = Options {
-            data_dir: Some(dir.path().to_path_buf()),
-            ..Options::default()
-        };
-        let _first = Engine::open(options.clone()).expect("first open");
-        match Engine::open(options) {
-            Err(Error::Locked { holder_pid }) => {
-                if cfg!(target_os = "linux") {
-                    assert_eq!(holder_pid, Some(std::process::id()));
-                }
-            }
-            Err(e) => panic!("expected Locked, got {e}"),
-            Ok(_) => panic!("a second open of a held directory succeeded"),
-        }
-    }
-}

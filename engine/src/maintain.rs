@@ -13,49 +13,16 @@ use std::collections::HashMap;
 use fjall::OwnedWriteBatch;
 use tarn_expr::{size, Item};
 
-use crate::changelog::{self, Origin, StreamState};
+use crate::catalog::TableDef;
+use crate::changelog::{self, Origin};
+use crate::clock::now_ms;
+use crate::codec;
+use crate::error::{Error, Result};
 use crate::index::{self, IndexDef, IndexKind};
-use crate::{codec, keys, Error, Result, Shared, TableDef};
-
-/// What a write did: the old and new item and what that changed in the
-/// table's indexes and item collection.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Written {
-    /// The item before the write, if it existed.
-    pub old: Option<Item>,
-    /// The item after the write, if it exists.
-    pub new: Option<Item>,
-    /// The indexes whose entries changed.
-    pub indexes: Vec<IndexWrite>,
-    /// For tables with local indexes: the item collection after the write.
-    pub collection: Option<ItemCollection>,
-}
-
-/// One index touched by a write.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IndexWrite {
-    /// Index name.
-    pub index: String,
-    /// Local or global.
-    pub kind: IndexKind,
-    /// Size of the entry removed or replaced, if there was one.
-    pub old_bytes: Option<usize>,
-    /// Size of the entry written, if there is one.
-    pub new_bytes: Option<usize>,
-    /// True when the entry moved to another index key (a delete and a
-    /// put, for capacity), false when it was written in place.
-    pub key_changed: bool,
-}
-
-/// An item collection (the items of one partition key value, with their
-/// local index entries) and its size after a write.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ItemCollection {
-    /// The partition key attribute and value.
-    pub key: Item,
-    /// Bytes in the collection.
-    pub size_bytes: u64,
-}
+use crate::keys;
+use crate::shared::Shared;
+use crate::stream::{state_key, StreamState};
+use crate::written::{IndexWrite, ItemCollection};
 
 /// Item collection sizes already changed by earlier writes of the same
 /// batch (a transaction writes several items of one collection), which
@@ -75,6 +42,9 @@ pub(crate) struct WriteContext {
     pub(crate) origin: Origin,
     /// The time the changes are stamped with, ms since the epoch.
     pub(crate) now_ms: u64,
+    /// `(stream, sequence number)` of the last change record written per
+    /// stream, for the commit to publish once durable.
+    pub(crate) marks: Vec<(u32, u64)>,
 }
 
 impl WriteContext {
@@ -84,7 +54,8 @@ impl WriteContext {
             pending: PendingSizes::new(),
             streams,
             origin: Origin::Client,
-            now_ms: crate::now_ms(),
+            now_ms: now_ms(),
+            marks: Vec::new(),
         }
     }
 }
@@ -99,6 +70,31 @@ pub(crate) struct Effects {
 }
 
 impl Shared {
+    /// Adds the item's own change to `batch`: its record, or the removal
+    /// of the old one. False when there is nothing to write (a delete of
+    /// an absent item).
+    pub(crate) fn stage_item(
+        &self,
+        batch: &mut OwnedWriteBatch,
+        key: &[u8],
+        old: Option<&Item>,
+        new: Option<&Item>,
+    ) -> bool {
+        match new {
+            Some(item) => {
+                let mut value = Vec::with_capacity(128);
+                codec::encode_item(item, &mut value);
+                batch.insert(&self.items, key, value);
+                true
+            }
+            None if old.is_some() => {
+                batch.remove(&self.items, key);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Adds to `batch` the index entries and collection size that follow
     /// from changing the item at `key` from `old` to `new`. The caller
     /// holds the item's lock (the partition's, for tables with local
@@ -200,12 +196,12 @@ impl Shared {
                     changelog::record_key(stream.id, shard, seq),
                     record,
                 );
+                match ctx.marks.iter_mut().find(|(s, _)| *s == stream.id) {
+                    Some(mark) => mark.1 = seq,
+                    None => ctx.marks.push((stream.id, seq)),
+                }
                 if changed {
-                    batch.insert(
-                        &self.catalog,
-                        changelog::state_key(stream.id),
-                        state.encode(),
-                    );
+                    batch.insert(&self.catalog, state_key(stream.id), state.encode());
                 }
             }
         }
@@ -223,7 +219,7 @@ impl Shared {
         new: Option<&Item>,
         pending: &mut PendingSizes,
     ) -> Result<ItemCollection> {
-        let prefix = &key[..keys::partition_len(def, key)?];
+        let prefix = &key[..keys::partition_len(def.key_schema.hash.ty, key)?];
         let stored = match pending.get(prefix) {
             Some(size) => Some(*size),
             None => self.stored_collection_size(prefix)?,

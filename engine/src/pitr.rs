@@ -11,22 +11,21 @@
 //! Invariant: stamps are taken under the item's lock and strictly increase,
 //! so for every item the undo records are in commit order.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use fjall::OwnedWriteBatch;
 use tarn_expr::Item;
 
-use crate::background::Job;
-use crate::catalog::{PitrDef, RestoreDef, RestoreSource};
-use crate::codec::{put_bytes, DecodeError, Reader};
-use crate::restore::RestoreTarget;
-use crate::{
-    catalog_key, codec, lock, now_ms, Engine, Error, Result, Shared, Table, TableDef, TableInfo,
-    CATALOG_NEXT_ID,
+use crate::catalog::{
+    catalog_key, check_backup_source, PitrDef, RestoreSource, TableDef, CATALOG_NEXT_ID,
 };
+use crate::clock::{now_ms, COUNTER_BITS};
+use crate::codec::{self, put_bytes, DecodeError, Reader};
+use crate::error::{Error, Result};
+use crate::guard::lock;
+use crate::jobs::Job;
+use crate::keys;
+use crate::shared::Shared;
+use crate::table::Table;
 
-/// Low bits of a stamp that count changes within one millisecond.
-const COUNTER_BITS: u32 = 20;
 /// Version byte of undo records.
 const UNDO_VERSION: u8 = 1;
 /// Catalog prefix of the records of recovery logs being dropped.
@@ -34,35 +33,6 @@ const CATALOG_PITR_DROP_PREFIX: u8 = b'P';
 /// DynamoDB's longest (and default) recovery period.
 pub const RECOVERY_PERIOD_DAYS_MAX: u8 = 35;
 const DAY_MS: u64 = 24 * 3600 * 1000;
-
-/// The engine-wide hybrid clock of undo records: milliseconds in the high
-/// bits, a counter in the low ones; strictly increasing even if the wall
-/// clock steps back.
-#[derive(Default)]
-pub(crate) struct Clock(AtomicU64);
-
-impl Clock {
-    /// The next stamp.
-    pub(crate) fn next(&self) -> u64 {
-        let now = now_ms() << COUNTER_BITS;
-        let mut prev = self.0.load(Ordering::Acquire);
-        loop {
-            let next = now.max(prev + 1);
-            match self
-                .0
-                .compare_exchange_weak(prev, next, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return next,
-                Err(p) => prev = p,
-            }
-        }
-    }
-
-    /// Moves the clock past `stamp`.
-    fn advance_past(&self, stamp: u64) {
-        self.0.fetch_max(stamp, Ordering::AcqRel);
-    }
-}
 
 /// The key of an undo record.
 fn undo_key(pitr_id: u32, stamp: u64) -> [u8; 12] {
@@ -103,7 +73,7 @@ pub fn decode_undo(buf: &[u8]) -> Result<(Vec<u8>, Option<Item>), DecodeError> {
         return Err(DecodeError("unknown undo record version"));
     }
     let key = r.bytes()?.to_vec();
-    if key.len() < crate::keys::TABLE_ID_BYTES {
+    if key.len() < keys::TABLE_ID_BYTES {
         return Err(DecodeError("undo record key too short"));
     }
     let old = match r.u8()? {
@@ -265,12 +235,11 @@ fn pitr_pin(def: &TableDef) -> Option<(u32, u64)> {
     }
 }
 
-impl Engine {
+impl Shared {
     /// DescribeContinuousBackups: the table's restore window, or `None`
     /// while recovery is disabled.
-    pub fn continuous_backups(&self, table: &str) -> Result<Option<PitrWindow>> {
+    pub(crate) fn continuous_backups(&self, table: &str) -> Result<Option<PitrWindow>> {
         let t = self
-            .shared
             .table(table)
             .map_err(|_| Error::BackupTableNotFound(table.to_owned()))?;
         let pitr = t.read().settings.pitr;
@@ -280,13 +249,13 @@ impl Engine {
     /// UpdateContinuousBackups: enables recovery (with `period_days`,
     /// default 35; enabling it again changes only the period) or disables
     /// it, discarding the log. Returns the new window.
-    pub fn update_continuous_backups(
+    pub(crate) fn update_continuous_backups(
         &self,
         table: &str,
         enabled: bool,
         period_days: Option<u8>,
     ) -> Result<Option<PitrWindow>> {
-        let s = &self.shared;
+        let s = self;
         let t = s
             .table(table)
             .map_err(|_| Error::BackupTableNotFound(table.to_owned()))?;
@@ -295,7 +264,7 @@ impl Engine {
             // The write lock waits for writes in flight: every write after
             // it sees the new setting.
             let mut def = t.write();
-            crate::restore::check_source(def.status, table)?;
+            check_backup_source(def.status, table)?;
             let mut new = def.clone();
             let mut batch = s.db.batch();
             let mut next_id = lock(&s.next_table_id);
@@ -337,84 +306,15 @@ impl Engine {
             def.settings.pitr
         };
         if let Some(job) = job {
-            self.submit(job);
+            self.jobs.submit(job);
         }
         Ok(pitr.map(|p| window(&p, now_ms())))
     }
-
-    /// RestoreTableToPointInTime: creates `req.name` as `source` was at
-    /// `at_ms` (`None`: now), `CREATING` until it is filled in the
-    /// background.
-    pub fn restore_to_point_in_time(
-        &self,
-        source: &str,
-        at_ms: Option<u64>,
-        req: RestoreTarget,
-    ) -> Result<TableInfo> {
-        let s = &self.shared;
-        let t = s
-            .table(source)
-            .map_err(|_| Error::BackupTableNotFound(source.to_owned()))?;
-        let def = t.read().clone();
-        crate::restore::check_source(def.status, source)?;
-        let Some(pitr) = def.settings.pitr else {
-            return Err(Error::PitrUnavailable(def.name));
-        };
-        let restore = {
-            // Checked and pinned under the pins' lock, so that no trim
-            // between the two removes what the restore needs.
-            let mut pins = lock(&s.pitr_pins);
-            let w = window(&pitr, now_ms());
-            let at = at_ms.unwrap_or(w.latest_ms);
-            if at < w.earliest_ms || at > w.latest_ms {
-                return Err(Error::InvalidRestoreTime(format!(
-                    "Invalid restore time: RestoreDateTime must be between the EarliestRestorableDateTime {} and the LatestRestorableDateTime {} (seconds since the epoch)",
-                    seconds(w.earliest_ms),
-                    seconds(w.latest_ms)
-                )));
-            }
-            pins.push((pitr.id, at));
-            RestoreDef {
-                source: RestoreSource::PointInTime {
-                    table_id: def.id,
-                    pitr_id: pitr.id,
-                },
-                restore_ms: at,
-                source_table: def.name.clone(),
-                in_progress: true,
-            }
-        };
-        // The fill reads this snapshot: the source as it is now, and every
-        // undo record after the restore time.
-        let snapshot = s.db.snapshot();
-        let pin = (pitr.id, restore.restore_ms);
-        let created = self.create_restored(&def, restore, req, Some(snapshot));
-        // `create_restored` pins the new table's restore itself.
-        let mut pins = lock(&s.pitr_pins);
-        if let Some(i) = pins.iter().position(|p| *p == pin) {
-            pins.swap_remove(i);
-        }
-        created
-    }
-}
-
-fn seconds(ms: u64) -> String {
-    format!("{}.{:03}", ms / 1000, ms % 1000)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stamps_strictly_increase() {
-        let c = Clock::default();
-        let a = c.next();
-        let b = c.next();
-        assert!(b > a);
-        c.advance_past(u64::MAX / 2);
-        assert!(c.next() > u64::MAX / 2);
-    }
 
     #[test]
     fn undo_records_round_trip_and_truncations_fail() {

@@ -27,8 +27,17 @@ use tarn_expr::{eval, key, size, AttributeValue, Item};
 
 use fjall::Readable;
 
+use crate::catalog::{TableDef, TableStatus};
+use crate::codec;
+use crate::error::{Error, Result};
 use crate::index::{IndexDef, IndexKind, IndexStatus};
-use crate::{codec, keys, Engine, Error, Result, TableDef, TableStatus};
+use crate::invalid::Invalid;
+use crate::keys::{self, prefix_end};
+use crate::schema::{key_of, KeyAttr};
+use crate::shared::Shared;
+use crate::throttle::Side;
+use crate::units::{read_units, Units};
+use crate::validate::key_storage_key;
 
 /// DynamoDB's page size limit for Query and Scan.
 pub const PAGE_BYTES_MAX: usize = 1024 * 1024;
@@ -79,6 +88,9 @@ pub struct PageOptions<'a> {
     /// Reading a local index: return each entry's whole item from the
     /// table instead of the projected entry.
     pub fetch_items: bool,
+    /// A strongly consistent read (`ConsistentRead`), which costs twice
+    /// an eventually consistent one.
+    pub consistent: bool,
 }
 
 /// A Query of one partition of a table or index.
@@ -130,21 +142,57 @@ pub struct Page {
     pub fetched_read_units: usize,
     /// The same items as the 1 MB page limit measures them.
     pub page_bytes: usize,
+    /// The capacity the page consumed, as charged.
+    pub consumed: Units,
 }
 
-const TYPE_MISMATCH: &str =
-    "One or more parameter values were invalid: Condition parameter type does not match schema type";
+/// What GetItem read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Got {
+    /// The item, if it exists.
+    pub item: Option<Item>,
+    /// The capacity the read consumed, as charged.
+    pub consumed: Units,
+}
 
-/// The smallest key above every key that starts with `prefix`.
-fn prefix_end(prefix: &[u8]) -> Bound<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xFF {
-            end.push(last + 1);
-            return Bound::Excluded(end);
+/// The keys a BatchGetItem reads from one table.
+#[derive(Clone, Debug)]
+pub struct BatchGet {
+    /// Table name.
+    pub table: String,
+    /// The keys, each the table's whole primary key.
+    pub keys: Vec<Item>,
+    /// `ConsistentRead`.
+    pub consistent: bool,
+}
+
+/// What a BatchGetItem read from one table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BatchGot {
+    /// The items found, in key order (missing items are left out).
+    pub found: Vec<Item>,
+    /// The positions, in the request's keys, of keys left unprocessed
+    /// (past the response size limit, or of a table out of capacity).
+    pub unprocessed: Vec<usize>,
+    /// The capacity consumed, as charged.
+    pub consumed: Units,
+}
+
+/// Query and Scan are charged on what they read, rounded up to 4 KB once
+/// per request (eventually consistent reads cost half); on an index, the
+/// entries read go to the index and items fetched from the table to it.
+fn page_units(page: &Page, consistent: bool, index: Option<&IndexDef>) -> Units {
+    let read = read_units(page.read_bytes, consistent);
+    match index {
+        None => Units::table(read),
+        Some(i) => {
+            let factor = if consistent { 1.0 } else { 0.5 };
+            Units {
+                table: page.fetched_read_units as f64 * factor,
+                indexes: vec![(i.name.clone(), i.kind, read)],
+            }
         }
     }
-    Bound::Unbounded
 }
 
 fn with(prefix: &[u8], v: &AttributeValue) -> Vec<u8> {
@@ -200,7 +248,7 @@ impl Source<'_> {
     fn last_key(&self, entry: &Item) -> Item {
         match self.index {
             Some(index) => index.key_of(&self.def.key_schema, entry),
-            None => key_of(self.def, entry),
+            None => key_of(&self.def.key_schema, entry),
         }
     }
 
@@ -215,7 +263,7 @@ impl Source<'_> {
         if !self.fetches() {
             return Ok(Some(entry));
         }
-        let key = crate::key_storage_key(self.def, &key_of(self.def, &entry))?;
+        let key = key_storage_key(self.def, &key_of(&self.def.key_schema, &entry))?;
         // The entry and the item were committed together and the snapshot
         // sees both, so the item is there.
         Ok(self
@@ -229,14 +277,14 @@ impl Source<'_> {
 /// The index `name` of the table, if it can be read.
 fn readable_index<'d>(def: &'d TableDef, name: &str) -> Result<&'d IndexDef> {
     let index = def.index(name).ok_or_else(|| {
-        Error::Validation(format!(
-            "The table does not have the specified index: {name}"
-        ))
+        Error::Validation(Invalid::NoSuchIndex {
+            index: name.to_owned(),
+        })
     })?;
     if index.status != IndexStatus::Active {
-        return Err(Error::Validation(format!(
-            "Cannot read from backfilling global secondary index: {name}"
-        )));
+        return Err(Error::Validation(Invalid::BackfillingIndex {
+            index: name.to_owned(),
+        }));
     }
     Ok(index)
 }
@@ -269,9 +317,7 @@ fn sort_bounds(prefix: &[u8], sort: Option<&SortCondition>) -> Result<KeyRange> 
         Some(SortCondition::Between(a, b)) => (at(a), after(b)),
         Some(SortCondition::BeginsWith(v)) => {
             if v.scalar_type() == Some(tarn_expr::ScalarType::N) {
-                return Err(Error::Validation(
-                    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N".into(),
-                ));
+                return Err(Error::Validation(Invalid::BeginsWithNumber));
             }
             // A string or binary's encoding without its terminator is a
             // prefix of the encoding of every value that starts with it.
@@ -298,46 +344,139 @@ fn within(k: &[u8], lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> bool {
     above && below
 }
 
-impl Engine {
+impl Shared {
+    /// Reads one item by its full primary key.
+    pub(crate) fn get_item(&self, table: &str, key: &Item, consistent: bool) -> Result<Got> {
+        self.admit(table, Side::Read, None)?;
+        let item = self.read_item(table, key)?;
+        // Capacity is charged on the whole item, before any projection.
+        let consumed = Units::table(read_units(
+            item.as_ref().map_or(0, size::item_size),
+            consistent,
+        ));
+        self.charge(table, Side::Read, None, &consumed);
+        Ok(Got { item, consumed })
+    }
+
+    /// BatchGetItem: reads every key of every table first (a bad key fails
+    /// the whole request, worded as PutItem words it), then admits each
+    /// table: under `--enforce-throughput` a table out of read capacity
+    /// answers nothing (its keys are left unprocessed), and if every table
+    /// is out the whole call is throttled. Keys past `bytes_max` of items
+    /// found are left unprocessed too. Each table is charged the reads of
+    /// the keys it answered.
+    pub(crate) fn batch_get(&self, gets: &[BatchGet], bytes_max: usize) -> Result<Vec<BatchGot>> {
+        let mut results = Vec::with_capacity(gets.len());
+        for g in gets {
+            let items = g
+                .keys
+                .iter()
+                .map(|k| self.read_item(&g.table, k))
+                .collect::<Result<Vec<_>>>()
+                .map_err(|e| match e {
+                    Error::Validation(v) => Error::Validation(v.in_item_wording()),
+                    other => other,
+                })?;
+            results.push(items);
+        }
+        let mut throttled = Vec::with_capacity(gets.len());
+        let mut first_throttle = None;
+        for g in gets {
+            match self.admit(&g.table, Side::Read, None) {
+                Err(e @ Error::Throttled(_)) => {
+                    throttled.push(true);
+                    first_throttle.get_or_insert(e);
+                }
+                Err(e) => return Err(e),
+                Ok(()) => throttled.push(false),
+            }
+        }
+        if let Some(e) = first_throttle.filter(|_| throttled.iter().all(|t| *t)) {
+            return Err(e);
+        }
+        let mut out = Vec::with_capacity(gets.len());
+        let mut bytes = 0usize;
+        for ((g, items), throttled) in gets.iter().zip(results).zip(throttled) {
+            let mut got = BatchGot::default();
+            for (i, item) in items.into_iter().enumerate() {
+                if bytes > bytes_max || throttled {
+                    got.unprocessed.push(i);
+                    continue;
+                }
+                let read = item.as_ref().map_or(0, size::item_size);
+                got.consumed.table += read_units(read, g.consistent);
+                if let Some(item) = item {
+                    bytes += read;
+                    got.found.push(item);
+                }
+            }
+            self.charge(&g.table, Side::Read, None, &got.consumed);
+            out.push(got);
+        }
+        Ok(out)
+    }
+
+    /// One item by its full primary key, without throughput.
+    fn read_item(&self, table: &str, key: &Item) -> Result<Option<Item>> {
+        let storage_key = self.with_active_table(table, |def| key_storage_key(def, key))?;
+        Ok(self
+            .items
+            .get(&storage_key)?
+            .map(|v| codec::decode_item(&v))
+            .transpose()?)
+    }
+
     /// The definition of an active table and a snapshot to read it from,
     /// taken together so the page sees one committed state.
     fn read_view(&self, table: &str) -> Result<(TableDef, fjall::Snapshot)> {
-        let table = self.shared.table(table)?;
+        let table = self.table(table)?;
         let def = table.read();
         if def.status != TableStatus::Active {
             return Err(Error::TableNotFound(def.name.clone()));
         }
-        Ok((def.clone(), self.shared.db.snapshot()))
+        Ok((def.clone(), self.db.snapshot()))
     }
 
-    /// Reads one page of a Query.
-    pub fn query(&self, table: &str, q: &QueryRequest<'_>) -> Result<Page> {
+    /// Reads one page of a Query, admitted and charged.
+    pub(crate) fn query(&self, table: &str, q: &QueryRequest<'_>) -> Result<Page> {
+        self.admit(table, Side::Read, q.index)?;
         let (def, snapshot) = self.read_view(table)?;
         let index = q.index.map(|n| readable_index(&def, n)).transpose()?;
+        let mut page = self.query_in(&def, &snapshot, index, q)?;
+        page.consumed = page_units(&page, q.page.consistent, index);
+        self.charge(table, Side::Read, q.index, &page.consumed);
+        Ok(page)
+    }
+
+    fn query_in(
+        &self,
+        def: &TableDef,
+        snapshot: &fjall::Snapshot,
+        index: Option<&IndexDef>,
+        q: &QueryRequest<'_>,
+    ) -> Result<Page> {
         let ks = &def.key_schema;
-        let (hash, range): (Vec<&crate::KeyAttr>, Vec<&crate::KeyAttr>) = match index {
+        let (hash, range): (Vec<&KeyAttr>, Vec<&KeyAttr>) = match index {
             Some(i) => (i.hash.iter().collect(), i.range.iter().collect()),
             None => (vec![&ks.hash], ks.range.iter().collect()),
         };
-        let typed = |v: &AttributeValue, a: &crate::KeyAttr| v.scalar_type() == Some(a.ty);
+        let typed = |v: &AttributeValue, a: &KeyAttr| v.scalar_type() == Some(a.ty);
         if q.partition.len() != hash.len()
             || q.partition.iter().zip(&hash).any(|(v, a)| !typed(v, a))
         {
-            return Err(Error::Validation(TYPE_MISMATCH.into()));
+            return Err(Error::Validation(Invalid::ConditionTypeMismatch));
         }
         let constrained = q.sort_prefix.len() + usize::from(q.sort.is_some());
         if constrained > range.len() {
-            return Err(Error::Validation(
-                "Query key condition not supported".into(),
-            ));
+            return Err(Error::Validation(Invalid::KeyConditionNotSupported));
         }
         if q.sort_prefix.iter().zip(&range).any(|(v, a)| !typed(v, a)) {
-            return Err(Error::Validation(TYPE_MISMATCH.into()));
+            return Err(Error::Validation(Invalid::ConditionTypeMismatch));
         }
         if let Some(cond) = q.sort {
             let attr = range[q.sort_prefix.len()];
             if cond.values().iter().any(|v| !typed(v, attr)) {
-                return Err(Error::Validation(TYPE_MISMATCH.into()));
+                return Err(Error::Validation(Invalid::ConditionTypeMismatch));
             }
         }
         let mut prefix = match index {
@@ -351,17 +490,13 @@ impl Engine {
         if let Some(esk) = q.page.exclusive_start_key {
             let k = match index {
                 None => {
-                    check_query_start(&def, esk, q)?;
-                    crate::key_storage_key(&def, esk)?
+                    check_query_start(def, esk, q)?;
+                    key_storage_key(def, esk)?
                 }
                 Some(i) => {
-                    let k = i
-                        .start_key(ks, esk)
-                        .map_err(|m| Error::Validation(m.into()))?;
+                    let k = i.start_key(ks, esk).map_err(Error::Validation)?;
                     if !within(&k, &lo, &hi) {
-                        return Err(Error::Validation(
-                            "The provided starting key is outside query boundaries based on provided conditions".into(),
-                        ));
+                        return Err(Error::Validation(Invalid::StartKeyOutsideQuery));
                     }
                     k
                 }
@@ -376,15 +511,15 @@ impl Engine {
             return Ok(Page::default());
         }
         let keyspace = if index.is_some() {
-            &self.shared.indexes
+            &self.indexes
         } else {
-            &self.shared.items
+            &self.items
         };
         let source = Source {
-            def: &def,
+            def,
             index,
-            snapshot: &snapshot,
-            items: &self.shared.items,
+            snapshot,
+            items: &self.items,
             fetch_items: q.page.fetch_items,
         };
         let iter = snapshot.range(keyspace, (lo, hi));
@@ -395,10 +530,24 @@ impl Engine {
         }
     }
 
-    /// Reads one page of a Scan (segment).
-    pub fn scan(&self, table: &str, s: &ScanRequest<'_>) -> Result<Page> {
+    /// Reads one page of a Scan (segment), admitted and charged.
+    pub(crate) fn scan(&self, table: &str, s: &ScanRequest<'_>) -> Result<Page> {
+        self.admit(table, Side::Read, s.index)?;
         let (def, snapshot) = self.read_view(table)?;
         let index = s.index.map(|n| readable_index(&def, n)).transpose()?;
+        let mut page = self.scan_in(&def, &snapshot, index, s)?;
+        page.consumed = page_units(&page, s.page.consistent, index);
+        self.charge(table, Side::Read, s.index, &page.consumed);
+        Ok(page)
+    }
+
+    fn scan_in(
+        &self,
+        def: &TableDef,
+        snapshot: &fjall::Snapshot,
+        index: Option<&IndexDef>,
+        s: &ScanRequest<'_>,
+    ) -> Result<Page> {
         assert!(
             s.segment < s.total_segments,
             "segment {} of {}",
@@ -422,17 +571,17 @@ impl Engine {
         };
         if let Some(esk) = s.page.exclusive_start_key {
             let k = match index {
-                None => start_key(&def, esk)?,
+                None => start_key(def, esk)?,
                 Some(i) => i
                     .start_key(&def.key_schema, esk)
-                    .map_err(|m| Error::Validation(m.into()))?,
+                    .map_err(Error::Validation)?,
             };
             // The start key must lie in this segment's slice of the hash space.
             if !within(&k, &lo, &hi) {
-                return Err(Error::Validation(format!(
-                    "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: {} Segment: {}",
-                    s.total_segments, s.segment
-                )));
+                return Err(Error::Validation(Invalid::StartKeyWrongSegment {
+                    total: s.total_segments,
+                    segment: s.segment,
+                }));
             }
             lo = max_lower(lo, Bound::Excluded(k));
         }
@@ -440,15 +589,15 @@ impl Engine {
             return Ok(Page::default());
         }
         let keyspace = if index.is_some() {
-            &self.shared.indexes
+            &self.indexes
         } else {
-            &self.shared.items
+            &self.items
         };
         let source = Source {
-            def: &def,
+            def,
             index,
-            snapshot: &snapshot,
-            items: &self.shared.items,
+            snapshot,
+            items: &self.items,
             fetch_items: s.page.fetch_items,
         };
         read_page(&source, snapshot.range(keyspace, (lo, hi)), &s.page)
@@ -466,10 +615,8 @@ fn range_is_empty(lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> bool {
 
 /// The storage key an `ExclusiveStartKey` names.
 fn start_key(def: &TableDef, esk: &Item) -> Result<Vec<u8>> {
-    crate::key_storage_key(def, esk).map_err(|e| match e {
-        Error::Validation(m) => {
-            Error::Validation(format!("The provided starting key is invalid: {m}"))
-        }
+    key_storage_key(def, esk).map_err(|e| match e {
+        Error::Validation(m) => Error::Validation(Invalid::StartKey(Box::new(m))),
         other => other,
     })
 }
@@ -502,16 +649,11 @@ fn check_query_start(def: &TableDef, esk: &Item, q: &QueryRequest<'_>) -> Result
         .chain(ks.range.as_ref().map(|r| r.name.as_str()))
         .collect();
     if esk.len() != names.len() || names.iter().any(|n| !esk.contains_key(*n)) {
-        return Err(Error::Validation(
-            "The provided starting key is invalid".into(),
-        ));
+        return Err(Error::Validation(Invalid::StartKeyInvalid));
     }
-    let typed =
-        |a: &crate::KeyAttr| esk.get(&a.name).and_then(AttributeValue::scalar_type) == Some(a.ty);
+    let typed = |a: &KeyAttr| esk.get(&a.name).and_then(AttributeValue::scalar_type) == Some(a.ty);
     if !typed(&ks.hash) || ks.range.as_ref().is_some_and(|r| !typed(r)) {
-        return Err(Error::Validation(
-            "The provided key element does not match the schema".into(),
-        ));
+        return Err(Error::Validation(Invalid::KeySchemaMismatch));
     }
     let in_range = match (q.sort, &ks.range) {
         (Some(cond), Some(r)) => esk.get(&r.name).is_some_and(|v| satisfies(cond, v)),
@@ -522,15 +664,13 @@ fn check_query_start(def: &TableDef, esk: &Item, q: &QueryRequest<'_>) -> Result
             .first()
             .is_some_and(|p| key::compare(v, p).is_eq())
     });
-    let message = match (same_partition, q.sort.is_some(), in_range) {
+    let invalid = match (same_partition, q.sort.is_some(), in_range) {
         (true, _, true) => return Ok(()),
-        (false, false, _) => {
-            "The provided starting key is outside query boundaries based on provided conditions"
-        }
-        (_, _, false) => "The provided starting key does not match the range key predicate",
-        (false, true, true) => "The query can return at most one row and cannot be restarted",
+        (false, false, _) => Invalid::StartKeyOutsideQuery,
+        (_, _, false) => Invalid::StartKeyRangePredicate,
+        (false, true, true) => Invalid::QueryOneRow,
     };
-    Err(Error::Validation(message.into()))
+    Err(Error::Validation(invalid))
 }
 
 /// The size an item counts toward a page's 1 MB, as DynamoDB measures it:
@@ -577,15 +717,6 @@ fn page_size(def: &TableDef, item: &Item) -> usize {
         .sum();
     let range_size = range.and_then(|r| item.get(r)).map_or(0, plain);
     2 + size + (1 + (1 + size) / 3072) * (18 + range_size)
-}
-
-/// The key attributes of `item`, as `LastEvaluatedKey` names them.
-pub(crate) fn key_of(def: &TableDef, item: &Item) -> Item {
-    let ks = &def.key_schema;
-    std::iter::once(&ks.hash)
-        .chain(ks.range.as_ref())
-        .filter_map(|a| item.get(&a.name).map(|v| (a.name.clone(), v.clone())))
-        .collect()
 }
 
 fn read_page(

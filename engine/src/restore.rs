@@ -12,14 +12,25 @@ use std::sync::Arc;
 use fjall::Readable;
 use tarn_expr::Item;
 
-use crate::background::Job;
-use crate::catalog::{RestoreDef, RestoreSource, TableSettings, Throughput};
-use crate::index::{IndexKind, IndexStatus, NewIndex};
-use crate::maintain::WriteContext;
-use crate::{
-    catalog_key, codec, drop_key, lock, new_index_def, now_ms, BillingMode, Engine, Error, Result,
-    Shared, Table, TableDef, TableInfo, TableStatus, CATALOG_NEXT_ID,
+use crate::backup::{rekey, BackupStatus};
+use crate::catalog::{
+    catalog_key, check_backup_source, drop_key, BillingMode, RestoreDef, RestoreSource, TableDef,
+    TableSettings, TableStatus, Throughput, CATALOG_NEXT_ID,
 };
+use crate::clock::now_ms;
+use crate::codec;
+use crate::ddl::new_index_def;
+use crate::error::{Error, Result};
+use crate::guard::{lock, write_lock};
+use crate::index::{IndexKind, IndexStatus, NewIndex};
+use crate::invalid::Invalid;
+use crate::jobs::{Job, BACKFILL_BATCH_ITEMS_MAX};
+use crate::keys;
+use crate::maintain::WriteContext;
+use crate::pitr::{decode_undo, undo_range, window};
+use crate::schema::table_key_attrs;
+use crate::shared::Shared;
+use crate::table::{Table, TableInfo};
 
 /// What a restore creates, with the overrides of its request.
 #[derive(Clone, Debug, Default)]
@@ -41,17 +52,7 @@ pub struct RestoreTarget {
     pub local_indexes: Option<Vec<NewIndex>>,
 }
 
-/// The backup and recovery operations' answer for a table that is not
-/// `ACTIVE`: one being deleted is not found, one being created is in use.
-pub(crate) fn check_source(status: TableStatus, name: &str) -> Result<()> {
-    match status {
-        TableStatus::Active => Ok(()),
-        TableStatus::Deleting => Err(Error::BackupTableNotFound(name.to_owned())),
-        TableStatus::Creating => Err(Error::TableInUse(format!("Table is being created: {name}"))),
-    }
-}
-
-impl Engine {
+impl Shared {
     /// Creates the `CREATING` table a restore fills, from the source's
     /// definition, and queues the fill. `snapshot` is the point-in-time
     /// source's state at the request.
@@ -62,11 +63,8 @@ impl Engine {
         req: RestoreTarget,
         snapshot: Option<fjall::Snapshot>,
     ) -> Result<TableInfo> {
-        let s = &self.shared;
-        let mut tables = s
-            .tables
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let s = self;
+        let mut tables = write_lock(&s.tables);
         if tables.contains_key(&req.name) {
             return Err(Error::TableAlreadyExists(req.name));
         }
@@ -98,10 +96,10 @@ impl Engine {
                 Some(list) => {
                     for index in &list {
                         if !from_source.clone().any(|i| i.name == index.name) {
-                            return Err(Error::Validation(format!(
-                                "One or more parameter values were invalid: Index {} does not exist in the source table {}",
-                                index.name, source.name
-                            )));
+                            return Err(Error::Validation(Invalid::NoSuchSourceIndex {
+                                index: index.name.clone(),
+                                table: source.name.clone(),
+                            }));
                         }
                     }
                     list
@@ -132,7 +130,7 @@ impl Engine {
             }
         }
         let used = |name: &str| {
-            crate::index::table_key_attrs(&source.key_schema).any(|a| a.name == name)
+            table_key_attrs(&source.key_schema).any(|a| a.name == name)
                 || new_indexes
                     .iter()
                     .any(|i| i.key_attrs().any(|a| a.name == name))
@@ -193,9 +191,96 @@ impl Engine {
         let info = table.info();
         tables.insert(req.name, Arc::clone(&table));
         drop(tables);
-        self.submit(Job::Restore(table, snapshot));
+        self.jobs.submit(Job::Restore(table, snapshot));
         Ok(info)
     }
+
+    /// RestoreTableFromBackup: creates `req.target` from the backup as a
+    /// `CREATING` table, filled in the background.
+    pub(crate) fn restore_from_backup(&self, id: u32, req: RestoreTarget) -> Result<TableInfo> {
+        let s = self;
+        // Held until the new table records the backup as its source, so a
+        // DeleteBackup cannot slip in between.
+        let _g = lock(&s.backup_lock);
+        let backup = match s.load_backup(id)? {
+            Some(b) if b.status != BackupStatus::Deleted => b,
+            _ => return Err(Error::BackupNotFound(id)),
+        };
+        if backup.status == BackupStatus::Creating {
+            return Err(Error::BackupInUse(
+                "Backup is being created and cannot be restored yet".into(),
+            ));
+        }
+        let restore = RestoreDef {
+            source: RestoreSource::Backup {
+                id,
+                created_ms: backup.created_ms,
+            },
+            restore_ms: backup.created_ms,
+            source_table: backup.source.name.clone(),
+            in_progress: true,
+        };
+        self.create_restored(&backup.source, restore, req, None)
+    }
+
+    /// RestoreTableToPointInTime: creates `req.name` as `source` was at
+    /// `at_ms` (`None`: now), `CREATING` until it is filled in the
+    /// background.
+    pub(crate) fn restore_to_point_in_time(
+        &self,
+        source: &str,
+        at_ms: Option<u64>,
+        req: RestoreTarget,
+    ) -> Result<TableInfo> {
+        let s = self;
+        let t = s
+            .table(source)
+            .map_err(|_| Error::BackupTableNotFound(source.to_owned()))?;
+        let def = t.read().clone();
+        check_backup_source(def.status, source)?;
+        let Some(pitr) = def.settings.pitr else {
+            return Err(Error::PitrUnavailable(def.name));
+        };
+        let restore = {
+            // Checked and pinned under the pins' lock, so that no trim
+            // between the two removes what the restore needs.
+            let mut pins = lock(&s.pitr_pins);
+            let w = window(&pitr, now_ms());
+            let at = at_ms.unwrap_or(w.latest_ms);
+            if at < w.earliest_ms || at > w.latest_ms {
+                return Err(Error::InvalidRestoreTime(format!(
+                    "Invalid restore time: RestoreDateTime must be between the EarliestRestorableDateTime {} and the LatestRestorableDateTime {} (seconds since the epoch)",
+                    seconds(w.earliest_ms),
+                    seconds(w.latest_ms)
+                )));
+            }
+            pins.push((pitr.id, at));
+            RestoreDef {
+                source: RestoreSource::PointInTime {
+                    table_id: def.id,
+                    pitr_id: pitr.id,
+                },
+                restore_ms: at,
+                source_table: def.name.clone(),
+                in_progress: true,
+            }
+        };
+        // The fill reads this snapshot: the source as it is now, and every
+        // undo record after the restore time.
+        let snapshot = s.db.snapshot();
+        let pin = (pitr.id, restore.restore_ms);
+        let created = self.create_restored(&def, restore, req, Some(snapshot));
+        // `create_restored` pins the new table's restore itself.
+        let mut pins = lock(&s.pitr_pins);
+        if let Some(i) = pins.iter().position(|p| *p == pin) {
+            pins.swap_remove(i);
+        }
+        created
+    }
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
 }
 
 impl Shared {
@@ -288,7 +373,7 @@ impl Shared {
         }
         drop(def);
         if !batch.is_empty() {
-            self.commit.commit_batch(batch)?;
+            self.commit.commit_marked(batch, &ctx.marks)?;
         }
         for (old, new) in &accounted {
             table.account(old.as_ref(), new.as_ref());
@@ -363,14 +448,11 @@ impl Shared {
             }
         };
         let target = table.read().id;
-        let batch_max = crate::background::BACKFILL_BATCH_ITEMS_MAX;
+        let batch_max = BACKFILL_BATCH_ITEMS_MAX;
         let mut entries = Vec::with_capacity(batch_max);
-        for guard in snapshot.prefix(&self.items, crate::keys::table_prefix(source_id)) {
+        for guard in snapshot.prefix(&self.items, keys::table_prefix(source_id)) {
             let (k, v) = guard.into_inner()?;
-            entries.push((
-                crate::backup::rekey(target, &k),
-                Some(codec::decode_item(&v)?),
-            ));
+            entries.push((rekey(target, &k), Some(codec::decode_item(&v)?)));
             if entries.len() >= batch_max
                 && !self.fill_batch(table, std::mem::take(&mut entries))?
             {
@@ -383,14 +465,14 @@ impl Shared {
         // Newest first, so that each item ends with the image from before
         // its oldest change after `at_ms`; within a batch the last image
         // seen for a key (the oldest) wins.
-        let (lo, hi) = crate::pitr::undo_range(pitr_id, at_ms);
+        let (lo, hi) = undo_range(pitr_id, at_ms);
         let mut pending: std::collections::HashMap<Vec<u8>, Option<Item>> =
             std::collections::HashMap::with_capacity(batch_max);
         let mut seen = 0;
         for guard in snapshot.range(&self.pitr, lo..=hi).rev() {
             let (_, v) = guard.into_inner()?;
-            let (key, old) = crate::pitr::decode_undo(&v)?;
-            pending.insert(crate::backup::rekey(target, &key), old);
+            let (key, old) = decode_undo(&v)?;
+            pending.insert(rekey(target, &key), old);
             seen += 1;
             if seen >= batch_max {
                 seen = 0;

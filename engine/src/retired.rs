@@ -6,10 +6,14 @@
 //! its retention has passed since the deletion (`docs/storage.md`,
 //! "Retired streams").
 
-use crate::catalog::{decode_key_attr, key_attr_payload, KeyAttr, KeySchema, TableDef};
-use crate::changelog::{state_key, StreamDef, StreamInfo, StreamState};
+use crate::catalog::TableDef;
+use crate::clock::now_ms;
 use crate::codec::{put_bytes, DecodeError, Reader};
-use crate::{lock, Result, Shared};
+use crate::error::Result;
+use crate::guard::lock;
+use crate::schema::{decode_key_attr, key_attr_payload, KeyAttr, KeySchema};
+use crate::shared::Shared;
+use crate::stream::{state_key, StreamDef, StreamInfo, StreamState};
 
 const RETIRED_VERSION: u8 = 1;
 
@@ -82,6 +86,7 @@ impl Shared {
                 Some(v) => StreamState::decode(&v)?,
                 None => return Err(DecodeError("retired stream without state").into()),
             };
+            self.feed.register(def.id, state.next_seq.saturating_sub(1));
             out.insert(
                 def.id,
                 StreamInfo {
@@ -173,7 +178,7 @@ impl Shared {
     /// each one whose retention has passed since its table was deleted:
     /// its records, its state and its retired record.
     pub(crate) fn sweep_retired(&self, max: usize) -> Result<()> {
-        let cutoff = crate::now_ms().saturating_sub(self.stream_retention_ms);
+        let cutoff = now_ms().saturating_sub(self.stream_retention_ms);
         // Only this sweeper changes retired streams, so each can be worked
         // on from a copy without holding the map.
         let retired: Vec<StreamInfo> = lock(&self.retired).values().cloned().collect();
@@ -187,6 +192,7 @@ impl Shared {
                 batch.remove(&self.catalog, state_key(id));
                 self.commit.commit(batch)?;
                 lock(&self.retired).remove(&id);
+                self.feed.forget(id);
                 tracing::debug!(table = %r.table, stream = id, dropped, "dropped retired stream");
                 continue;
             }

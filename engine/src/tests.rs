@@ -1,5 +1,11 @@
+use std::path::Path;
+
 use super::*;
-use tarn_expr::{Number, ScalarType};
+use crate::catalog::{catalog_key, drop_key};
+use crate::clock::now_ms;
+use crate::guard::lock;
+use crate::stream::state_key;
+use tarn_expr::{size, AttributeValue, Number, ScalarType};
 
 fn open(dir: &Path) -> Engine {
     Engine::open(Options {
@@ -67,7 +73,9 @@ fn items_survive_reopen() {
     }
     let e = open(dir.path());
     assert_eq!(
-        e.get_item("Music", &key_of(&a)).expect("get"),
+        e.get_item("Music", &key_of(&a), true)
+            .map(|g| g.item)
+            .expect("get"),
         Some(a.clone())
     );
     let old = e
@@ -75,7 +83,12 @@ fn items_survive_reopen() {
         .expect("delete")
         .old;
     assert_eq!(old, Some(a.clone()));
-    assert_eq!(e.get_item("Music", &key_of(&a)).expect("get"), None);
+    assert_eq!(
+        e.get_item("Music", &key_of(&a), true)
+            .map(|g| g.item)
+            .expect("get"),
+        None
+    );
 }
 
 #[test]
@@ -102,7 +115,9 @@ fn flushed_memtables_reach_disk_segments_and_reopen_intact() {
     let e = open(dir.path());
     for item in &songs {
         assert_eq!(
-            e.get_item("Music", &key_of(item)).expect("get"),
+            e.get_item("Music", &key_of(item), true)
+                .map(|g| g.item)
+                .expect("get"),
             Some(item.clone())
         );
     }
@@ -147,13 +162,15 @@ fn deleted_table_ids_are_never_reused_and_data_is_dropped() {
         Err(Error::TableNotFound(_))
     ));
     assert!(matches!(
-        e.get_item("Music", &key_of(&song("Acme", 1, "x"))),
+        e.get_item("Music", &key_of(&song("Acme", 1, "x")), true)
+            .map(|g| g.item),
         Err(Error::TableNotFound(_))
     ));
     let recreated = e.create_table(music("Music")).expect("name free at once");
     assert!(recreated.def.id > first);
     assert_eq!(
-        e.get_item("Music", &key_of(&song("Acme", 1, "x")))
+        e.get_item("Music", &key_of(&song("Acme", 1, "x")), true)
+            .map(|g| g.item)
             .expect("get"),
         None
     );
@@ -235,7 +252,7 @@ fn a_deleting_table_that_lost_its_stream_states_still_opens() {
             .insert(catalog_key("Music"), def.encode())
             .expect("mark");
         s.catalog
-            .remove(changelog::state_key(def.streams[0].id))
+            .remove(state_key(def.streams[0].id))
             .expect("remove state");
     }
     let e = open(dir.path());
@@ -262,7 +279,8 @@ fn key_validation_uses_dynamodb_messages() {
         "One or more parameter values were invalid: Type mismatch for key Year expected: N actual: S"
     );
     let err = e
-        .get_item("Music", &song("Acme", 1, "x"))
+        .get_item("Music", &song("Acme", 1, "x"), true)
+        .map(|g| g.item)
         .unwrap_err()
         .to_string();
     assert_eq!(err, "The provided key element does not match the schema");
@@ -304,7 +322,11 @@ fn concurrent_writers_share_syncs_and_all_land() {
     for t in 0..8 {
         for i in 0..50 {
             let k = key_of(&song(&format!("w{t}"), i, "x"));
-            assert!(e.get_item("Music", &k).expect("get").is_some());
+            assert!(e
+                .get_item("Music", &k, true)
+                .map(|g| g.item)
+                .expect("get")
+                .is_some());
         }
     }
 }
@@ -435,7 +457,8 @@ mod conditional {
             }
         });
         let item = e
-            .get_item("Music", &key)
+            .get_item("Music", &key, true)
+            .map(|g| g.item)
             .expect("get")
             .expect("created by the first update");
         assert_eq!(item.get("plays"), Some(&num(200)));
@@ -488,7 +511,12 @@ mod conditional {
             .update_item("Music", &key_of(&a), Some(&increment()), Some(&never))
             .unwrap_err();
         assert!(matches!(err, Error::ConditionalCheckFailed(_)));
-        assert_eq!(e.get_item("Music", &key_of(&a)).expect("get"), Some(a));
+        assert_eq!(
+            e.get_item("Music", &key_of(&a), true)
+                .map(|g| g.item)
+                .expect("get"),
+            Some(a)
+        );
         // On a missing item the condition sees an empty item.
         let missing = key_of(&song("Nobody", 2, "x"));
         let err = e
@@ -528,7 +556,12 @@ mod conditional {
         let w = e.update_item("Music", &key, None, None).expect("update");
         let (old, new) = (w.old, w.new);
         assert_eq!((old, new), (None, Some(key.clone())));
-        assert_eq!(e.get_item("Music", &key).expect("get"), Some(key));
+        assert_eq!(
+            e.get_item("Music", &key, true)
+                .map(|g| g.item)
+                .expect("get"),
+            Some(key)
+        );
     }
 
     #[test]
@@ -545,7 +578,12 @@ mod conditional {
             .expect("update");
         let (old, new) = (w.old, w.new);
         assert_eq!((old, new), (None, None));
-        assert_eq!(e.get_item("Music", &key).expect("get"), None);
+        assert_eq!(
+            e.get_item("Music", &key, true)
+                .map(|g| g.item)
+                .expect("get"),
+            None
+        );
     }
 }
 
@@ -606,6 +644,7 @@ mod reads {
                     exclusive_start_key: start.as_ref(),
                     filter: None,
                     fetch_items: false,
+                    consistent: false,
                 },
             };
             let page = e.query("Music", &q).expect("query");
@@ -683,10 +722,18 @@ mod reads {
                 exclusive_start_key: Some(&lek),
                 filter: None,
                 fetch_items: false,
+                consistent: false,
             },
             ..q
         };
-        assert_eq!(e.query("Music", &q).expect("query"), Page::default());
+        // An empty page still costs the minimum read, eventually consistent.
+        assert_eq!(
+            e.query("Music", &q).expect("query"),
+            Page {
+                consumed: Units::table(0.5),
+                ..Page::default()
+            }
+        );
     }
 
     #[test]
@@ -712,6 +759,7 @@ mod reads {
                 exclusive_start_key: None,
                 filter: Some(&title_is),
                 fetch_items: false,
+                consistent: false,
             },
         };
         let page = e.query("Music", &q).expect("query");
@@ -736,6 +784,7 @@ mod reads {
                             exclusive_start_key: start.as_ref(),
                             filter: None,
                             fetch_items: false,
+                            consistent: false,
                         },
                     };
                     let page = e.scan("Music", &s).expect("scan");
@@ -875,7 +924,8 @@ fn batch_writes_validate_everything_first_and_commit_once() {
     ];
     assert!(matches!(e.batch_write(&invalid), Err(Error::Validation(_))));
     assert_eq!(
-        e.get_item("Music", &key_of(&song("Acme", 2, "")))
+        e.get_item("Music", &key_of(&song("Acme", 2, "")), true)
+            .map(|g| g.item)
             .expect("get"),
         None
     );
@@ -894,11 +944,13 @@ fn batch_writes_validate_everything_first_and_commit_once() {
     assert_eq!(after.commits - before.commits, 1);
     assert_eq!(after.syncs - before.syncs, 1, "{before:?} -> {after:?}");
     assert!(e
-        .get_item("Other", &key_of(&song("Acme", 11, "")))
+        .get_item("Other", &key_of(&song("Acme", 11, "")), true)
+        .map(|g| g.item)
         .expect("get")
         .is_some());
     assert_eq!(
-        e.get_item("Music", &key_of(&song("Old", 1, "")))
+        e.get_item("Music", &key_of(&song("Old", 1, "")), true)
+            .map(|g| g.item)
             .expect("get"),
         None
     );
@@ -1136,5 +1188,480 @@ mod backups {
                     .expect("get")
                     .is_none()
         });
+    }
+}
+
+#[test]
+fn a_second_open_names_the_holder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = Options {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Options::default()
+    };
+    let _first = Engine::open(options.clone()).expect("first open");
+    match Engine::open(options) {
+        Err(Error::Locked { holder_pid }) => {
+            if cfg!(target_os = "linux") {
+                assert_eq!(holder_pid, Some(std::process::id()));
+            }
+        }
+        Err(e) => panic!("expected Locked, got {e}"),
+        Ok(_) => panic!("a second open of a held directory succeeded"),
+    }
+}
+
+#[test]
+fn store_counters_never_go_back_when_batches_commit_out_of_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = open(dir.path());
+    let store = e.store();
+    let ks = store.keyspace("records").expect("keyspace");
+    let mut first = store.batch();
+    let a = first.allocate("ids").expect("allocate");
+    let mut second = store.batch();
+    let b = second.allocate("ids").expect("allocate");
+    assert_eq!((a, b), (1, 2));
+    second.insert(&ks, b"b", b"2").expect("insert");
+    second.commit().expect("commit").wait(&e).expect("durable");
+    // The batch that allocated first commits last: it must not write the
+    // counter back to 2.
+    first.insert(&ks, b"a", b"1").expect("insert");
+    first.commit().expect("commit").wait(&e).expect("durable");
+    // A batch dropped after allocating leaves a gap, never a repeat.
+    let mut dropped = store.batch();
+    assert_eq!(dropped.allocate("ids").expect("allocate"), 3);
+    drop(dropped);
+    drop((store, ks, e));
+    let e = open(dir.path());
+    let store = e.store();
+    assert_eq!(store.next_id("ids").expect("next"), 3);
+    assert_eq!(store.next_id("other").expect("next"), 1);
+    assert_eq!(store.keyspace_names(), ["records"]);
+    let ks = store.keyspace("records").expect("keyspace");
+    assert_eq!(
+        store.get(&ks, b"a").expect("get").map(|v| v.to_vec()),
+        Some(b"1".to_vec())
+    );
+}
+
+#[test]
+fn the_store_refuses_bad_names_sizes_and_too_many_keyspaces() {
+    use crate::store::{STORE_KEYSPACES_MAX, STORE_KEY_BYTES_MAX, STORE_VALUE_BYTES_MAX};
+    let e = Engine::open(Options::default()).expect("open");
+    let store = e.store();
+    assert!(matches!(
+        store.keyspace("Bad-Name"),
+        Err(Error::Store(StoreError::Name(_)))
+    ));
+    let ks = store.keyspace("k").expect("keyspace");
+    let mut batch = store.batch();
+    assert!(matches!(
+        batch.insert(&ks, b"", b"v"),
+        Err(Error::Store(StoreError::KeySize { bytes: 0, .. }))
+    ));
+    assert!(matches!(
+        batch.insert(&ks, &vec![1; STORE_KEY_BYTES_MAX + 1], b"v"),
+        Err(Error::Store(StoreError::KeySize { .. }))
+    ));
+    assert!(matches!(
+        batch.insert(&ks, b"k", &vec![0; STORE_VALUE_BYTES_MAX + 1]),
+        Err(Error::Store(StoreError::ValueSize { .. }))
+    ));
+    assert!(matches!(
+        batch.allocate("no way"),
+        Err(Error::Store(StoreError::Name(_)))
+    ));
+    // A refused change leaves the batch as it was: empty.
+    assert!(batch.is_empty());
+    for i in 1..STORE_KEYSPACES_MAX {
+        store.keyspace(&format!("k{i}")).expect("keyspace");
+    }
+    assert!(matches!(
+        store.keyspace("one_more"),
+        Err(Error::Store(StoreError::TooManyKeyspaces { .. }))
+    ));
+    // Existing ones still open.
+    store.keyspace("k1").expect("existing keyspace");
+}
+
+/// The durable change feed: what consumers see, and when they wake.
+mod feed {
+    use super::*;
+    use crate::changelog::StreamViewType;
+    use std::future::Future;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Barrier;
+    use std::task::{Context, Poll, Wake};
+    use std::time::{Duration, Instant};
+
+    /// A table with a stream, and its stream id.
+    fn streamed(e: &Engine) -> u32 {
+        let mut req = music("Music");
+        req.stream = Some(StreamViewType::NewImage);
+        let info = e.create_table(req).expect("create");
+        info.def.streams[0].id
+    }
+
+    /// Polls `f` on this thread until it is ready or `timeout` passes.
+    fn block_on_timeout<F: Future>(f: F, timeout: Duration) -> Option<F::Output> {
+        struct Unpark(std::thread::Thread);
+        impl Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Arc::new(Unpark(std::thread::current())).into();
+        let mut cx = Context::from_waker(&waker);
+        let mut f = std::pin::pin!(f);
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return Some(v);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            std::thread::park_timeout(deadline - now);
+        }
+    }
+
+    #[test]
+    fn records_of_an_unsynced_batch_stay_invisible_until_its_sync() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = open(dir.path());
+        let stream = streamed(&e);
+        e.put_item("Music", song("Acme", 1, "first"), None)
+            .expect("put");
+        assert_eq!(e.durable_seq(stream), 1);
+        assert_eq!(
+            e.read_changes(stream, 0, 1, 10, 1 << 20)
+                .expect("read")
+                .len(),
+            1
+        );
+
+        let held = e.shared.commit.hold_syncs();
+        let commits = e.commit_stats().commits;
+        let writer = {
+            let e = e.clone();
+            std::thread::spawn(move || e.put_item("Music", song("Acme", 2, "second"), None))
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while e.commit_stats().commits == commits {
+            assert!(Instant::now() < deadline, "the write never committed");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Committed: item reads see it. Not synced: the feed does not.
+        assert!(e
+            .get_item("Music", &key_of(&song("Acme", 2, "")), true)
+            .map(|g| g.item)
+            .expect("get")
+            .is_some());
+        assert_eq!(e.durable_seq(stream), 1);
+        assert!(e
+            .read_changes(stream, 0, 2, 10, 1 << 20)
+            .expect("read")
+            .is_empty());
+        assert!(!e.wait_for_changes(stream, 1, Duration::from_millis(50)));
+        assert!(!writer.is_finished(), "acknowledged before its sync");
+
+        drop(held);
+        writer.join().expect("writer").expect("put");
+        assert_eq!(e.durable_seq(stream), 2);
+        let records = e.read_changes(stream, 0, 2, 10, 1 << 20).expect("read");
+        assert_eq!(records.iter().map(|r| r.seq).collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn a_waiter_wakes_within_milliseconds_of_a_commit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = open(dir.path());
+        let stream = streamed(&e);
+        // A wait with nothing coming times out, within its bound.
+        let t = Instant::now();
+        assert!(!e.wait_for_changes(stream, 0, Duration::from_millis(20)));
+        assert!(t.elapsed() < Duration::from_secs(2));
+        for round in 0..5u64 {
+            let blocking = {
+                let e = e.clone();
+                std::thread::spawn(move || {
+                    let woke = e.wait_for_changes(stream, round, Duration::from_secs(10));
+                    (woke, Instant::now())
+                })
+            };
+            let pending = e.changes_after(stream, round);
+            let asynchronous = std::thread::spawn(move || {
+                block_on_timeout(pending, Duration::from_secs(10)).map(|()| Instant::now())
+            });
+            std::thread::sleep(Duration::from_millis(20));
+            assert!(!blocking.is_finished() && !asynchronous.is_finished());
+            e.put_item("Music", song("Acme", round as i64, "x"), None)
+                .expect("put");
+            let acked = Instant::now();
+            let (woke, at) = blocking.join().expect("blocking waiter");
+            assert!(woke, "round {round}: the blocking waiter timed out");
+            let async_at = asynchronous
+                .join()
+                .expect("async waiter")
+                .expect("the async waiter timed out");
+            // Woken by the sync, which comes before the acknowledgement.
+            for (what, at) in [("blocking", at), ("async", async_at)] {
+                let late = at.saturating_duration_since(acked);
+                assert!(
+                    late < Duration::from_millis(250),
+                    "round {round}: {what} waiter woke {late:?} after the write"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_wake_up_is_lost_under_concurrent_writers() {
+        const WRITERS: usize = 4;
+        const WAITERS: usize = 4;
+        const EPISODES: u64 = 30;
+        const WRITES_PER_EPISODE: u64 = 3;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = open(dir.path());
+        let stream = streamed(&e);
+        let per_episode = WRITERS as u64 * WRITES_PER_EPISODE;
+        // Writers and waiters meet at the start of every episode.
+        let start = Arc::new(Barrier::new(WRITERS + WAITERS));
+        let written = Arc::new(AtomicU64::new(0));
+        let mut threads = Vec::new();
+        for w in 0..WRITERS {
+            let (e, start, written) = (e.clone(), Arc::clone(&start), Arc::clone(&written));
+            threads.push(std::thread::spawn(move || {
+                for episode in 0..EPISODES {
+                    start.wait();
+                    for i in 0..WRITES_PER_EPISODE {
+                        let year = (episode * 1000 + i) as i64;
+                        e.put_item("Music", song(&format!("w{w}"), year, "x"), None)
+                            .expect("put");
+                        written.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+        for waiter in 0..WAITERS {
+            let (e, start) = (e.clone(), Arc::clone(&start));
+            threads.push(std::thread::spawn(move || {
+                for episode in 0..EPISODES {
+                    start.wait();
+                    // Every record of the episode is one sequence number.
+                    let target = (episode + 1) * per_episode;
+                    let deadline = Instant::now() + Duration::from_secs(10);
+                    // Bounded: each turn waits, and the deadline ends it.
+                    loop {
+                        let seen = e.durable_seq(stream);
+                        if seen >= target {
+                            break;
+                        }
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        let woke = if waiter % 2 == 0 {
+                            e.wait_for_changes(stream, seen, left)
+                        } else {
+                            block_on_timeout(e.changes_after(stream, seen), left).is_some()
+                        };
+                        assert!(
+                            woke,
+                            "waiter {waiter} missed a wake-up in episode {episode} at {seen}"
+                        );
+                    }
+                }
+            }));
+        }
+        for t in threads {
+            t.join().expect("thread");
+        }
+        assert_eq!(written.load(Ordering::Relaxed), EPISODES * per_episode);
+        assert_eq!(e.durable_seq(stream), EPISODES * per_episode);
+    }
+
+    #[test]
+    fn watermarks_restart_at_what_is_on_disk_and_follow_new_streams() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let stream = {
+            let e = open(dir.path());
+            let stream = streamed(&e);
+            for year in 0..3 {
+                e.put_item("Music", song("Acme", year, "x"), None)
+                    .expect("put");
+            }
+            stream
+        };
+        let e = open(dir.path());
+        assert_eq!(e.durable_seq(stream), 3);
+        assert_eq!(
+            e.read_changes(stream, 0, 1, 10, 1 << 20)
+                .expect("read")
+                .len(),
+            3
+        );
+        // A stream enabled later starts at nothing durable.
+        e.update_table(
+            "Music",
+            UpdateTable {
+                stream: Some(None),
+                ..UpdateTable::default()
+            },
+        )
+        .expect("disable");
+        let info = e
+            .update_table(
+                "Music",
+                UpdateTable {
+                    stream: Some(Some(StreamViewType::KeysOnly)),
+                    ..UpdateTable::default()
+                },
+            )
+            .expect("enable");
+        let second = info.def.enabled_stream().expect("enabled").id;
+        assert_ne!(second, stream);
+        assert_eq!(e.durable_seq(second), 0);
+        e.put_item("Music", song("Acme", 9, "x"), None)
+            .expect("put");
+        assert_eq!(e.durable_seq(second), 1);
+    }
+}
+
+/// Every data operation admits, charges and reports its own units: a
+/// handler cannot forget either.
+mod capacity {
+    use super::*;
+
+    /// A provisioned table with `units` read and write units and one
+    /// second of burst, on an engine that enforces throughput.
+    fn throttled(units: u64) -> Engine {
+        let e = Engine::open(Options {
+            enforce_throughput: true,
+            burst_seconds: 1,
+            ..Options::default()
+        })
+        .expect("open");
+        let mut req = music("Music");
+        req.billing_mode = BillingMode::Provisioned;
+        req.throughput = Some((units, units));
+        e.create_table(req).expect("create");
+        e
+    }
+
+    #[test]
+    fn operations_report_the_units_they_consume() {
+        let e = Engine::open(Options::default()).expect("open");
+        e.create_table(music("Music")).expect("create");
+        let big = {
+            let mut s = song("Acme", 1, "x");
+            s.insert("Pad".into(), AttributeValue::S("p".repeat(5000)));
+            s
+        };
+        let w = e.put_item("Music", big.clone(), None).expect("put");
+        assert_eq!(w.consumed, Units::table(5.0));
+        let got = e
+            .get_item("Music", &key_of(&song("Acme", 1, "")), true)
+            .expect("get");
+        assert_eq!(got.consumed, Units::table(2.0));
+        let got = e
+            .get_item("Music", &key_of(&song("Acme", 1, "")), false)
+            .expect("get");
+        assert_eq!(got.consumed, Units::table(1.0));
+        // Deleting nothing still costs one unit.
+        let w = e
+            .delete_item("Music", &key_of(&song("None", 1, "")), None)
+            .expect("delete");
+        assert_eq!(w.consumed, Units::table(1.0));
+        let t = e
+            .transact_write(
+                &[TransactAction::ConditionCheck {
+                    table: "Music".into(),
+                    key: key_of(&song("Acme", 1, "")),
+                    condition: tarn_expr::ast::Condition::AttributeExists(tarn_expr::ast::Path {
+                        elements: vec![tarn_expr::ast::PathElement::Attr(
+                            tarn_expr::ast::Name::Resolved("Artist".into()),
+                        )],
+                    }),
+                }],
+                None,
+            )
+            .expect("transact");
+        // A ConditionCheck is billed as a transactional write of its item.
+        assert_eq!(t.consumed, [("Music".to_owned(), Units::table(10.0))]);
+        let got = e
+            .transact_get(&[("Music".into(), key_of(&song("Acme", 1, "")))])
+            .expect("transact get");
+        assert_eq!(got.consumed, [("Music".to_owned(), Units::table(4.0))]);
+        let b = e
+            .batch_write(&[BatchWrite::Put {
+                table: "Music".into(),
+                item: song("Acme", 2, "y"),
+            }])
+            .expect("batch");
+        assert_eq!(b.consumed, [("Music".to_owned(), Units::table(1.0))]);
+        let got = e
+            .batch_get(
+                &[BatchGet {
+                    table: "Music".into(),
+                    keys: vec![key_of(&song("Acme", 1, "")), key_of(&song("Acme", 2, ""))],
+                    consistent: false,
+                }],
+                1 << 24,
+            )
+            .expect("batch get");
+        assert_eq!(got[0].consumed, Units::table(1.5));
+        assert_eq!(got[0].found.len(), 2);
+    }
+
+    #[test]
+    fn an_exhausted_table_is_refused_by_every_operation_until_it_refills() {
+        let e = throttled(1);
+        // Full buckets hold one second: a 5-unit write passes and overdraws.
+        let mut big = song("Acme", 1, "x");
+        big.insert("Pad".into(), AttributeValue::S("p".repeat(5000)));
+        e.put_item("Music", big.clone(), None).expect("put");
+        let refused = |r: Result<Written>| matches!(r, Err(Error::Throttled(Throttled::Table)));
+        assert!(refused(e.put_item("Music", song("Acme", 2, "y"), None)));
+        assert!(refused(e.update_item(
+            "Music",
+            &key_of(&song("Acme", 1, "")),
+            None,
+            None
+        )));
+        assert!(refused(e.delete_item(
+            "Music",
+            &key_of(&song("Acme", 1, "")),
+            None
+        )));
+        assert!(matches!(
+            e.batch_write(&[BatchWrite::Delete {
+                table: "Music".into(),
+                key: key_of(&song("Acme", 1, "")),
+            }]),
+            Err(Error::Throttled(Throttled::Table))
+        ));
+        let canceled = e.transact_write(
+            &[TransactAction::Delete {
+                table: "Music".into(),
+                key: key_of(&song("Acme", 1, "")),
+                condition: None,
+            }],
+            None,
+        );
+        assert!(
+            matches!(&canceled, Err(Error::TransactionCanceled(r)) if r == &[CancelReason::Throttled(Throttled::Table)]),
+            "{canceled:?}"
+        );
+        // Reads have their own bucket: two consistent reads of 5 KB use it up.
+        e.get_item("Music", &key_of(&song("Acme", 1, "")), true)
+            .expect("get");
+        assert!(matches!(
+            e.get_item("Music", &key_of(&song("Acme", 1, "")), true),
+            Err(Error::Throttled(Throttled::Table))
+        ));
+        // A missing table is admitted: the operation reports it.
+        assert!(matches!(
+            e.get_item("Nope", &key_of(&song("Acme", 1, "")), true),
+            Err(Error::TableNotFound(_))
+        ));
     }
 }

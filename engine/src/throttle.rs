@@ -16,8 +16,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use crate::catalog::{BillingMode, TableDef};
+use crate::error::{Error, Result, Throttled};
+use crate::guard::lock;
 use crate::index::IndexKind;
-use crate::{lock, BillingMode, Error, Result, TableDef};
 
 /// Which capacity a request uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -26,28 +28,6 @@ pub enum Side {
     Read,
     /// Write units.
     Write,
-}
-
-/// What ran out.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Throttled {
-    /// The table's provisioned capacity.
-    Table,
-    /// A global index's provisioned capacity.
-    Index,
-    /// The table's on-demand maximum.
-    OnDemand,
-}
-
-impl Throttled {
-    /// DynamoDB's message for it.
-    pub fn message(&self) -> &'static str {
-        match self {
-            Throttled::Table => "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.",
-            Throttled::Index => "The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API",
-            Throttled::OnDemand => "Throughput exceeds the maximum OnDemandThroughput configured for your table. Increase OnDemandThroughput with the UpdateTable API or try again shortly.",
-        }
-    }
 }
 
 struct Bucket {
@@ -85,6 +65,11 @@ impl Buckets {
             burst_seconds: burst_seconds.max(1) as f64,
             buckets: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// True when throughput is enforced.
+    pub(crate) fn enabled(&self) -> bool {
+        self.enabled
     }
 
     /// The buckets a request on `def` (reading `index`, if any) needs.

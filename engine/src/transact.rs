@@ -24,12 +24,22 @@ use fjall::Readable;
 use tarn_expr::ast::{Condition, Update};
 use tarn_expr::{size, Item};
 
+use crate::apply::{check_condition, updated_item};
+use crate::catalog::{TableDef, TableStatus};
+use crate::clock::now_ms;
+use crate::codec;
+use crate::commit::Deferred;
+use crate::error::{CancelReason, Error, Result};
+use crate::guard::lock;
+use crate::index;
+use crate::invalid::Invalid;
 use crate::maintain::{PendingSizes, WriteContext};
-use crate::{
-    check_condition, codec, index, item_storage_key, key_storage_key, lock, now_ms,
-    update_storage_key, updated_item, Deferred, Engine, Error, Result, Table, TableDef,
-    TableStatus, Written,
-};
+use crate::shared::Shared;
+use crate::table::Table;
+use crate::throttle::Side;
+use crate::units::{add_to, read_units, write_units, PerTable, Units};
+use crate::validate::{item_storage_key, key_storage_key, update_storage_key};
+use crate::written::Written;
 
 /// How long a `ClientRequestToken` is remembered.
 pub const TOKEN_TTL_MS: u64 = 10 * 60 * 1000;
@@ -101,32 +111,28 @@ pub struct IdempotencyToken {
     pub digest: [u8; 32],
 }
 
-/// Why an action of a cancelled transaction could not be applied.
-#[derive(Clone, Debug, PartialEq)]
-pub enum CancelReason {
-    /// The action was fine (another one failed).
-    None,
-    /// Its condition did not hold; the item as it was, if any.
-    ConditionalCheckFailed(Option<Item>),
-    /// It would grow an item collection past its limit.
-    ItemCollectionSizeLimitExceeded,
-    /// It computed an item DynamoDB refuses; DynamoDB's message.
-    ValidationError(String),
-}
-
 /// What a transaction did.
 #[derive(Clone, Debug, Default)]
 pub struct TransactWritten {
-    /// Per action, in request order: the old and new item and their index
-    /// effects. A ConditionCheck has the item as `old` and no `new`.
+    /// Per action, in request order: the old and new item, their index
+    /// effects and the action's units. A ConditionCheck has the item as
+    /// `old` and no `new`.
     pub written: Vec<Written>,
     /// True when this was a repeat of an earlier request with the same
-    /// token, and nothing was applied.
+    /// token, and nothing was applied (its units are reads).
     pub replayed: bool,
+    /// The units consumed, per table in the order first charged.
+    pub consumed: PerTable,
 }
 
-const MULTIPLE_OPERATIONS: &str =
-    "Transaction request cannot include multiple operations on one item";
+/// What a TransactGetItems read.
+#[derive(Clone, Debug, Default)]
+pub struct TransactGot {
+    /// Per get, in request order: the item, `None` if missing.
+    pub items: Vec<Option<Item>>,
+    /// The units consumed, per table in the order first charged.
+    pub consumed: PerTable,
+}
 
 /// The key the token of a transaction is stored and locked under.
 fn token_key(token: &str) -> Vec<u8> {
@@ -144,13 +150,13 @@ struct Tables<'a> {
 }
 
 impl<'a> Tables<'a> {
-    fn lookup(engine: &Engine, names: impl Iterator<Item = &'a str>) -> Result<Tables<'a>> {
+    fn lookup(engine: &Shared, names: impl Iterator<Item = &'a str>) -> Result<Tables<'a>> {
         let mut names: Vec<&str> = names.collect();
         names.sort_unstable();
         names.dedup();
         let tables = names
             .iter()
-            .map(|n| engine.shared.table(n))
+            .map(|n| engine.table(n))
             .collect::<Result<Vec<_>>>()?;
         Ok(Tables { names, tables })
     }
@@ -170,27 +176,71 @@ fn active(def: &TableDef) -> Result<()> {
     Ok(())
 }
 
-impl Engine {
+impl Shared {
     /// TransactWriteItems: every action's condition is evaluated against
     /// the items as they are, and either every write is applied in one
     /// atomic batch or none is ([`Error::TransactionCanceled`] gives each
     /// action's reason, in request order). Request problems that need no
     /// item (keys, sizes, duplicates) are a plain validation error.
-    pub fn transact_write(
-        &self,
-        actions: &[TransactAction],
-        token: Option<&IdempotencyToken>,
-    ) -> Result<TransactWritten> {
-        self.transact_write_deferred(actions, token)?.wait(self)
-    }
-
-    /// [`transact_write`](Self::transact_write), before durability.
-    pub fn transact_write_deferred(
+    ///
+    /// Under `--enforce-throughput` a transaction whose tables lack
+    /// capacity is cancelled first, with [`CancelReason::Throttled`] on
+    /// each action of such a table. Each action is charged as DynamoDB
+    /// bills it: a write at twice its table units, a ConditionCheck as a
+    /// transactional write of the item it read, a repeat as transactional
+    /// reads of its items.
+    pub(crate) fn transact_write(
         &self,
         actions: &[TransactAction],
         token: Option<&IdempotencyToken>,
     ) -> Result<Deferred<TransactWritten>> {
-        let s = &self.shared;
+        self.admit_all(actions.iter().map(TransactAction::table), Side::Write)?;
+        let Deferred { mut value, ticket } = self.transact_apply(actions, token)?;
+        for (w, action) in value.written.iter_mut().zip(actions) {
+            let old_bytes = w.old.as_ref().map_or(0, size::item_size);
+            let units = if value.replayed {
+                Units::table(2.0 * read_units(old_bytes, true))
+            } else if matches!(action, TransactAction::ConditionCheck { .. }) {
+                Units::table(2.0 * write_units(old_bytes))
+            } else {
+                w.write_units().transactional()
+            };
+            self.charge(action.table(), Side::Write, None, &units);
+            add_to(&mut value.consumed, action.table(), &units);
+            w.consumed = units;
+        }
+        Ok(Deferred::new(value, ticket))
+    }
+
+    /// Admits a request to each table, in order; when any is out of
+    /// capacity, the transaction is cancelled with a reason per table.
+    fn admit_all<'a>(&self, tables: impl Iterator<Item = &'a str>, side: Side) -> Result<()> {
+        let mut reasons = Vec::new();
+        let mut throttled = false;
+        for table in tables {
+            reasons.push(match self.admit(table, side, None) {
+                Err(Error::Throttled(t)) => {
+                    throttled = true;
+                    CancelReason::Throttled(t)
+                }
+                // A missing table is reported by the transaction itself.
+                _ => CancelReason::None,
+            });
+        }
+        if throttled {
+            return Err(Error::TransactionCanceled(reasons));
+        }
+        Ok(())
+    }
+
+    /// [`transact_write`](Self::transact_write) without throughput: also
+    /// the path of BatchWriteItem, which is charged as single writes.
+    pub(crate) fn transact_apply(
+        &self,
+        actions: &[TransactAction],
+        token: Option<&IdempotencyToken>,
+    ) -> Result<Deferred<TransactWritten>> {
+        let s = self;
         let tables = Tables::lookup(self, actions.iter().map(TransactAction::table))?;
         let guards: Vec<_> = tables.tables.iter().map(|t| t.read()).collect();
         for g in &guards {
@@ -208,9 +258,7 @@ impl Engine {
             let key = match action {
                 TransactAction::Put { item, .. } => {
                     if size::item_size(item) > size::ITEM_SIZE_BYTES_MAX {
-                        return Err(Error::Validation(
-                            "Item size has exceeded the maximum allowed size".into(),
-                        ));
+                        return Err(Error::Validation(Invalid::ItemTooLarge));
                     }
                     index::check_empty(&def.indexes, &def.key_schema, item)?;
                     item_storage_key(def, item)
@@ -224,14 +272,14 @@ impl Engine {
             };
             let key = match key {
                 Ok(k) => k,
-                Err(Error::Validation(m)) if !is_request_fault(&m) => {
+                Err(Error::Validation(m)) if !m.is_request_fault() => {
                     key_fault.get_or_insert((i, m));
                     continue;
                 }
                 Err(e) => return Err(e),
             };
             if !seen.insert((action.table(), key.clone())) {
-                return Err(Error::Validation(MULTIPLE_OPERATIONS.into()));
+                return Err(Error::Validation(Invalid::MultipleOperations));
             }
             keys.push(key);
         }
@@ -276,6 +324,7 @@ impl Engine {
                             TransactWritten {
                                 written,
                                 replayed: true,
+                                consumed: PerTable::new(),
                             },
                             Some(ticket),
                         ));
@@ -373,15 +422,7 @@ impl Engine {
                     continue;
                 }
             }
-            match &new {
-                Some(item) => {
-                    let mut value = Vec::with_capacity(128);
-                    codec::encode_item(item, &mut value);
-                    batch.insert(&s.items, key.as_slice(), value);
-                }
-                None if old.is_some() => batch.remove(&s.items, key.as_slice()),
-                None => {}
-            }
+            s.stage_item(&mut batch, key, old.as_ref(), new.as_ref());
             let ctx = &mut contexts[tables.position(action.table())];
             std::mem::swap(&mut ctx.pending, &mut pending);
             let result = s.updated(&mut batch, def, key, old.as_ref(), new.as_ref(), ctx);
@@ -402,6 +443,7 @@ impl Engine {
                 new,
                 indexes: effects.indexes,
                 collection: effects.collection,
+                ..Written::default()
             });
         }
         // The first ValidationError cancels alone; otherwise every failed
@@ -424,7 +466,11 @@ impl Engine {
             value.extend_from_slice(&t.digest);
             batch.insert(&s.tokens, k, value);
         }
-        let ticket = s.commit.commit_batch(batch)?;
+        let marks: Vec<(u32, u64)> = contexts
+            .iter()
+            .flat_map(|ctx| ctx.marks.iter().copied())
+            .collect();
+        let ticket = s.commit.commit_marked(batch, &marks)?;
         for (g, ctx) in stream_guards.iter_mut().zip(contexts) {
             if let (Some(g), Some(states)) = (g.as_mut(), ctx.streams) {
                 **g = states;
@@ -448,15 +494,32 @@ impl Engine {
             TransactWritten {
                 written,
                 replayed: false,
+                consumed: PerTable::new(),
             },
             Some(ticket),
         ))
     }
 
     /// TransactGetItems: reads every key from one snapshot, so the items
-    /// returned are one committed state. `None` for a missing item.
-    pub fn transact_get(&self, gets: &[(String, Item)]) -> Result<Vec<Option<Item>>> {
-        let s = &self.shared;
+    /// returned are one committed state. `None` for a missing item. Under
+    /// `--enforce-throughput` a table out of capacity cancels it first;
+    /// each get is charged as a transactional read of its item.
+    pub(crate) fn transact_get(&self, gets: &[(String, Item)]) -> Result<TransactGot> {
+        self.admit_all(gets.iter().map(|(t, _)| t.as_str()), Side::Read)?;
+        let items = self.transact_read(gets)?;
+        let mut consumed = PerTable::new();
+        for ((table, _), item) in gets.iter().zip(&items) {
+            let bytes = item.as_ref().map_or(0, size::item_size);
+            let units = Units::table(2.0 * read_units(bytes, true));
+            self.charge(table, Side::Read, None, &units);
+            add_to(&mut consumed, table, &units);
+        }
+        Ok(TransactGot { items, consumed })
+    }
+
+    /// The reads of [`transact_get`](Self::transact_get).
+    fn transact_read(&self, gets: &[(String, Item)]) -> Result<Vec<Option<Item>>> {
+        let s = self;
         let tables = Tables::lookup(self, gets.iter().map(|(t, _)| t.as_str()))?;
         let guards: Vec<_> = tables.tables.iter().map(|t| t.read()).collect();
         for g in &guards {
@@ -467,13 +530,13 @@ impl Engine {
         for (i, (table, key)) in gets.iter().enumerate() {
             let k = match key_storage_key(&guards[tables.position(table)], key) {
                 Ok(k) => k,
-                Err(Error::Validation(m)) if !is_request_fault(&m) => {
+                Err(Error::Validation(m)) if !m.is_request_fault() => {
                     return Err(Error::TransactionCanceled(only_reason(gets.len(), i, m)));
                 }
                 Err(e) => return Err(e),
             };
             if !seen.insert((table.as_str(), k.clone())) {
-                return Err(Error::Validation(MULTIPLE_OPERATIONS.into()));
+                return Err(Error::Validation(Invalid::MultipleOperations));
             }
             keys.push(k);
         }
@@ -491,15 +554,9 @@ impl Engine {
     }
 }
 
-/// Key faults that DynamoDB reports for a whole transaction rather than as
-/// one action's cancellation reason: empty key values, and sizes.
-fn is_request_fault(message: &str) -> bool {
-    message.contains("cannot contain an empty") || message.contains("has exceeded the maximum")
-}
-
 /// Reasons for a transaction cancelled by one action's ValidationError:
 /// that one, and `None` for every other action.
-fn only_reason(len: usize, i: usize, message: String) -> Vec<CancelReason> {
+fn only_reason(len: usize, i: usize, message: Invalid) -> Vec<CancelReason> {
     let mut reasons = vec![CancelReason::None; len];
     reasons[i] = CancelReason::ValidationError(message);
     reasons
@@ -516,7 +573,7 @@ fn decode_token(v: &[u8]) -> Result<(u64, [u8; 32])> {
     Ok((u64::from_be_bytes(created), digest))
 }
 
-impl crate::Shared {
+impl Shared {
     /// Deletes remembered tokens older than the idempotency window, at most
     /// `max` of them; returns how many it deleted. Each is re-checked under
     /// its lock, so a transaction reusing an expired token is not undone.

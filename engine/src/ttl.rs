@@ -20,11 +20,17 @@ use std::time::Duration;
 use fjall::Readable;
 use tarn_expr::{AttributeValue, Item};
 
-use crate::catalog::TtlDef;
+use crate::catalog::{catalog_key, TableStatus, TtlDef, CATALOG_NEXT_ID};
+use crate::changelog::Origin;
+use crate::clock::now_ms;
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::guard::lock;
+use crate::invalid::Invalid;
+use crate::jobs::{Backfill, Job};
 use crate::maintain::WriteContext;
-use crate::{
-    background, catalog_key, codec, lock, now_ms, Engine, Error, Result, Shared, Table, TableStatus,
-};
+use crate::shared::Shared;
+use crate::table::Table;
 
 /// Items older than this past their expiry are never deleted.
 const EXPIRY_WINDOW_SECONDS: u64 = 5 * 365 * 24 * 3600;
@@ -142,9 +148,9 @@ impl Shared {
         batch.remove(&self.items, item_key);
         let mut streams = def.enabled_stream().map(|_| lock(&table.streams));
         let mut ctx = WriteContext::new(streams.as_ref().map(|g| (**g).clone()));
-        ctx.origin = crate::changelog::Origin::Service;
+        ctx.origin = Origin::Service;
         let effects = self.updated(&mut batch, &def, item_key, Some(&old), None, &mut ctx)?;
-        let ticket = self.commit.commit_batch(batch)?;
+        let ticket = self.commit.commit_marked(batch, &ctx.marks)?;
         if let (Some(g), Some(states)) = (streams.as_mut(), ctx.streams) {
             **g = states;
         }
@@ -227,12 +233,12 @@ pub(crate) fn start_sweeper(shared: Weak<Shared>, interval: Duration) -> Result<
     })
 }
 
-impl Engine {
+impl Shared {
     /// UpdateTimeToLive: enables TTL on `attribute` (recording the expiry
     /// of every existing item in the background) or disables it, with
     /// DynamoDB's rules.
-    pub fn update_ttl(&self, table: &str, attribute: &str, enabled: bool) -> Result<()> {
-        let s = &self.shared;
+    pub(crate) fn update_ttl(&self, table: &str, attribute: &str, enabled: bool) -> Result<()> {
+        let s = self;
         let t = s.table(table)?;
         let job = {
             let mut def = t.write();
@@ -242,17 +248,14 @@ impl Engine {
             let current = def.settings.ttl.clone();
             match (&current, enabled) {
                 (Some(c), true) if c.attribute == attribute => {
-                    return Err(Error::Validation("TimeToLive is already enabled".into()))
+                    return Err(Error::Validation(Invalid::TtlAlreadyEnabled))
                 }
                 (Some(c), _) if c.attribute != attribute => {
-                    return Err(Error::Validation(format!(
-                        "TimeToLive is active on a different AttributeName: current AttributeName is {}",
-                        c.attribute
-                    )))
+                    return Err(Error::Validation(Invalid::TtlOtherAttribute {
+                        current: c.attribute.clone(),
+                    }))
                 }
-                (None, false) => {
-                    return Err(Error::Validation("TimeToLive is already disabled".into()))
-                }
+                (None, false) => return Err(Error::Validation(Invalid::TtlAlreadyDisabled)),
                 _ => {}
             }
             let now = now_ms();
@@ -260,9 +263,7 @@ impl Engine {
                 && def.settings.ttl_changed_ms != 0
                 && now.saturating_sub(def.settings.ttl_changed_ms) < s.ttl_cooldown_ms
             {
-                return Err(Error::Validation(
-                    "Time to live has been modified multiple times within a fixed interval".into(),
-                ));
+                return Err(Error::Validation(Invalid::TtlChangedTooOften));
             }
             let mut new = def.clone();
             new.settings.ttl_changed_ms = now;
@@ -278,22 +279,22 @@ impl Engine {
                     id,
                     backfilled: false,
                 });
-                batch.insert(&s.catalog, crate::CATALOG_NEXT_ID, next.to_be_bytes());
+                batch.insert(&s.catalog, CATALOG_NEXT_ID, next.to_be_bytes());
                 *next_id = next;
-                background::Job::Backfill(Arc::clone(&t), background::Backfill::Expiry(id))
+                Job::Backfill(Arc::clone(&t), Backfill::Expiry(id))
             } else {
                 new.settings.ttl = None;
                 let Some(c) = current else {
                     unreachable!("disabling needs an enabled TTL")
                 };
-                background::Job::DropExpiry(c.id)
+                Job::DropExpiry(c.id)
             };
             batch.insert(&s.catalog, catalog_key(&new.name), new.encode());
             s.commit.commit(batch)?;
             *def = new;
             job
         };
-        self.submit(job);
+        self.jobs.submit(job);
         Ok(())
     }
 }

@@ -6,13 +6,16 @@
 //! must match. The engine is reopened from disk now and then, and a global
 //! index is created online in the middle of the run while writes go on.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use support::Rng;
 use tarn_engine::{
     BillingMode, CreateTable, Durability, Engine, Error, IndexKind, IndexProjection, IndexStatus,
-    IndexUpdate, KeyAttr, KeySchema, NewIndex, Options, PageOptions, ProjectionType, QueryRequest,
-    ScanRequest, UpdateTable,
+    IndexUpdate, Invalid, KeyAttr, KeySchema, NewIndex, Options, PageOptions, ProjectionType,
+    QueryRequest, ScanRequest, UpdateTable,
 };
 use tarn_expr::ast::{
     Name, Path, PathElement, SetOperand, SetValue, Update, UpdateAction, ValueRef,
@@ -25,26 +28,6 @@ const SEEDS: [u64; 3] = [1, 7, 2026];
 /// Page size for reading indexes back, small so that paging is exercised.
 const PAGE_ITEMS: usize = 7;
 const PAGES_MAX: usize = 1000;
-
-/// xorshift64*: deterministic, dependency-free randomness.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 fn attr(name: &str, ty: ScalarType) -> KeyAttr {
     KeyAttr {
@@ -468,7 +451,7 @@ fn run(seed: u64) {
                     model.insert(k.clone(), item);
                 } else {
                     assert!(
-                        matches!(result, Err(Error::Validation(ref m)) if m.contains("Type mismatch for Index Key")),
+                        matches!(result, Err(Error::Validation(Invalid::IndexKeyType { .. }))),
                         "step {step}: mistyped put gave {result:?}"
                     );
                 }
@@ -499,7 +482,9 @@ fn run(seed: u64) {
             }
         }
         assert_eq!(
-            e.get_item(TABLE, &key_item(&k)).expect("get"),
+            e.get_item(TABLE, &key_item(&k), true)
+                .map(|g| g.item)
+                .expect("get"),
             model.get(&k).cloned(),
             "step {step}: item {k:?}"
         );

@@ -36,6 +36,21 @@ impl ExprKind {
 pub struct ExprError {
     /// DynamoDB's message.
     pub message: String,
+    /// What kind of fault it is, for callers that word some faults their
+    /// own way (they branch on this, never on the message).
+    pub fault: ExprFault,
+}
+
+/// The kind of an [`ExprError`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExprFault {
+    /// Any fault without a kind of its own.
+    #[default]
+    Other,
+    /// An update action met an operand of a type it cannot use, at run time
+    /// ([`crate::eval::BAD_OPERAND_TYPE`]).
+    OperandType,
 }
 
 impl ExprError {
@@ -43,6 +58,7 @@ impl ExprError {
     pub fn invalid(kind: ExprKind, detail: impl std::fmt::Display) -> Self {
         ExprError {
             message: format!("Invalid {}: {detail}", kind.label()),
+            fault: ExprFault::Other,
         }
     }
 
@@ -50,6 +66,15 @@ impl ExprError {
     pub fn other(message: impl Into<String>) -> Self {
         ExprError {
             message: message.into(),
+            fault: ExprFault::Other,
+        }
+    }
+
+    /// The run-time operand type error of update expressions.
+    pub fn operand_type() -> Self {
+        ExprError {
+            message: crate::eval::BAD_OPERAND_TYPE.to_owned(),
+            fault: ExprFault::OperandType,
         }
     }
 }

@@ -326,7 +326,7 @@ fn set_operand(item: &Item, op: &SetOperand) -> Result<AttributeValue, ExprError
                 x.extend(y);
                 Ok(AttributeValue::L(x))
             }
-            _ => Err(update_error(BAD_OPERAND_TYPE)),
+            _ => Err(ExprError::operand_type()),
         },
     }
 }
@@ -353,7 +353,7 @@ fn set_value(item: &Item, v: &SetValue) -> Result<AttributeValue, ExprError> {
                 };
                 r.map(AttributeValue::N).map_err(arithmetic_error)
             }
-            _ => Err(update_error(BAD_OPERAND_TYPE)),
+            _ => Err(ExprError::operand_type()),
         }
     };
     match v {
@@ -461,7 +461,7 @@ fn add_to(
         (Some(V::Ss(a)), V::Ss(b)) => V::Ss(union(a, b)),
         (Some(V::Ns(a)), V::Ns(b)) => V::Ns(union(a, b)),
         (Some(V::Bs(a)), V::Bs(b)) => V::Bs(union(a, b)),
-        _ => return Err(update_error(BAD_OPERAND_TYPE)),
+        _ => return Err(ExprError::operand_type()),
     })
 }
 
@@ -488,7 +488,7 @@ fn delete_from(
         (V::Ss(a), V::Ss(b)) => V::Ss(minus(a, b)),
         (V::Ns(a), V::Ns(b)) => V::Ns(minus(a, b)),
         (V::Bs(a), V::Bs(b)) => V::Bs(minus(a, b)),
-        _ => return Err(update_error(BAD_OPERAND_TYPE)),
+        _ => return Err(ExprError::operand_type()),
     };
     let empty = match &left {
         V::Ss(s) => s.is_empty(),

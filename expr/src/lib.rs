@@ -22,6 +22,6 @@ pub mod resolve;
 pub mod size;
 mod value;
 
-pub use error::{ExprError, ExprKind};
+pub use error::{ExprError, ExprFault, ExprKind};
 pub use number::{Number, NumberError};
 pub use value::{AttributeValue, Item, ScalarType, SetKind, ValueError};

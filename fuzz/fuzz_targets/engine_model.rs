@@ -77,7 +77,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 assert_eq!(old, model.remove(&(pk % 4, sk % 16)));
             }
             Op::Get { pk, sk } => {
-                let got = engine.get_item("model", &key(pk, sk)).expect("get");
+                let got = engine.get_item("model", &key(pk, sk), true).map(|g| g.item).expect("get");
                 assert_eq!(got.as_ref(), model.get(&(pk % 4, sk % 16)));
             }
             Op::Query { pk, forward, limit } => {

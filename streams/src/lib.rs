@@ -558,10 +558,13 @@ pub fn get_records(
         RECORDS_BYTES_MAX,
     )?;
     let next = records.last().map_or(p.next, |r| r.seq + 1);
-    // A closed shard ends once every record it holds was returned.
+    // A closed shard ends once every record it holds was returned. Only
+    // durable records are read, so that is known once the stream is
+    // durable up to the shard's end.
     let at_end = match shard.end_seq {
         None => false,
         Some(end) if next > end => true,
+        Some(end) if engine.durable_seq(p.stream) < end => false,
         Some(_) => engine
             .read_changes(p.stream, p.shard, next, 1, RECORDS_BYTES_MAX)?
             .is_empty(),

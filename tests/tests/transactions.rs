@@ -771,3 +771,45 @@ async fn transact_get_items_reads_projects_and_validates() {
         validation("1 validation error detected: Value '[...]' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100")
     );
 }
+
+/// A key that does not match the schema cancels a TransactGetItems with a
+/// `ValidationError` reason for its get (`docs/research/transaction-errors.md`
+/// §7), as it does a TransactWriteItems; it used to surface as a 500.
+#[tokio::test]
+async fn transact_get_items_cancels_a_mismatched_key_with_a_validation_reason() {
+    use aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsError;
+    let server = Server::start();
+    let client = server.client();
+    two_tables(&client).await;
+    let result = client
+        .transact_get_items()
+        .transact_items(get_action("tx-a", "a"))
+        .transact_items(
+            TransactGetItem::builder()
+                .get(
+                    Get::builder()
+                        .table_name("tx-b")
+                        .key("pk", n("7"))
+                        .build()
+                        .expect("get"),
+                )
+                .build(),
+        )
+        .send()
+        .await;
+    match result.map_err(|e| e.into_service_error()) {
+        Err(TransactGetItemsError::TransactionCanceledException(e)) => {
+            assert_eq!(
+                e.message(),
+                Some(format!("{CANCELLED} [None, ValidationError]").as_str())
+            );
+            let reasons = e.cancellation_reasons();
+            assert_eq!(codes(reasons), ["None", "ValidationError"]);
+            assert_eq!(
+                reasons[1].message(),
+                Some("The provided key element does not match the schema")
+            );
+        }
+        other => panic!("expected TransactionCanceledException, got {other:?}"),
+    }
+}

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use tarn_engine::BatchWrite;
+use tarn_engine::{BatchGet, BatchWrite, Units};
 use tarn_expr::ast::Projection;
-use tarn_expr::{eval, size, Item};
+use tarn_expr::{eval, Item};
 
-use super::capacity::{self, ConsumedCapacity, Split, Units, RETURN_CAPACITY};
+use super::capacity::{self, ConsumedCapacity, Split, RETURN_CAPACITY};
 use super::expressions::{check_mix, Placeholders, Texts};
 use super::items::{collection_metrics, CollectionMetrics};
 use super::legacy;
@@ -15,7 +15,6 @@ use super::wire::{ItemRef, WireItem};
 use super::{committed, data_plane, read, reply};
 use crate::error::{is_table_name, ApiError, Constraints};
 use crate::App;
-use tarn_engine::Side;
 
 // Structures in a request reject a JSON array, as DynamoDB does.
 map_only!(KeysAndAttributes, PutRequest, DeleteRequest, WriteRequest);
@@ -231,78 +230,32 @@ pub(super) async fn batch_get_item(
         });
     }
     // Every key is read (and checked) before anything is answered; reads
-    // past 16 MB of response come back as UnprocessedKeys.
-    let requests: Vec<(String, Vec<Item>)> = gets
+    // past 16 MB of response, and tables out of read capacity, come back
+    // as UnprocessedKeys.
+    let requests: Vec<BatchGet> = gets
         .iter()
-        .map(|g| (g.table.clone(), g.keys.clone()))
+        .map(|g| BatchGet {
+            table: g.table.clone(),
+            keys: g.keys.clone(),
+            consistent: g.consistent,
+        })
         .collect();
-    let results = read(app, move |e| {
-        requests
-            .iter()
-            .map(|(table, keys)| {
-                keys.iter()
-                    .map(|k| e.get_item(table, k))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .map_err(|e| {
-        // BatchGetItem words an empty key as PutItem does, not as GetItem.
-        let e = data_plane(e);
-        let rest = e.message.as_deref().and_then(|m| {
-            m.strip_prefix("One or more parameter values were invalid: The AttributeValue")
-        });
-        match rest {
-            Some(rest) => ApiError::validation(format!(
-                "One or more parameter values are not valid. The AttributeValue{rest}"
-            )),
-            None => e,
-        }
-    })?;
-    // Under --enforce-throughput a table out of read capacity answers
-    // nothing: its keys come back unprocessed, and if every table is out
-    // the whole call is throttled.
-    let mut throttled = Vec::with_capacity(gets.len());
-    let mut first_throttle = None;
-    for g in &gets {
-        match app.engine.admit(&g.table, Side::Read, None) {
-            Ok(()) => throttled.push(false),
-            Err(e @ tarn_engine::Error::Throttled(_)) => {
-                throttled.push(true);
-                first_throttle.get_or_insert(e);
-            }
-            Err(e) => return Err(data_plane(e.into())),
-        }
-    }
-    if let Some(e) = first_throttle.filter(|_| throttled.iter().all(|t| *t)) {
-        return Err(e.into());
-    }
+    let results =
+        read(app, move |e| e.batch_get(&requests, BATCH_GET_BYTES_MAX)).map_err(data_plane)?;
     let mut found: Vec<Vec<Item>> = Vec::with_capacity(gets.len());
     let mut unprocessed: Vec<Vec<&Item>> = Vec::with_capacity(gets.len());
     let mut per_table: Vec<(String, Units)> = Vec::with_capacity(gets.len());
-    let mut bytes = 0usize;
-    for ((g, items), throttled) in gets.iter().zip(results).zip(throttled) {
-        let (mut f, mut u, mut table_units) = (Vec::new(), Vec::new(), 0.0);
-        for (key, item) in g.keys.iter().zip(items) {
-            if bytes > BATCH_GET_BYTES_MAX || throttled {
-                u.push(key);
-                continue;
-            }
-            let read = item.as_ref().map_or(0, size::item_size);
-            table_units += capacity::read_units(read, g.consistent);
-            if let Some(item) = item {
-                bytes += read;
-                f.push(match &g.projection {
-                    Some(p) => eval::project(&item, p),
-                    None => item,
-                });
-            }
-        }
-        found.push(f);
-        unprocessed.push(u);
-        let units = Units::table(table_units);
-        capacity::charge_buckets(&app.engine, &g.table, Side::Read, None, &units);
-        per_table.push((g.table.clone(), units));
+    for (g, got) in gets.iter().zip(results) {
+        found.push(match &g.projection {
+            Some(p) => got
+                .found
+                .iter()
+                .map(|item| eval::project(item, p))
+                .collect(),
+            None => got.found,
+        });
+        unprocessed.push(got.unprocessed.iter().map(|&i| &g.keys[i]).collect());
+        per_table.push((g.table.clone(), got.consumed));
     }
     let mut responses = BTreeMap::new();
     let mut unprocessed_keys = BTreeMap::new();
@@ -442,67 +395,32 @@ pub(super) async fn batch_write_item(
             writes.push(write);
         }
     }
-    // Under --enforce-throughput each request needs capacity left on its
-    // table; the others come back unprocessed, and if none had any the
-    // whole call is throttled. Admitted requests are charged as admitted,
-    // so one call cannot overdraw a bucket by more than one request.
-    let mut admitted = Vec::with_capacity(writes.len());
-    let mut unprocessed: Vec<BatchWrite> = Vec::new();
-    let mut first_throttle = None;
-    for w in writes {
-        let (table, estimate) = match &w {
-            BatchWrite::Put { table, item } => {
-                (table, capacity::write_units(size::item_size(item)))
-            }
-            BatchWrite::Delete { table, .. } => (table, 1.0),
-        };
-        match app.engine.admit(table, Side::Write, None) {
-            Ok(()) => {
-                app.engine.charge(table, Side::Write, None, estimate, &[]);
-                admitted.push(w);
-            }
-            Err(e @ tarn_engine::Error::Throttled(_)) => {
-                first_throttle.get_or_insert(e);
-                unprocessed.push(w);
-            }
-            // A missing table is reported by the batch's own validation.
-            Err(_) => admitted.push(w),
-        }
-    }
-    if let Some(e) = first_throttle.filter(|_| admitted.is_empty()) {
-        return Err(e.into());
-    }
-    let writes = admitted;
-    let tables: Vec<String> = writes
-        .iter()
-        .map(|w| match w {
-            BatchWrite::Put { table, .. } | BatchWrite::Delete { table, .. } => table.clone(),
-        })
-        .collect();
-    let written = committed(app, move |e| e.batch_write_deferred(&writes))
+    // Under --enforce-throughput requests of tables out of capacity come
+    // back unprocessed; the engine admits and charges each request.
+    let outcome = committed(app, |e| e.batch_write_deferred(&writes))
         .await?
         .map_err(|e| data_plane(e.into()))?;
     let mode = input.return_item_collection_metrics.as_deref();
     let mut metrics: BTreeMap<&str, Vec<CollectionMetrics<'_>>> = BTreeMap::new();
-    // Each request is charged as its own PutItem or DeleteItem.
-    let mut per_table: Vec<(String, Units)> = Vec::new();
-    for (table, w) in tables.iter().zip(&written) {
-        if let Some(m) = collection_metrics(mode, w) {
-            metrics.entry(table.as_str()).or_default().push(m);
+    let mut unprocessed = Vec::new();
+    for (request, w) in writes.iter().zip(&outcome.written) {
+        match w {
+            Some(w) => {
+                if let Some(m) = collection_metrics(mode, w) {
+                    metrics.entry(request.table()).or_default().push(m);
+                }
+            }
+            None => unprocessed.push(request),
         }
-        let units = Units::write(w);
-        // The table was charged when the request was admitted.
-        app.engine
-            .charge(table, Side::Write, None, 0.0, &units.global_arms());
-        capacity::charge(&mut per_table, table, &units);
     }
+    let per_table = outcome.consumed;
     let consumed_capacity = capacity::report_tables(
         input.return_consumed_capacity.as_deref(),
         &per_table,
         Split::None,
     );
     let mut unprocessed_items: BTreeMap<&str, Vec<WriteRequestOut<'_>>> = BTreeMap::new();
-    for w in &unprocessed {
+    for w in unprocessed {
         let (table, out) = match w {
             BatchWrite::Put { table, item } => (
                 table,

@@ -4,16 +4,16 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use tarn_expr::ast::{Condition, Projection, Update};
-use tarn_expr::{eval, size, Item};
+use tarn_expr::{eval, ExprError, ExprFault, Item};
 
-use super::capacity::{self, ConsumedCapacity, Split, Units, RETURN_CAPACITY};
+use super::capacity::{self, ConsumedCapacity, Split, RETURN_CAPACITY};
 use super::expressions::{check_mix, Placeholders, Texts};
 use super::legacy::{self, AttributeValueUpdate, ExpectedAttributeValue};
 use super::wire::{ItemRef, WireItem};
 use super::{committed, data_plane, read, reply};
 use crate::error::{ApiError, Constraints, ErrorCode};
 use crate::App;
-use tarn_engine::Side;
+use tarn_engine::Invalid;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -298,13 +298,12 @@ pub(super) async fn put_item(app: &App, input: PutItemInput) -> Result<Vec<u8>, 
     let name = table.clone();
     let (item, condition) = (write.target, write.condition);
     let result = committed(app, move |e| {
-        e.admit(&name, Side::Write, None)?;
         e.put_item_deferred(&name, item, condition.as_ref())
     })
     .await?;
     let written = result.map_err(|e| write_error(&params, e))?;
     let attributes = written.old.as_ref().filter(|_| write.want_old);
-    write_reply(app, &params, &table, &written, attributes)
+    write_reply(&params, &table, &written, attributes)
 }
 
 pub(super) async fn delete_item(app: &App, input: DeleteItemInput) -> Result<Vec<u8>, ApiError> {
@@ -322,13 +321,12 @@ pub(super) async fn delete_item(app: &App, input: DeleteItemInput) -> Result<Vec
     let name = table.clone();
     let (key, condition) = (write.target, write.condition);
     let result = committed(app, move |e| {
-        e.admit(&name, Side::Write, None)?;
         e.delete_item_deferred(&name, &key, condition.as_ref())
     })
     .await?;
     let written = result.map_err(|e| write_error(&params, e))?;
     let attributes = written.old.as_ref().filter(|_| write.want_old);
-    write_reply(app, &params, &table, &written, attributes)
+    write_reply(&params, &table, &written, attributes)
 }
 
 pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec<u8>, ApiError> {
@@ -373,17 +371,16 @@ pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec
     let updated = update.as_ref().map(eval::updated_paths);
     let name = table.clone();
     let result = committed(app, move |e| {
-        e.admit(&name, Side::Write, None)?;
         e.update_item_deferred(&name, &key, update.as_ref(), condition.as_ref())
     })
     .await?;
-    let written = result.map_err(|e| write_error(&params, e)).map_err(|e| {
+    let written = result.map_err(|e| match e {
         // The legacy API words a run-time type error its own way.
-        if legacy_update && e.message.as_deref() == Some(eval::BAD_OPERAND_TYPE) {
-            ApiError::validation("Type mismatch for attribute to update")
-        } else {
-            e
-        }
+        tarn_engine::Error::Validation(Invalid::Expression(ExprError {
+            fault: ExprFault::OperandType,
+            ..
+        })) if legacy_update => ApiError::validation("Type mismatch for attribute to update"),
+        e => write_error(&params, e),
     })?;
     let attributes = returned_attributes(
         params.return_values,
@@ -392,27 +389,24 @@ pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec
         updated.as_ref(),
     );
     let attributes = attributes.filter(|a| !a.is_empty());
-    write_reply(app, &params, &table, &written, attributes.as_ref())
+    write_reply(&params, &table, &written, attributes.as_ref())
 }
 
-/// Charges a single-item write to the table's buckets and builds its
-/// reply: `attributes` as the write's return values asked, and the
-/// capacity and collection metrics as requested.
+/// A single-item write's reply: `attributes` as the write's return values
+/// asked, and the capacity (charged by the engine) and collection metrics
+/// as requested.
 fn write_reply(
-    app: &App,
     params: &WriteParams<'_>,
     table: &str,
     written: &tarn_engine::Written,
     attributes: Option<&Item>,
 ) -> Result<Vec<u8>, ApiError> {
-    let units = Units::write(written);
-    capacity::charge_buckets(&app.engine, table, Side::Write, None, &units);
     reply(&WriteReply {
         attributes: attributes.map(ItemRef),
         consumed_capacity: capacity::report(
             params.return_consumed_capacity,
             table,
-            &units,
+            &written.consumed,
             Split::None,
         ),
         item_collection_metrics: collection_metrics(params.return_item_collection_metrics, written),
@@ -490,19 +484,10 @@ pub(super) async fn get_item(app: &App, input: GetItemInput) -> Result<Vec<u8>, 
     };
     let table = input.table_name.unwrap_or_default();
     let name = table.clone();
-    let item = read(app, move |e| {
-        e.admit(&name, Side::Read, None)?;
-        e.get_item(&name, &key)
-    })
-    .map_err(data_plane)?;
     let consistent = input.consistent_read.unwrap_or(false);
-    // Capacity is charged on the whole item, before projection.
-    let units = Units::table(capacity::read_units(
-        item.as_ref().map_or(0, size::item_size),
-        consistent,
-    ));
-    capacity::charge_buckets(&app.engine, &table, Side::Read, None, &units);
-    let item = match (item, &projection) {
+    let got = read(app, move |e| e.get_item(&name, &key, consistent)).map_err(data_plane)?;
+    let units = got.consumed;
+    let item = match (got.item, &projection) {
         (Some(item), Some(p)) => Some(eval::project(&item, p)),
         (item, _) => item,
     };

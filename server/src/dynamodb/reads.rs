@@ -10,7 +10,7 @@ use tarn_engine::{
 use tarn_expr::ast::{Comparator, Condition, Operand, PathElement, Projection, ValueRef};
 use tarn_expr::{eval, AttributeValue, Item};
 
-use super::capacity::{self, ConsumedCapacity, Split, Units, RETURN_CAPACITY};
+use super::capacity::{self, ConsumedCapacity, Split, RETURN_CAPACITY};
 use super::expressions::{check_mix, Expressions, Placeholders, Texts};
 use super::items::check_common;
 use super::legacy::{self, FilterCondition};
@@ -170,28 +170,10 @@ struct ReadReply<'a> {
     consumed_capacity: Option<ConsumedCapacity<'a>>,
 }
 
-/// Query and Scan are charged on what they read, rounded up to 4 KB once
-/// per request (eventually consistent reads cost half); on an index, the
-/// entries read go to the index and items fetched from the table to it.
-fn page_units(page: &Page, consistent: bool, index: Option<&IndexDef>) -> Units {
-    let read = capacity::read_units(page.read_bytes, consistent);
-    match index {
-        None => Units::table(read),
-        Some(i) => {
-            let factor = if consistent { 1.0 } else { 0.5 };
-            Units {
-                table: page.fetched_read_units as f64 * factor,
-                indexes: vec![(i.name.clone(), i.kind, read)],
-            }
-        }
-    }
-}
-
 /// How a page is turned into a reply.
 struct Rendering<'a> {
     projection: Option<&'a Projection>,
     items_wanted: bool,
-    consistent: bool,
     index: Option<&'a IndexDef>,
     /// Items were fetched from the table for a local index read.
     fetched: bool,
@@ -199,29 +181,19 @@ struct Rendering<'a> {
 }
 
 fn render_page(
-    app: &App,
-    page: Page,
+    mut page: Page,
     params: &ReadParams<'_>,
     r: &Rendering<'_>,
 ) -> Result<Vec<u8>, ApiError> {
     let Rendering {
         projection,
         items_wanted,
-        consistent,
         index,
         fetched,
         key_schema,
     } = *r;
-    let engine = &app.engine;
     let table = params.table_name.unwrap_or_default();
-    let units = page_units(&page, consistent, index);
-    capacity::charge_buckets(
-        engine,
-        table,
-        tarn_engine::Side::Read,
-        index.map(|i| i.name.as_str()),
-        &units,
-    );
+    let units = std::mem::take(&mut page.consumed);
     let items: Vec<Item> = match (projection, index) {
         (Some(p), _) => page.items.iter().map(|i| eval::project(i, p)).collect(),
         // A local index read that fetched items only to filter them still
@@ -827,7 +799,6 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
     let name = table.clone();
     let index_name = params.index_name.map(str::to_owned);
     let page = read(app, move |e| {
-        e.admit(&name, tarn_engine::Side::Read, index_name.as_deref())?;
         e.query(
             &name,
             &QueryRequest {
@@ -841,19 +812,18 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
                     exclusive_start_key: start.as_ref(),
                     filter: filter.as_ref(),
                     fetch_items,
+                    consistent,
                 },
             },
         )
     })
     .map_err(data_plane)?;
     render_page(
-        app,
         page,
         &params,
         &Rendering {
             projection: projection.as_ref(),
             items_wanted,
-            consistent,
             index,
             fetched: fetch_items,
             key_schema: Some(&def.key_schema),
@@ -992,7 +962,6 @@ pub(super) async fn scan(app: &App, input: ScanInput) -> Result<Vec<u8>, ApiErro
     };
     let index_name = params.index_name.map(str::to_owned);
     let page = read(app, move |e| {
-        e.admit(&name, tarn_engine::Side::Read, index_name.as_deref())?;
         e.scan(
             &name,
             &ScanRequest {
@@ -1004,19 +973,18 @@ pub(super) async fn scan(app: &App, input: ScanInput) -> Result<Vec<u8>, ApiErro
                     exclusive_start_key: start.as_ref(),
                     filter: filter.as_ref(),
                     fetch_items,
+                    consistent,
                 },
             },
         )
     })
     .map_err(data_plane)?;
     render_page(
-        app,
         page,
         &params,
         &Rendering {
             projection: projection.as_ref(),
             items_wanted,
-            consistent,
             index,
             fetched: fetch_items,
             key_schema: def.as_ref().map(|d| &d.key_schema),

@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use tarn_engine::{CancelReason, IdempotencyToken, TransactAction, TRANSACT_ITEMS_MAX};
-use tarn_expr::{eval, size, Item};
+use tarn_expr::{eval, Item};
 
-use super::capacity::{self, ConsumedCapacity, Split, Units, RETURN_CAPACITY};
+use super::capacity::{self, ConsumedCapacity, Split, RETURN_CAPACITY};
 use super::expressions::{Placeholders, Texts};
 use super::items::{collection_metrics, CollectionMetrics};
 use super::wire::{ItemRef, WireItem};
-use super::{committed, data_plane, read, reply};
+use super::{committed, data_plane, reply};
 use crate::error::{ApiError, CancellationReason, Constraints, ErrorCode};
 use crate::App;
 
@@ -168,7 +168,6 @@ fn action_constraints(c: &mut Constraints, i: usize, kind: Kind, a: &ActionIn) {
 /// One validated action, with what the reply needs to know of it.
 struct Prepared {
     action: TransactAction,
-    kind: Kind,
     return_old: bool,
 }
 
@@ -218,51 +217,7 @@ fn prepare(kind: Kind, a: ActionIn) -> Result<Prepared, ApiError> {
             })?,
         },
     };
-    Ok(Prepared {
-        action,
-        kind,
-        return_old,
-    })
-}
-
-/// Under --enforce-throughput a transaction whose tables lack capacity is
-/// cancelled, with `ProvisionedThroughputExceeded` (or `ThrottlingError`,
-/// for on-demand maxima) on each action of such a table.
-fn throttle_check(app: &App, tables: &[&str], side: tarn_engine::Side) -> Result<(), ApiError> {
-    let mut reasons = Vec::with_capacity(tables.len());
-    let mut throttled = false;
-    for table in tables {
-        match app.engine.admit(table, side, None) {
-            Ok(()) => reasons.push(CancellationReason {
-                code: "None",
-                message: None,
-                item: None,
-            }),
-            Err(tarn_engine::Error::Throttled(t)) => {
-                throttled = true;
-                let code = if t == tarn_engine::Throttled::OnDemand {
-                    "ThrottlingError"
-                } else {
-                    "ProvisionedThroughputExceeded"
-                };
-                reasons.push(CancellationReason {
-                    code,
-                    message: Some(t.message().to_owned()),
-                    item: None,
-                });
-            }
-            // A missing table is reported by the transaction itself.
-            Err(_) => reasons.push(CancellationReason {
-                code: "None",
-                message: None,
-                item: None,
-            }),
-        }
-    }
-    if !throttled {
-        return Ok(());
-    }
-    Err(cancellation(reasons))
+    Ok(Prepared { action, return_old })
 }
 
 /// What makes two requests "the same" for idempotency: their JSON with
@@ -286,20 +241,15 @@ struct WriteReply<'a> {
 
 /// The TransactionCanceledException for `reasons`: its message lists
 /// every reason's code in order.
-fn canceled(reasons: Vec<CancelReason>, prepared: &[Prepared]) -> ApiError {
+fn canceled(reasons: Vec<CancelReason>, return_old: impl Fn(usize) -> bool) -> ApiError {
     let wire: Vec<CancellationReason> = reasons
         .into_iter()
-        .zip(prepared)
-        .map(|(r, p)| match r {
-            CancelReason::None => CancellationReason {
-                code: "None",
-                message: None,
-                item: None,
-            },
+        .enumerate()
+        .map(|(i, r)| match r {
             CancelReason::ConditionalCheckFailed(old) => CancellationReason {
                 code: "ConditionalCheckFailed",
                 message: Some("The conditional request failed".into()),
-                item: old.filter(|_| p.return_old),
+                item: old.filter(|_| return_old(i)),
             },
             CancelReason::ItemCollectionSizeLimitExceeded => CancellationReason {
                 code: "ItemCollectionSizeLimitExceeded",
@@ -308,7 +258,23 @@ fn canceled(reasons: Vec<CancelReason>, prepared: &[Prepared]) -> ApiError {
             },
             CancelReason::ValidationError(m) => CancellationReason {
                 code: "ValidationError",
-                message: Some(m),
+                message: Some(m.to_string()),
+                item: None,
+            },
+            // Under --enforce-throughput, an action of a table out of
+            // capacity.
+            CancelReason::Throttled(t) => CancellationReason {
+                code: if t == tarn_engine::Throttled::OnDemand {
+                    "ThrottlingError"
+                } else {
+                    "ProvisionedThroughputExceeded"
+                },
+                message: Some(t.message().to_owned()),
+                item: None,
+            },
+            _ => CancellationReason {
+                code: "None",
+                message: None,
                 item: None,
             },
         })
@@ -398,41 +364,27 @@ pub(super) async fn transact_write_items(
         token,
         digest: request_digest(body),
     });
-    let tables: Vec<&str> = prepared.iter().map(|p| p.action.table()).collect();
-    throttle_check(app, &tables, tarn_engine::Side::Write)?;
     let engine_actions: Vec<TransactAction> = prepared.iter().map(|p| p.action.clone()).collect();
     let result = committed(app, move |e| {
         e.transact_write_deferred(&engine_actions, token.as_ref())
     })
     .await?;
     let outcome = result.map_err(|e| match e {
-        tarn_engine::Error::TransactionCanceled(reasons) => canceled(reasons, &prepared),
+        tarn_engine::Error::TransactionCanceled(reasons) => {
+            canceled(reasons, |i| prepared.get(i).is_some_and(|p| p.return_old))
+        }
         tarn_engine::Error::IdempotentParameterMismatch => ApiError::new(
             ErrorCode::IdempotentParameterMismatch,
             "DynamoDB rejected the request because you retried a request with a different payload but with an idempotent token that was already used.",
         ),
         other => data_plane(ApiError::from(other)),
     })?;
-    let mut per_table: Vec<(String, Units)> = Vec::new();
+    let per_table = &outcome.consumed;
     let mut metrics: BTreeMap<&str, Vec<CollectionMetrics<'_>>> = BTreeMap::new();
     let mode = input.return_item_collection_metrics.as_deref();
     for (p, w) in prepared.iter().zip(&outcome.written) {
-        let table = p.action.table();
-        // A repeat only reads its items; a ConditionCheck is billed as a
-        // write of the item it read.
-        let units = if outcome.replayed {
-            let bytes = w.old.as_ref().map_or(0, size::item_size);
-            Units::table(2.0 * capacity::read_units(bytes, true))
-        } else if p.kind == Kind::ConditionCheck {
-            let bytes = w.old.as_ref().map_or(0, size::item_size);
-            Units::table(2.0 * capacity::write_units(bytes))
-        } else {
-            Units::write(w).transactional()
-        };
-        capacity::charge_buckets(&app.engine, table, tarn_engine::Side::Write, None, &units);
-        capacity::charge(&mut per_table, table, &units);
         if let Some(m) = collection_metrics(mode, w) {
-            metrics.entry(table).or_default().push(m);
+            metrics.entry(p.action.table()).or_default().push(m);
         }
     }
     let split = if outcome.replayed {
@@ -443,7 +395,7 @@ pub(super) async fn transact_write_items(
     reply(&WriteReply {
         consumed_capacity: capacity::report_tables(
             input.return_consumed_capacity.as_deref(),
-            &per_table,
+            per_table,
             split,
         ),
         item_collection_metrics: (mode == Some("SIZE")).then_some(metrics),
@@ -505,18 +457,16 @@ pub(super) async fn transact_get_items(
             g.key.unwrap_or_default().into_item()?,
         ));
     }
-    let names: Vec<String> = gets.iter().map(|(t, _)| t.clone()).collect();
-    let tables: Vec<&str> = names.iter().map(String::as_str).collect();
-    throttle_check(app, &tables, tarn_engine::Side::Read)?;
-    let items = read(app, move |e| e.transact_get(&gets)).map_err(data_plane)?;
-    let mut per_table: Vec<(String, Units)> = Vec::new();
-    for (t, item) in names.iter().zip(&items) {
-        let bytes = item.as_ref().map_or(0, size::item_size);
-        let units = Units::table(2.0 * capacity::read_units(bytes, true));
-        capacity::charge_buckets(&app.engine, t, tarn_engine::Side::Read, None, &units);
-        capacity::charge(&mut per_table, t, &units);
-    }
-    let projected: Vec<Option<Item>> = items
+    let got = match app.engine.transact_get(&gets) {
+        Ok(got) => got,
+        Err(tarn_engine::Error::TransactionCanceled(reasons)) => {
+            return Err(canceled(reasons, |_| false))
+        }
+        Err(e) => return Err(data_plane(e.into())),
+    };
+    let per_table = got.consumed;
+    let projected: Vec<Option<Item>> = got
+        .items
         .into_iter()
         .zip(&projections)
         .map(|(item, p)| match (item, p) {
