@@ -317,6 +317,14 @@ impl Shared {
                 }
                 continue;
             };
+            // An existing item whose index key value a write would be
+            // refused for (empty, or over the key size limits) stays out
+            // of the index, as DynamoDB's backfill leaves it out.
+            if index::check_item(std::slice::from_ref(index), &def.key_schema, &item, false)
+                .is_err()
+            {
+                continue;
+            }
             let Some(entry_key) = index.entry_key(&def.key_schema, &item) else {
                 continue;
             };

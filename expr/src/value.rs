@@ -85,7 +85,7 @@ pub enum ValueError {
     #[error("{0}")]
     Number(#[from] NumberError),
     /// Maps and lists nested deeper than DynamoDB allows.
-    #[error("Nesting Levels have exceeded supported limits: Nesting level of the attribute value should not exceed 32 levels")]
+    #[error("Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit")]
     TooDeep,
 }
 

@@ -2995,6 +2995,66 @@ async fn a_backfilling_index_can_be_deleted() {
     assert_eq!(t.attribute_definitions(), [def("id", STR)]);
 }
 
+/// A backfill leaves out existing items whose value for the new index's key
+/// a write would be refused for: an empty string, a wrong type, a value
+/// over the key size limits (one over 64 KB once stopped the backfill
+/// worker), and the index still becomes ACTIVE holding every valid item
+/// (Alternator's `test_gsi_backfill_oversized_key`, `_empty_string`,
+/// `_key_limits`, which pass against DynamoDB).
+#[tokio::test]
+async fn a_backfill_skips_items_whose_index_key_values_are_invalid() {
+    let server = Server::start();
+    let client = server.client();
+    new_table(&client, "skips", key_schema(&["id"], &[]), &[("id", STR)])
+        .send()
+        .await
+        .expect("create skips");
+    let values = [
+        ("ok1", s("a")),
+        ("empty", s("")),
+        ("number", tarn_tests::n("7")),
+        ("hash2049", s(&"h".repeat(2049))),
+        ("huge", s(&"x".repeat(66_500))),
+        ("ok2", s(&"h".repeat(2048))),
+    ];
+    for (id, g) in &values {
+        put(&client, "skips", item(&[("id", s(id)), ("g", g.clone())])).await;
+    }
+    client
+        .update_table()
+        .table_name("skips")
+        .attribute_definitions(def("g", STR))
+        .global_secondary_index_updates(create_gsi("byG", &["g"], &[], keys_only()))
+        .send()
+        .await
+        .expect("create index online");
+    wait_until_active(&client, "skips", "byG").await;
+    let mut ids: Vec<String> = scan_all(&client, "skips", Some("byG"))
+        .await
+        .iter()
+        .map(|e| e["id"].as_s().expect("id").clone())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["ok1", "ok2"]);
+    // The worker is still alive: a second backfill finishes too, and the
+    // table can be deleted.
+    client
+        .update_table()
+        .table_name("skips")
+        .attribute_definitions(def("h", STR))
+        .global_secondary_index_updates(create_gsi("byH", &["h"], &[], keys_only()))
+        .send()
+        .await
+        .expect("second index");
+    wait_until_active(&client, "skips", "byH").await;
+    client
+        .delete_table()
+        .table_name("skips")
+        .send()
+        .await
+        .expect("delete");
+}
+
 // ---- 6. GSI deletion and UpdateTable errors ----
 
 #[tokio::test]

@@ -1478,3 +1478,39 @@ async fn attribute_names_may_not_be_empty_or_longer_than_64_kb() {
         .expect("item");
     assert_eq!(got.get(&max), Some(&n("2")));
 }
+
+/// A document may nest 32 levels of maps and lists; one more is refused
+/// with DynamoDB's text (`docs/research/transaction-errors.md`; Alternator's
+/// `test_exceed_nested_level_a_little` matches `nested` in it).
+#[tokio::test]
+async fn documents_nest_at_most_32_levels() {
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "nesting").await;
+    let nested = |levels: usize| {
+        (0..levels).fold(s("leaf"), |inner, i| {
+            if i % 2 == 0 {
+                AttributeValue::M(HashMap::from([("a".to_owned(), inner)]))
+            } else {
+                AttributeValue::L(vec![inner])
+            }
+        })
+    };
+    put(
+        &client,
+        "nesting",
+        item(&[("pk", s("deep")), ("doc", nested(32))]),
+    )
+    .await;
+    assert_eq!(
+        put_error(
+            &client,
+            "nesting",
+            item(&[("pk", s("deeper")), ("doc", nested(33))])
+        )
+        .await,
+        validation(
+            "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit"
+        )
+    );
+}
