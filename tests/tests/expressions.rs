@@ -3570,3 +3570,127 @@ async fn concurrent_put_if_absent_has_exactly_one_winner() {
     let got = get(&client, "race", key("prize")).await.expect("item");
     assert_eq!(got.get("winner"), Some(&n(&winners[0].to_string())));
 }
+
+/// DynamoDB takes `ConditionalOperator` only beside an `Expected`,
+/// `QueryFilter` or `ScanFilter` of two or more conditions, on every
+/// operation, and refuses it before anything else but the mix of legacy
+/// and expression parameters (Alternator's `test_update_expected_empty`;
+/// an AWS-verified suite records both texts, docs/research/expression-errors.md).
+#[tokio::test]
+async fn conditional_operator_needs_two_or_more_conditions() {
+    const WITHOUT: &str = "ConditionalOperator cannot be used without Filter or Expected";
+    const ONE: &str =
+        "ConditionalOperator can only be used when Filter or Expected has two or more elements";
+    let server = Server::start();
+    let client = server.client();
+    hash_table(&client, "condop").await;
+    put(&client, "condop", item(&[("pk", s("k")), ("a", n("1"))])).await;
+    let one = || vec![("a", expected_op(ComparisonOperator::Eq, vec![n("1")]))];
+    let to_map = |pairs: Vec<(&str, ExpectedAttributeValue)>| {
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect::<HashMap<_, _>>()
+    };
+    let or = ConditionalOperator::Or;
+    let and = ConditionalOperator::And;
+    for (expected, want) in [
+        (Some(Vec::new()), WITHOUT),
+        (None, WITHOUT),
+        (Some(one()), ONE),
+    ] {
+        let expected = expected.map(to_map);
+        let put_e = client
+            .put_item()
+            .table_name("condop")
+            .set_item(Some(key("k")))
+            .set_expected(expected.clone())
+            .conditional_operator(or.clone())
+            .send()
+            .await;
+        assert_eq!(service_error(put_e), validation(want), "put {expected:?}");
+        let delete_e = client
+            .delete_item()
+            .table_name("condop")
+            .set_key(Some(key("k")))
+            .set_expected(expected.clone())
+            .conditional_operator(and.clone())
+            .send()
+            .await;
+        assert_eq!(
+            service_error(delete_e),
+            validation(want),
+            "delete {expected:?}"
+        );
+        let update_e = client
+            .update_item()
+            .table_name("condop")
+            .set_key(Some(key("k")))
+            .attribute_updates(
+                "z",
+                AttributeValueUpdate::builder()
+                    .value(n("4"))
+                    .action(AttributeAction::Put)
+                    .build(),
+            )
+            .set_expected(expected.clone())
+            .conditional_operator(or.clone())
+            .send()
+            .await;
+        assert_eq!(
+            service_error(update_e),
+            validation(want),
+            "update {expected:?}"
+        );
+    }
+    let filter = |n_conditions: usize| {
+        (0..n_conditions)
+            .map(|i| {
+                (
+                    format!("f{i}"),
+                    aws_sdk_dynamodb::types::Condition::builder()
+                        .comparison_operator(ComparisonOperator::NotNull)
+                        .build()
+                        .expect("condition"),
+                )
+            })
+            .collect::<HashMap<_, _>>()
+    };
+    for (conditions, want) in [(None, WITHOUT), (Some(0), WITHOUT), (Some(1), ONE)] {
+        let scan = client
+            .scan()
+            .table_name("condop")
+            .set_scan_filter(conditions.map(filter))
+            .conditional_operator(and.clone())
+            .send()
+            .await;
+        assert_eq!(service_error(scan), validation(want), "scan {conditions:?}");
+        // The rule comes before the missing key condition.
+        let query = client
+            .query()
+            .table_name("condop")
+            .set_query_filter(conditions.map(filter))
+            .conditional_operator(and.clone())
+            .send()
+            .await;
+        assert_eq!(
+            service_error(query),
+            validation(want),
+            "query {conditions:?}"
+        );
+    }
+    // Two conditions are fine, and nothing above changed the item.
+    let two = client
+        .scan()
+        .table_name("condop")
+        .set_scan_filter(Some(filter(2)))
+        .conditional_operator(or)
+        .send()
+        .await
+        .expect("two conditions");
+    assert_eq!(two.count, 0);
+    assert_eq!(
+        get(&client, "condop", key("k")).await,
+        Some(item(&[("pk", s("k")), ("a", n("1"))]))
+    );
+}

@@ -266,6 +266,10 @@ fn prepare_conditional_write(
         ],
         &[("ConditionExpression", condition_expression.is_some())],
     )?;
+    legacy::check_conditional_operator_use(
+        params.conditional_operator,
+        expected.as_ref().map(BTreeMap::len),
+    )?;
     let texts = Texts {
         condition: condition_expression,
         null_members: "ConditionExpression is null",
@@ -342,6 +346,10 @@ pub(super) async fn update_item(app: &App, input: UpdateItemInput) -> Result<Vec
             ("UpdateExpression", input.update_expression.is_some()),
             ("ConditionExpression", input.condition_expression.is_some()),
         ],
+    )?;
+    legacy::check_conditional_operator_use(
+        params.conditional_operator,
+        input.expected.as_ref().map(BTreeMap::len),
     )?;
     let texts = Texts {
         condition: input.condition_expression.as_deref(),

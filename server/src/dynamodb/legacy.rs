@@ -76,6 +76,26 @@ pub(super) fn check_conditional_operator(c: &mut Constraints, op: Option<&str>) 
     }
 }
 
+/// DynamoDB takes `ConditionalOperator` only beside an `Expected`,
+/// `QueryFilter` or `ScanFilter` of two or more conditions; `conditions` is
+/// how many that member holds (`None` when it is absent). Checked right
+/// after the legacy/expression mix (`docs/research/expression-errors.md`).
+pub(super) fn check_conditional_operator_use(
+    op: Option<&str>,
+    conditions: Option<usize>,
+) -> Result<(), ApiError> {
+    match (op, conditions.unwrap_or(0)) {
+        (None, _) => Ok(()),
+        (Some(_), 0) => Err(ApiError::validation(
+            "ConditionalOperator cannot be used without Filter or Expected",
+        )),
+        (Some(_), 1) => Err(ApiError::validation(
+            "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Lowers `Expected` (and `ConditionalOperator`) to a condition.
 pub(super) fn expected(
     expected: BTreeMap<String, ExpectedAttributeValue>,

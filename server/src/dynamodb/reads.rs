@@ -718,6 +718,10 @@ pub(super) async fn query(app: &App, input: QueryInput) -> Result<Vec<u8>, ApiEr
             ),
         ],
     )?;
+    legacy::check_conditional_operator_use(
+        input.conditional_operator.as_deref(),
+        input.query_filter.as_ref().map(|f| f.len()),
+    )?;
     let texts = Texts {
         projection: input.projection_expression.as_deref(),
         key_condition: input.key_condition_expression.as_deref(),
@@ -911,6 +915,10 @@ pub(super) async fn scan(app: &App, input: ScanInput) -> Result<Vec<u8>, ApiErro
             ),
             ("FilterExpression", input.filter_expression.is_some()),
         ],
+    )?;
+    legacy::check_conditional_operator_use(
+        input.conditional_operator.as_deref(),
+        input.scan_filter.as_ref().map(|f| f.len()),
     )?;
     let texts = Texts {
         projection: input.projection_expression.as_deref(),
