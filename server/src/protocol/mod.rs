@@ -191,8 +191,13 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         return conn.send(rest(&app, service, &parts, &body).await);
     }
     if media == Media::Form {
-        conn.crc32 = false;
-        return conn.send(query(&app, &parts, &body, &conn.request_id).await);
+        return match query(&app, &parts, &body, &conn.request_id).await {
+            Some(reply) => {
+                conn.crc32 = false;
+                conn.send(reply)
+            }
+            None => conn.send(unclaimed()),
+        };
     }
     let target = parts
         .headers
@@ -295,28 +300,26 @@ async fn aws_json(
 }
 
 /// A query-protocol request: a form post for SQS (to a queue URL, or to
-/// `/` signed for `sqs`), SNS or IAM.
+/// `/` signed for `sqs`), SNS or IAM; `None` if it is signed for a service
+/// that does not speak the query protocol.
 async fn query(
     _app: &App,
     parts: &axum::http::request::Parts,
     body: &[u8],
     request_id: &str,
-) -> Reply {
+) -> Option<Reply> {
     let by_path = table::is_queue_path(parts.uri.path());
     let service = if by_path {
         Service::of(ServiceId::Sqs)
     } else {
         match sigv4::check(&parts.headers, parts.uri.query(), None) {
-            Ok(signed) => match table::query_service(&signed.service) {
-                Some(service) => service,
-                None => return unclaimed(),
-            },
+            Ok(signed) => table::query_service(&signed.service)?,
             // Unsigned, no service can be told: Coral's query framework
             // answers, as SNS words it.
             Err(e) => {
                 let sns = Service::of(ServiceId::Sns);
                 let f = Failure::auth(&sns.errors, Protocol::AwsQuery, &e);
-                return query::render(&f, &sns.errors, request_id);
+                return Some(query::render(&f, &sns.errors, request_id));
             }
         }
     };
@@ -336,11 +339,11 @@ async fn query(
                     parts.uri.query(),
                     Some(service.signing_name),
                 ) {
-                    return query::render(
+                    return Some(query::render(
                         &Failure::auth(&service.errors, Protocol::AwsQuery, &e),
                         &service.errors,
                         request_id,
-                    );
+                    ));
                 }
             }
             // Services that serve no operation yet never get here.
@@ -352,7 +355,7 @@ async fn query(
             )
         }
     };
-    query::render(&failure, &service.errors, request_id)
+    Some(query::render(&failure, &service.errors, request_id))
 }
 
 /// A REST request (the Lambda API, the Lambda Runtime API, Pipes).
