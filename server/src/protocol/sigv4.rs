@@ -95,20 +95,36 @@ fn check_header<'a>(
     if !value.trim().starts_with("AWS4-") {
         return Err(AuthError::Missing);
     }
-    let mut tokens = value.split([',', ' ']);
-    let algorithm = tokens.next().unwrap_or("");
+    // Tokens end at commas and spaces; the first is the algorithm. Both
+    // delimiters are ASCII, so every token boundary is a char boundary.
+    let bytes = value.as_bytes();
     let (mut credential, mut signature, mut signed_headers) = (None, None, None);
-    for token in tokens.filter(|t| !t.is_empty()) {
-        let mut kv = token.split('=');
-        let key = kv.next().unwrap_or("");
-        let v = kv.next();
-        match key {
+    let mut algorithm = None;
+    let mut start = 0;
+    for end in memchr::memchr2_iter(b',', b' ', bytes).chain(std::iter::once(bytes.len())) {
+        let token = &value[start..end];
+        start = end + 1;
+        if algorithm.is_none() {
+            algorithm = Some(token);
+            continue;
+        }
+        // `key=value`, the value ending at a further `=`.
+        let Some(eq) = memchr::memchr(b'=', token.as_bytes()) else {
+            continue;
+        };
+        let rest = &token[eq + 1..];
+        let v = Some(match memchr::memchr(b'=', rest.as_bytes()) {
+            Some(next) => &rest[..next],
+            None => rest,
+        });
+        match &token[..eq] {
             "Credential" => credential = v,
             "Signature" => signature = v,
             "SignedHeaders" => signed_headers = v,
             _ => {}
         }
     }
+    let algorithm = algorithm.unwrap_or("");
     let present = |v: Option<&str>| v.is_some_and(|v| !v.is_empty());
     let dated = [header::HeaderName::from_static("x-amz-date"), header::DATE]
         .iter()
@@ -193,10 +209,16 @@ fn check_parts<'c>(
     signed_headers: &str,
     service: Option<&str>,
 ) -> Result<&'c str, AuthError> {
-    if !signed_headers
-        .split(';')
-        .any(|h| h.eq_ignore_ascii_case("host"))
-    {
+    // SDKs sign `host` in lower case, which a substring search finds
+    // quickly; any case counts.
+    let host_signed = signed_headers == "host"
+        || signed_headers.starts_with("host;")
+        || signed_headers.ends_with(";host")
+        || signed_headers.contains(";host;")
+        || signed_headers
+            .split(';')
+            .any(|h| h.eq_ignore_ascii_case("host"));
+    if !host_signed {
         return Err(AuthError::Invalid(
             "'Host' must be a 'SignedHeader' in the AWS Authorization.".to_owned(),
         ));
@@ -206,19 +228,21 @@ fn check_parts<'c>(
             "Unsupported AWS 'algorithm': '{algorithm}' (only {ALGORITHM} for now). "
         )));
     }
-    let mut parts = credential.trim_end_matches('/').split('/');
-    let (Some(_key), Some(_date), Some(_region), Some(scope_service), Some(terminator), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
+    let scope = credential.trim_end_matches('/');
+    let mut slashes = memchr::memchr_iter(b'/', scope.as_bytes());
+    let (Some(_), Some(_), Some(service_at), Some(terminator_at), None) = (
+        slashes.next(),
+        slashes.next(),
+        slashes.next(),
+        slashes.next(),
+        slashes.next(),
     ) else {
         return Err(AuthError::Incomplete(format!(
             "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{credential}'"
         )));
     };
+    let scope_service = &scope[service_at + 1..terminator_at];
+    let terminator = &scope[terminator_at + 1..];
     let mut problems = Vec::new();
     if let Some(want) = service.filter(|want| *want != scope_service) {
         problems.push(format!(
