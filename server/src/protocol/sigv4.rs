@@ -39,6 +39,9 @@ pub struct Signed<'a> {
     pub service: Cow<'a, str>,
 }
 
+/// The date header SigV4 signs.
+const X_AMZ_DATE: header::HeaderName = header::HeaderName::from_static("x-amz-date");
+
 /// The only algorithm AWS takes.
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The last element of every credential scope.
@@ -126,8 +129,8 @@ fn check_header<'a>(
     }
     let algorithm = algorithm.unwrap_or("");
     let present = |v: Option<&str>| v.is_some_and(|v| !v.is_empty());
-    let dated = [header::HeaderName::from_static("x-amz-date"), header::DATE]
-        .iter()
+    let dated = [&X_AMZ_DATE, &header::DATE]
+        .into_iter()
         .any(|h| headers.get(h).is_some_and(|v| !v.is_empty()));
     if !(present(credential) && present(signature) && present(signed_headers) && dated) {
         let mut message = String::new();
