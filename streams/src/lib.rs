@@ -550,7 +550,7 @@ mod tests {
     }
 
     #[test]
-    fn stream_arns_parse_only_when_every_part_has_its_form() {
+    fn stream_arns_of_other_accounts_are_not_found_and_malformed_ones_invalid() {
         let names = Names {
             arns: Arns::new("us-east-1", "000000000000"),
             iterator_ttl_ms: ITERATOR_TTL_MS,
@@ -567,15 +567,11 @@ mod tests {
         ] {
             assert!(matches!(names.parse_arn(other), Ok(None)), "{other}");
         }
+        // Every malformed shape is tarn-core's test; here, that one is
+        // a ValidationException.
         for bad in [
             "sdfadfsdfnlfkajakfgjalksfgklasjklasdjfklasdfasdfgasf",
-            "arn:aws:kinesis:us-east-1:000000000000:table/Music/stream/2026-12-01T07:18:28.922",
-            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/stream/2026-12-01T07:18:28.92x",
             "arn:aws:dynamodb:us-east-1:000000000000:table/Music/stream/yesterday",
-            "arn:aws:dynamodb:us-east-1:000000000000:table/Mu/stream/2026-12-01T07:18:28.922",
-            "arn:aws:dynamodb:us-east-1:000000000000:table/Mu sic/stream/2026-12-01T07:18:28.922",
-            "arn:aws:dynamodb::000000000000:table/Music/stream/2026-12-01T07:18:28.922",
-            "arn:aws:dynamodb:us-east-1:000000000000:index/Music/stream/2026-12-01T07:18:28.922",
         ] {
             assert!(
                 matches!(names.parse_arn(bad), Err(Error::Validation(m)) if m == "Invalid StreamArn"),
