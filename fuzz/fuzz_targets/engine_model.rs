@@ -28,10 +28,7 @@ const OPS_MAX: usize = 64;
 fn key(pk: u8, sk: u8) -> Item {
     Item::from([
         ("pk".to_owned(), AttributeValue::S(format!("p{}", pk % 4))),
-        (
-            "sk".to_owned(),
-            AttributeValue::N(Number::from_i64(i64::from(sk % 16))),
-        ),
+        ("sk".to_owned(), AttributeValue::N(Number::from_i64(i64::from(sk % 16)))),
     ])
 }
 
@@ -71,21 +68,12 @@ fuzz_target!(|ops: Vec<Op>| {
         match op {
             Op::Put { pk, sk, value } => {
                 let mut item = key(pk, sk);
-                item.insert(
-                    "v".into(),
-                    AttributeValue::N(Number::from_i64(i64::from(value))),
-                );
-                let old = engine
-                    .put_item("model", item.clone(), None)
-                    .expect("put")
-                    .old;
+                item.insert("v".into(), AttributeValue::N(Number::from_i64(i64::from(value))));
+                let old = engine.put_item("model", item.clone(), None).expect("put").old;
                 assert_eq!(old, model.insert((pk % 4, sk % 16), item));
             }
             Op::Delete { pk, sk } => {
-                let old = engine
-                    .delete_item("model", &key(pk, sk), None)
-                    .expect("delete")
-                    .old;
+                let old = engine.delete_item("model", &key(pk, sk), None).expect("delete").old;
                 assert_eq!(old, model.remove(&(pk % 4, sk % 16)));
             }
             Op::Get { pk, sk } => {
