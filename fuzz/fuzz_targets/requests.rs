@@ -6,12 +6,12 @@
 
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use axum::body::Body;
 use axum::http::Request;
 use libfuzzer_sys::fuzz_target;
-use tower::ServiceExt;
+use tarn_fuzz::Server;
 
 const OPERATIONS: &[&str] = &[
     "DynamoDB_20120810.CreateTable",
@@ -51,59 +51,37 @@ const OPERATIONS: &[&str] = &[
     "DynamoDB_20120810.NoSuchOperation",
 ];
 
-struct Harness {
-    runtime: tokio::runtime::Runtime,
-    app: Arc<tarn_server::App>,
-}
-
-fn harness() -> &'static Harness {
-    static HARNESS: OnceLock<Harness> = OnceLock::new();
-    HARNESS.get_or_init(|| {
-        let engine = tarn_engine::Engine::open(tarn_engine::Options {
-            data_dir: None,
-            durability: tarn_engine::Durability::Memory,
-            ..tarn_engine::Options::default()
-        })
-        .expect("engine");
-        let app = tarn_server::App::new(engine, "us-east-1".into(), "000000000000".into());
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let h = Harness { runtime, app };
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let server = Server::new();
         let body = r#"{"TableName":"fuzz","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"sk","KeyType":"RANGE"}],"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"sk","AttributeType":"N"},{"AttributeName":"g","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST","GlobalSecondaryIndexes":[{"IndexName":"by-g","KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"}}],"StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_AND_OLD_IMAGES"}}"#;
-        let (status, _) = send(&h, "DynamoDB_20120810.CreateTable", body.as_bytes());
+        let (status, _) = send(&server, "DynamoDB_20120810.CreateTable", body.as_bytes());
         assert_eq!(status, 200, "the seed table is created");
-        h
+        server
     })
 }
 
-fn send(h: &Harness, target: &str, body: &[u8]) -> (u16, Vec<u8>) {
+fn send(server: &Server, target: &str, body: &[u8]) -> (u16, Vec<u8>) {
     let request = Request::post("/")
         .header("content-type", "application/x-amz-json-1.0")
         .header("x-amz-target", target)
+        .header("x-amz-date", "20260101T000000Z")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=00",
+        )
         .body(Body::from(body.to_vec()))
         .expect("request");
-    h.runtime.block_on(async {
-        let response = tarn_server::router(Arc::clone(&h.app))
-            .oneshot(request)
-            .await
-            .expect("infallible");
-        let status = response.status().as_u16();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .expect("body");
-        (status, bytes.to_vec())
-    })
+    server.send(request)
 }
 
 fuzz_target!(|data: &[u8]| {
     let Some((&op, body)) = data.split_first() else {
         return;
     };
-    let h = harness();
     let target = OPERATIONS[usize::from(op) % OPERATIONS.len()];
-    let (status, reply) = send(h, target, body);
+    let (status, reply) = send(server(), target, body);
     assert!(
         status == 200 || status == 400 || status == 413,
         "{target} answered {status}: {}",

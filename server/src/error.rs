@@ -1,9 +1,12 @@
-//! The one place that renders wire errors.
+//! DynamoDB's errors, typed: the exceptions the DynamoDB and DynamoDB
+//! Streams protocols answer with, and the collector of constraint
+//! violations that words ValidationExceptions as DynamoDB does.
 //!
-//! Every error has exactly one HTTP status and one `__type`. The body is the
-//! compact JSON DynamoDB sends: `{"__type":"…","message":"…"}`, with the
-//! framework exceptions' quirks kept (SerializationException's key is
-//! `Message`, and a body that is not JSON at all gets no message).
+//! Every error has exactly one HTTP status and one `__type`. The body is
+//! rendered in one place, the awsJson renderer
+//! (`crate::protocol::json`), through `dynamodb::wire::error_body`, which
+//! adds DynamoDB's extra members (a failed condition's `Item`, a cancelled
+//! transaction's `CancellationReasons`).
 
 use axum::http::StatusCode;
 
@@ -169,58 +172,6 @@ impl ApiError {
     pub fn validation(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Validation, message)
     }
-
-    /// Renders the body.
-    pub fn body(&self) -> Vec<u8> {
-        #[derive(serde::Serialize)]
-        struct Body<'a> {
-            #[serde(rename = "__type")]
-            type_name: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            message: Option<&'a str>,
-            #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
-            capital_message: Option<&'a str>,
-            #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
-            item: Option<crate::dynamodb::wire::ItemRef<'a>>,
-            #[serde(
-                rename = "CancellationReasons",
-                skip_serializing_if = "Option::is_none"
-            )]
-            cancellation_reasons: Option<Vec<Reason<'a>>>,
-        }
-        #[derive(serde::Serialize)]
-        struct Reason<'a> {
-            #[serde(rename = "Code")]
-            code: &'a str,
-            #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
-            message: Option<&'a str>,
-            #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
-            item: Option<crate::dynamodb::wire::ItemRef<'a>>,
-        }
-        let msg = self.message.as_deref();
-        // These exceptions spell the key `Message`, as DynamoDB sends them.
-        let serialization = matches!(
-            self.code,
-            ErrorCode::Serialization | ErrorCode::TransactionCanceled
-        );
-        let body = Body {
-            type_name: self.code.type_name(),
-            message: if serialization { None } else { msg },
-            capital_message: if serialization { msg } else { None },
-            item: self.item.as_deref().map(crate::dynamodb::wire::ItemRef),
-            cancellation_reasons: self.cancellation_reasons.as_ref().map(|rs| {
-                rs.iter()
-                    .map(|r| Reason {
-                        code: r.code,
-                        message: r.message.as_deref(),
-                        item: r.item.as_ref().map(crate::dynamodb::wire::ItemRef),
-                    })
-                    .collect()
-            }),
-        };
-        // Serializing two strings into a Vec cannot fail.
-        serde_json::to_vec(&body).unwrap_or_default()
-    }
 }
 
 impl From<tarn_engine::Error> for ApiError {
@@ -279,7 +230,7 @@ fn table_name_pattern_ok(name: &str) -> bool {
 /// Whether a table or index name meets DynamoDB's pattern and its 3 to
 /// 255 length.
 pub fn is_table_name(name: &str) -> bool {
-    table_name_pattern_ok(name) && (3..=255).contains(&name.len())
+    tarn_core::arn::is_table_name(name)
 }
 
 /// How many violations DynamoDB lists at most.
@@ -377,23 +328,6 @@ impl Constraints {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn serialization_errors_use_capital_message_key() {
-        let e = ApiError::new(
-            ErrorCode::Serialization,
-            "NUMBER_VALUE cannot be converted to String",
-        );
-        assert_eq!(
-            String::from_utf8(e.body()).expect("utf-8"),
-            r#"{"__type":"com.amazon.coral.service#SerializationException","Message":"NUMBER_VALUE cannot be converted to String"}"#
-        );
-        let bare = ApiError::bare(ErrorCode::UnknownOperation);
-        assert_eq!(
-            String::from_utf8(bare.body()).expect("utf-8"),
-            r#"{"__type":"com.amazon.coral.service#UnknownOperationException"}"#
-        );
-    }
 
     #[test]
     fn constraint_violations_are_counted_and_joined() {

@@ -6,21 +6,18 @@
 use serde::{Deserialize, Serialize};
 use tarn_streams::{IteratorType, StreamDescription};
 
+use crate::app::App;
 use crate::dynamodb::wire::ItemRef;
 use crate::dynamodb::{parse, reply};
 use crate::error::{ApiError, Constraints, ErrorCode};
-use crate::App;
 
-/// The target prefix of DynamoDB Streams operations.
-pub const TARGET_PREFIX: &str = "DynamoDBStreams_20120810.";
-
-/// True for operation names this protocol serves.
-pub fn is_known(op: &str) -> bool {
-    matches!(
-        op,
-        "ListStreams" | "DescribeStream" | "GetShardIterator" | "GetRecords"
-    )
-}
+/// The operations DynamoDB Streams serves.
+pub const OPERATIONS: &[&str] = &[
+    "GetRecords",
+    "GetShardIterator",
+    "DescribeStream",
+    "ListStreams",
+];
 
 /// Runs one Streams operation.
 pub async fn dispatch(app: &App, op: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -465,7 +462,7 @@ async fn get_records(app: &App, input: GetRecordsInput) -> Result<Vec<u8>, ApiEr
             .records
             .iter()
             .map(|r| RecordOut {
-                aws_region: &app.region,
+                aws_region: app.region(),
                 dynamodb: StreamRecordOut {
                     approximate_creation_date_time: (r.created_ms / 1000) as f64,
                     keys: ItemRef(&r.keys),

@@ -4,7 +4,12 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 
+use std::sync::Arc;
+
 use super::*;
+
+/// A well-formed SigV4 header (its signature is never computed).
+const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=0000000000000000000000000000000000000000000000000000000000000000";
 
 fn app() -> Arc<App> {
     let engine = tarn_engine::Engine::open(tarn_engine::Options {
@@ -21,7 +26,10 @@ async fn call(
     target: Option<&str>,
     body: &str,
 ) -> (StatusCode, String, axum::http::HeaderMap) {
-    let mut req = Request::post("/").header("content-type", "application/x-amz-json-1.0");
+    let mut req = Request::post("/")
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-date", "20260101T000000Z")
+        .header("authorization", AUTHORIZATION);
     if let Some(t) = target {
         req = req.header("x-amz-target", t);
     }

@@ -15,6 +15,7 @@
 
 #![forbid(unsafe_code)]
 
+use tarn_core::arn::{self, Arns};
 use tarn_engine::changelog::{ChangeRecord, ShardDef, StreamInfo, StreamViewType};
 use tarn_engine::{Engine, KeySchema};
 
@@ -58,10 +59,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// and how long iterators live.
 #[derive(Clone, Debug)]
 pub struct Names {
-    /// Region named in ARNs.
-    pub region: String,
-    /// Account named in ARNs.
-    pub account_id: String,
+    /// The ARNs of the server's account and region.
+    pub arns: Arns,
     /// How long a shard iterator is valid ([`ITERATOR_TTL_MS`]; shorter
     /// only for tests).
     pub iterator_ttl_ms: u64,
@@ -70,102 +69,29 @@ pub struct Names {
 /// A stream's label: its creation time in ISO 8601, UTC, to the
 /// millisecond, as DynamoDB writes it (`2026-12-01T08:05:49.123`).
 pub fn label(created_ms: u64) -> String {
-    let secs = created_ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        created_ms % 1000
-    )
+    arn::stream_label(created_ms)
 }
 
 impl Names {
     /// The ARN of a stream.
     pub fn stream_arn(&self, table: &str, created_ms: u64) -> String {
-        format!(
-            "arn:aws:dynamodb:{}:{}:table/{table}/stream/{}",
-            self.region,
-            self.account_id,
-            label(created_ms)
-        )
+        self.arns.stream(table, created_ms)
     }
 
     /// The table and label a stream ARN names, if it is one of this
     /// server's (`Ok(None)` for a well-formed ARN of another region or
     /// account). A malformed ARN is a ValidationException.
     fn parse_arn<'a>(&self, arn: &'a str) -> Result<Option<(&'a str, &'a str)>> {
-        let parsed = parse_arn(arn).ok_or_else(invalid_arn)?;
-        Ok(
-            (parsed.region == self.region && parsed.account == self.account_id)
-                .then_some((parsed.table, parsed.label)),
-        )
+        let parsed = arn::parse_stream(arn).ok_or_else(invalid_arn)?;
+        Ok(self
+            .arns
+            .owns_stream(&parsed)
+            .then_some((parsed.table, parsed.label)))
     }
-}
-
-/// The parts of a well-formed stream ARN,
-/// `arn:<partition>:dynamodb:<region>:<account>:table/<table>/stream/<label>`.
-struct ParsedArn<'a> {
-    region: &'a str,
-    account: &'a str,
-    table: &'a str,
-    label: &'a str,
 }
 
 fn invalid_arn() -> Error {
     Error::Validation("Invalid StreamArn".into())
-}
-
-/// Parses a stream ARN: `None` unless every part has its form (a table
-/// name as DynamoDB allows, a label as [`label`] writes).
-fn parse_arn(arn: &str) -> Option<ParsedArn<'_>> {
-    let mut parts = arn.strip_prefix("arn:")?.splitn(5, ':');
-    let partition = parts.next()?;
-    let service = parts.next()?;
-    let region = parts.next()?;
-    let account = parts.next()?;
-    let resource = parts.next()?;
-    let (table, label) = resource.strip_prefix("table/")?.split_once("/stream/")?;
-    let name_ok = (3..=255).contains(&table.len())
-        && table
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-    let well_formed = partition.starts_with("aws")
-        && service == "dynamodb"
-        && !region.is_empty()
-        && !account.is_empty()
-        && !region.contains('/')
-        && !account.contains('/')
-        && name_ok
-        && is_label(label);
-    well_formed.then_some(ParsedArn {
-        region,
-        account,
-        table,
-        label,
-    })
-}
-
-/// True for a label as [`label`] writes it: `YYYY-MM-DDTHH:MM:SS.mmm`.
-fn is_label(s: &str) -> bool {
-    const SHAPE: &[u8] = b"dddd-dd-ddTdd:dd:dd.ddd";
-    s.len() == SHAPE.len()
-        && s.bytes().zip(SHAPE).all(|(b, &want)| match want {
-            b'd' => b.is_ascii_digit(),
-            other => b == other,
-        })
 }
 
 /// A sequence number as the API shows it: 21 digits.
@@ -278,7 +204,7 @@ pub fn list_streams(
 ) -> Result<(Vec<StreamSummary>, Option<String>)> {
     let after = match exclusive_start {
         Some(arn) => {
-            let p = parse_arn(arn).ok_or_else(invalid_arn)?;
+            let p = arn::parse_stream(arn).ok_or_else(invalid_arn)?;
             Some((p.table.to_owned(), p.label.to_owned()))
         }
         None => None,
@@ -604,13 +530,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn labels_are_iso_timestamps() {
-        assert_eq!(label(0), "1970-01-01T00:00:00.000");
-        assert_eq!(label(1_796_109_508_922), "2026-12-01T07:18:28.922");
-        assert_eq!(label(951_782_400_000), "2000-02-29T00:00:00.000");
-    }
-
-    #[test]
     fn iterators_round_trip_and_reject_tampering() {
         let p = Position {
             table: "Music".into(),
@@ -634,10 +553,9 @@ mod tests {
     }
 
     #[test]
-    fn stream_arns_parse_only_when_every_part_has_its_form() {
+    fn stream_arns_of_other_accounts_are_not_found_and_malformed_ones_invalid() {
         let names = Names {
-            region: "us-east-1".into(),
-            account_id: "000000000000".into(),
+            arns: Arns::new("us-east-1", "000000000000"),
             iterator_ttl_ms: ITERATOR_TTL_MS,
         };
         let ours = names.stream_arn("Music", 1_796_109_508_922);
@@ -652,29 +570,17 @@ mod tests {
         ] {
             assert!(matches!(names.parse_arn(other), Ok(None)), "{other}");
         }
+        // Every malformed shape is tarn-core's test; here, that one is
+        // a ValidationException.
         for bad in [
             "sdfadfsdfnlfkajakfgjalksfgklasjklasdjfklasdfasdfgasf",
-            "arn:aws:kinesis:us-east-1:000000000000:table/Music/stream/2026-12-01T07:18:28.922",
-            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/stream/2026-12-01T07:18:28.92x",
             "arn:aws:dynamodb:us-east-1:000000000000:table/Music/stream/yesterday",
-            "arn:aws:dynamodb:us-east-1:000000000000:table/Mu/stream/2026-12-01T07:18:28.922",
-            "arn:aws:dynamodb:us-east-1:000000000000:table/Mu sic/stream/2026-12-01T07:18:28.922",
-            "arn:aws:dynamodb::000000000000:table/Music/stream/2026-12-01T07:18:28.922",
-            "arn:aws:dynamodb:us-east-1:000000000000:index/Music/stream/2026-12-01T07:18:28.922",
         ] {
             assert!(
                 matches!(names.parse_arn(bad), Err(Error::Validation(m)) if m == "Invalid StreamArn"),
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn labels_have_one_shape() {
-        assert!(is_label(&label(0)));
-        assert!(is_label(&label(1_796_109_508_922)));
-        assert!(!is_label("2026-12-01T07:18:28"));
-        assert!(!is_label("2026-12-01 07:18:28.922"));
     }
 
     #[test]

@@ -223,6 +223,28 @@ impl Drop for Server {
     }
 }
 
+/// An SDK client of any AWS SDK crate (`aws_sdk_sqs`, ...) for `endpoint`,
+/// configured as [`client_for`] configures DynamoDB's.
+#[macro_export]
+macro_rules! sdk_client {
+    ($sdk:ident, $endpoint:expr) => {{
+        let conf = $sdk::Config::builder()
+            .behavior_version($sdk::config::BehaviorVersion::latest())
+            .region($sdk::config::Region::new("us-east-1"))
+            .endpoint_url($endpoint)
+            .credentials_provider($sdk::config::Credentials::new(
+                "AKIDTEST",
+                "secret",
+                None,
+                None,
+                "tarn-tests",
+            ))
+            .retry_config($sdk::config::retry::RetryConfig::disabled())
+            .build();
+        $sdk::Client::from_conf(conf)
+    }};
+}
+
 /// An SDK client for `endpoint` with dummy credentials and no retries, so
 /// that tests see every error as it happened.
 pub fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
@@ -372,7 +394,10 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 }
 
 /// A request the SDK cannot build: any method, path, headers and bytes.
-/// `Host`, `Content-Length` and `Connection: close` are added when sent.
+/// `Host`, `Content-Length` and `Connection: close` are added when sent,
+/// and, unless the request is [`RawRequest::unsigned`] or brings its own
+/// `Authorization`, a well-formed SigV4 `Authorization` header with its
+/// `X-Amz-Date` (Tarn checks a signature's shape, never its value).
 pub struct RawRequest {
     /// `POST`, `GET`, ...
     pub method: String,
@@ -382,9 +407,47 @@ pub struct RawRequest {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+    /// The service the fake signature's credential scope names
+    /// (`dynamodb` unless said otherwise); `None` sends no signature.
+    pub signed_for: Option<String>,
+}
+
+/// The date of the fake signatures.
+pub const FAKE_SIGNATURE_DATE: &str = "20260101T000000Z";
+
+/// A well-formed SigV4 `Authorization` header for `service` (its
+/// signature is zeros: Tarn never computes one).
+pub fn fake_authorization(service: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host;x-amz-date, Signature={}",
+        "0".repeat(64)
+    )
 }
 
 impl RawRequest {
+    /// A GET of `path`.
+    pub fn get(path: &str) -> RawRequest {
+        RawRequest {
+            method: "GET".to_owned(),
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            signed_for: Some("dynamodb".to_owned()),
+        }
+    }
+
+    /// Sends no signature.
+    pub fn unsigned(mut self) -> RawRequest {
+        self.signed_for = None;
+        self
+    }
+
+    /// Signs (the fake signature) for `service` rather than `dynamodb`.
+    pub fn signed_for(mut self, service: &str) -> RawRequest {
+        self.signed_for = Some(service.to_owned());
+        self
+    }
+
     /// A DynamoDB-style POST: `Content-Type: application/x-amz-json-1.0`
     /// and, if given, `X-Amz-Target`.
     pub fn post(target: Option<&str>, body: impl Into<Vec<u8>>) -> RawRequest {
@@ -400,6 +463,7 @@ impl RawRequest {
             path: "/".to_owned(),
             headers,
             body: body.into(),
+            signed_for: Some("dynamodb".to_owned()),
         }
     }
 
@@ -428,18 +492,39 @@ pub async fn send_raw(server: &Server, request: &RawRequest) -> RawResponse {
         request.path,
         request.body.len()
     );
+    let own_signature = request
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
+    if let (Some(service), false) = (&request.signed_for, own_signature) {
+        head.push_str(&format!(
+            "X-Amz-Date: {FAKE_SIGNATURE_DATE}\r\nAuthorization: {}\r\n",
+            fake_authorization(service)
+        ));
+    }
     for (name, value) in &request.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
     let mut wire = head.into_bytes();
     wire.extend_from_slice(&request.body);
+    exchange_raw(server, &wire).await
+}
+
+/// Sends `wire` as it is (a request head, and whatever part of a body the
+/// test wants sent) over a fresh connection and reads the whole response,
+/// which must come within 20 s.
+pub async fn exchange_raw(server: &Server, wire: &[u8]) -> RawResponse {
+    let addr = server
+        .endpoint
+        .strip_prefix("http://")
+        .expect("http endpoint");
     let exchange = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
         // The server may answer (and close) before it has read everything,
         // so a failed write is not an error: the response says what
         // happened.
-        let _ = stream.write_all(&wire).await;
+        let _ = stream.write_all(wire).await;
         let mut raw = Vec::new();
         let _ = stream.read_to_end(&mut raw).await;
         raw

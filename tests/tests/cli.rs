@@ -13,12 +13,7 @@ async fn the_listening_line_is_on_stdout_at_every_log_level() {
         // `launch` learns the port from the line on stdout, so starting
         // at all proves the line is there.
         let mut server = Server::launch(&["--in-memory", "--log-level", level]);
-        let health = RawRequest {
-            method: "GET".to_owned(),
-            path: "/".to_owned(),
-            headers: vec![],
-            body: vec![],
-        };
+        let health = RawRequest::get("/");
         let r = send_raw(&server, &health).await;
         assert_eq!(r.status, 200, "{level}");
         assert!(server.terminate(), "{level}: stopped cleanly");

@@ -624,12 +624,7 @@ async fn oversized_request_lines_and_headers_get_400() {
 async fn every_reply_names_the_server() {
     let server = Server::start();
     let requests = [
-        RawRequest {
-            method: "GET".to_owned(),
-            path: "/".to_owned(),
-            headers: vec![],
-            body: vec![],
-        },
+        RawRequest::get("/"),
         RawRequest::op("ListTables", "{}"),
         RawRequest::op("DescribeTable", r#"{"TableName":"nope"}"#),
         RawRequest::op("ListTables", "{not json"),

@@ -12,14 +12,12 @@ use tarn_engine::{
 use super::indexes::{
     self, GlobalIndexIn, GlobalIndexInfoOut, KeyOut, LocalIndexIn, LocalIndexInfoOut, UnitsOut,
 };
+use super::schema::{check_throughput, throughput_bounds, ProvisionedThroughput};
 use super::settings::{self, OnDemandThroughputIn, SseSpecificationIn};
-use super::tables::{
-    self, check_throughput, throughput_bounds, ProvisionedThroughput, TableDescription,
-    TableDescriptionReply,
-};
+use super::tables::{self, TableDescription, TableDescriptionReply};
 use super::{blocking, reply};
+use crate::app::App;
 use crate::error::{ApiError, Constraints, ErrorCode};
-use crate::App;
 
 /// Shortest and longest backup ARN DynamoDB accepts.
 const BACKUP_ARN_LENGTH_MIN: usize = 37;
@@ -31,49 +29,6 @@ const LIST_LIMIT_MAX: i32 = 100;
 
 const INVALID: &str = "One or more parameter values were invalid:";
 
-// ---- backup ARNs ----
-
-/// An odd multiplier: ids are shown scrambled, as AWS's random-looking
-/// suffixes are, and unscrambled by its inverse mod 2^32.
-const MIX: u32 = 0x9E37_79B1;
-const UNMIX: u32 = inverse(MIX);
-
-/// The inverse of an odd `a` mod 2^32, by Newton's iteration (each step
-/// doubles the correct low bits, from 3).
-const fn inverse(a: u32) -> u32 {
-    let mut x = a;
-    let mut i = 0;
-    while i < 5 {
-        x = x.wrapping_mul(2u32.wrapping_sub(a.wrapping_mul(x)));
-        i += 1;
-    }
-    x
-}
-
-/// The ARN of a backup: the table's ARN, `/backup/`, the creation time in
-/// 14 digits of ms and an 8-hex suffix that encodes the id.
-pub(super) fn backup_arn(app: &App, table: &str, created_ms: u64, id: u32) -> String {
-    format!(
-        "{}/backup/{created_ms:014}-{:08x}",
-        app.table_arn(table),
-        id.wrapping_mul(MIX)
-    )
-}
-
-/// The table, creation time and id an ARN of [`backup_arn`]'s form names.
-fn parse_backup_arn<'a>(app: &App, arn: &'a str) -> Option<(&'a str, u64, u32)> {
-    let prefix = format!("arn:aws:dynamodb:{}:{}:table/", app.region, app.account_id);
-    let rest = arn.strip_prefix(prefix.as_str())?;
-    let (table, tail) = rest.split_once("/backup/")?;
-    let (ms, suffix) = tail.split_once('-')?;
-    if ms.len() != 14 || suffix.len() != 8 || !ms.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let ms = ms.parse().ok()?;
-    let id = u32::from_str_radix(suffix, 16).ok()?.wrapping_mul(UNMIX);
-    Some((table, ms, id))
-}
-
 fn backup_not_found(arn: &str) -> ApiError {
     ApiError::new(
         ErrorCode::BackupNotFound,
@@ -83,10 +38,11 @@ fn backup_not_found(arn: &str) -> ApiError {
 
 /// The backup an ARN names.
 async fn find_backup(app: &App, arn: &str) -> Result<Backup, ApiError> {
-    let Some((table, ms, id)) = parse_backup_arn(app, arn) else {
+    let Some(parsed) = app.arns.backup_in(arn) else {
         return Err(backup_not_found(arn));
     };
-    let (table, arn_owned) = (table.to_owned(), arn.to_owned());
+    let (table, ms, id) = (parsed.table.to_owned(), parsed.created_ms, parsed.id);
+    let arn_owned = arn.to_owned();
     blocking(app, move |e| e.describe_backup(id))
         .await
         .map_err(|e| not_found_as(e, &arn_owned))
@@ -128,10 +84,9 @@ fn table_name_or_arn(
                 "Member must have length less than or equal to 1024",
             );
         }
-        let prefix = format!("arn:aws:dynamodb:{}:{}:table/", app.region, app.account_id);
         return Some(
-            value
-                .strip_prefix(prefix.as_str())
+            app.arns
+                .table_resource_in(value)
                 .unwrap_or(value)
                 .to_owned(),
         );
@@ -194,7 +149,7 @@ struct BackupDetailsOut {
 
 fn details(app: &App, b: &Backup) -> BackupDetailsOut {
     BackupDetailsOut {
-        backup_arn: backup_arn(app, &b.source.name, b.created_ms, b.id),
+        backup_arn: app.arns.backup(&b.source.name, b.created_ms, b.id),
         backup_name: b.name.clone(),
         backup_size_bytes: b.size_bytes,
         backup_status: b.status.as_str(),
@@ -285,7 +240,7 @@ fn description<'a>(app: &App, b: &'a Backup) -> BackupDescriptionOut<'a> {
         source_table_details: SourceTableDetailsOut {
             table_name: &def.name,
             table_id: app.table_uuid(def.id, def.created_ms),
-            table_arn: app.table_arn(&def.name),
+            table_arn: app.arns.table(&def.name),
             table_size_bytes: b.size_bytes,
             key_schema: key_schema(def),
             table_creation_date_time: seconds(def.created_ms),
@@ -429,7 +384,11 @@ pub(super) async fn list_backups(app: &App, input: ListBackupsInput) -> Result<V
     c.finish()?;
     let after = match input.exclusive_start_backup_arn.as_deref() {
         None => None,
-        Some(arn) => match parse_backup_arn(app, arn) {
+        Some(arn) => match app
+            .arns
+            .backup_in(arn)
+            .map(|b| (b.table, b.created_ms, b.id))
+        {
             Some((_, _, id)) => Some(id),
             None => {
                 return Err(ApiError::validation(format!(
@@ -456,7 +415,7 @@ pub(super) async fn list_backups(app: &App, input: ListBackupsInput) -> Result<V
     let last = (matching.len() > limit)
         .then(|| page.last())
         .flatten()
-        .map(|b| backup_arn(app, &b.source.name, b.created_ms, b.id));
+        .map(|b| app.arns.backup(&b.source.name, b.created_ms, b.id));
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
     struct Reply<'a> {
@@ -470,8 +429,8 @@ pub(super) async fn list_backups(app: &App, input: ListBackupsInput) -> Result<V
             .map(|b| BackupSummaryOut {
                 table_name: &b.source.name,
                 table_id: app.table_uuid(b.source.id, b.source.created_ms),
-                table_arn: app.table_arn(&b.source.name),
-                backup_arn: backup_arn(app, &b.source.name, b.created_ms, b.id),
+                table_arn: app.arns.table(&b.source.name),
+                backup_arn: app.arns.backup(&b.source.name, b.created_ms, b.id),
                 backup_name: &b.name,
                 backup_creation_date_time: seconds(b.created_ms),
                 backup_status: b.status.as_str(),
@@ -623,10 +582,7 @@ pub(super) async fn restore_table_to_point_in_time(
                 "{INVALID} Either SourceTableArn or SourceTableName must be specified"
             )))
         }
-        (Some(arn), None) => {
-            let prefix = format!("arn:aws:dynamodb:{}:{}:table/", app.region, app.account_id);
-            arn.strip_prefix(prefix.as_str()).unwrap_or(arn).to_owned()
-        }
+        (Some(arn), None) => app.arns.table_resource_in(arn).unwrap_or(arn).to_owned(),
         (None, Some(name)) => name.clone(),
     };
     let latest = input.use_latest_restorable_time == Some(true);
@@ -781,17 +737,4 @@ pub(super) async fn update_continuous_backups(
     })
     .await?;
     continuous(window)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_arn_suffix_scrambles_the_id_reversibly() {
-        assert_eq!(MIX.wrapping_mul(UNMIX), 1);
-        for id in [0u32, 1, 2, 77, 65_536, u32::MAX] {
-            assert_eq!(id.wrapping_mul(MIX).wrapping_mul(UNMIX), id);
-        }
-    }
 }

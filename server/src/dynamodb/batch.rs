@@ -13,8 +13,8 @@ use super::items::{collection_metrics, CollectionMetrics};
 use super::legacy;
 use super::wire::{ItemRef, WireItem};
 use super::{committed, data_plane, read, reply};
+use crate::app::App;
 use crate::error::{is_table_name, ApiError, Constraints};
-use crate::App;
 
 // Structures in a request reject a JSON array, as DynamoDB does.
 map_only!(KeysAndAttributes, PutRequest, DeleteRequest, WriteRequest);

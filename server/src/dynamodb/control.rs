@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::settings::{self, TagIn};
 use super::{blocking, reply};
+use crate::app::App;
 use crate::error::{ApiError, Constraints, ErrorCode};
-use crate::App;
 
 /// TTL attribute name limits.
 const TTL_ATTRIBUTE_CHARS_MAX: usize = 255;
@@ -78,8 +78,7 @@ fn table_of_arn<'a>(app: &App, arn: Option<&'a str>) -> Result<&'a str, ApiError
             "Invalid TableArn: Invalid ResourceArn provided as input {arn}"
         ))
     };
-    let prefix = format!("arn:aws:dynamodb:{}:{}:table/", app.region, app.account_id);
-    let Some(rest) = arn.strip_prefix(&prefix) else {
+    let Some(rest) = app.arns.table_resource_in(arn) else {
         return Err(invalid());
     };
     if rest.contains('/') {
@@ -87,12 +86,7 @@ fn table_of_arn<'a>(app: &App, arn: Option<&'a str>) -> Result<&'a str, ApiError
             "One or more parameter values were invalid: Invalid resource arn provided, only table or stream is accepted. Provided resource arn: {arn}"
         )));
     }
-    let valid_name = rest.len() >= 3
-        && rest.len() <= 255
-        && rest
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-    if !valid_name {
+    if !tarn_core::arn::is_table_name(rest) {
         return Err(invalid());
     }
     Ok(rest)

@@ -11,9 +11,11 @@ use tarn_engine::{
 };
 use tarn_expr::ScalarType;
 
-use super::tables::{check_throughput, throughput_bounds, KeySchemaElement, ProvisionedThroughput};
+use super::schema::{
+    check_throughput, render_key_schema, throughput_bounds, KeySchemaElement, ProvisionedThroughput,
+};
+use crate::app::App;
 use crate::error::{ApiError, Constraints, ErrorCode};
-use crate::App;
 
 // Structures in a request reject a JSON array, as DynamoDB does.
 map_only!(
@@ -142,7 +144,7 @@ pub(super) fn check_key_schema(
     }
     if let Some(max) = max.filter(|m| ks.len() > *m) {
         c.violated(
-            &super::tables::render_key_schema(ks),
+            &render_key_schema(ks),
             path,
             &format!("Member must have length less than or equal to {max}"),
         );
@@ -853,7 +855,7 @@ pub(super) fn describe<'a>(
             .iter()
             .find(|c| c.name == index.name)
             .map_or((0, 0), |c| (c.item_count, c.size_bytes));
-        let index_arn = format!("{}/index/{}", app.table_arn(&def.name), index.name);
+        let index_arn = app.arns.index(&def.name, &index.name);
         match index.kind {
             IndexKind::Global => globals.push(GlobalIndexOut {
                 index_name: &index.name,

@@ -11,8 +11,8 @@ use super::expressions::{check_mix, Placeholders, Texts};
 use super::legacy::{self, AttributeValueUpdate, ExpectedAttributeValue};
 use super::wire::{ItemRef, WireItem};
 use super::{committed, data_plane, read, reply};
+use crate::app::App;
 use crate::error::{ApiError, Constraints, ErrorCode};
-use crate::App;
 use tarn_engine::Invalid;
 
 #[derive(Deserialize)]

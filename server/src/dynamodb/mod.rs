@@ -1,4 +1,6 @@
-//! The DynamoDB protocol (`awsJson1_0`, target prefix `DynamoDB_20120810`).
+//! The DynamoDB protocol (`awsJson1_0`, target prefix `DynamoDB_20120810`):
+//! its operations, registered in the protocol table (`crate::protocol`),
+//! which calls [`dispatch`] for them.
 
 /// Implements `Deserialize` for request structures whose derived decoder
 /// is inherent (`#[serde(remote = "Self")]`) so that they accept only a
@@ -33,6 +35,7 @@ mod indexes;
 mod items;
 mod legacy;
 mod reads;
+mod schema;
 mod settings;
 mod shape;
 mod tables;
@@ -41,11 +44,43 @@ pub mod wire;
 
 use serde::de::DeserializeOwned;
 
+use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
-use crate::App;
 
-/// The target prefix of DynamoDB operations.
-pub const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+/// The operations DynamoDB serves, the most frequent first (the protocol
+/// table looks an operation up in this list on every request).
+pub const OPERATIONS: &[&str] = &[
+    "GetItem",
+    "PutItem",
+    "Query",
+    "UpdateItem",
+    "BatchWriteItem",
+    "BatchGetItem",
+    "DeleteItem",
+    "Scan",
+    "TransactWriteItems",
+    "TransactGetItems",
+    "DescribeTable",
+    "CreateTable",
+    "ListTables",
+    "DeleteTable",
+    "UpdateTable",
+    "TagResource",
+    "UntagResource",
+    "ListTagsOfResource",
+    "UpdateTimeToLive",
+    "DescribeTimeToLive",
+    "CreateBackup",
+    "DescribeBackup",
+    "ListBackups",
+    "DeleteBackup",
+    "RestoreTableFromBackup",
+    "RestoreTableToPointInTime",
+    "DescribeContinuousBackups",
+    "UpdateContinuousBackups",
+    "DescribeLimits",
+    "DescribeEndpoints",
+];
 
 /// Runs one operation named by the part of `X-Amz-Target` after the prefix.
 pub async fn dispatch(app: &App, op: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -96,43 +131,6 @@ pub async fn dispatch(app: &App, op: &str, body: &[u8]) -> Result<Vec<u8>, ApiEr
         }
         _ => Err(ApiError::bare(ErrorCode::UnknownOperation)),
     }
-}
-
-/// True for operation names this protocol serves.
-pub fn is_known(op: &str) -> bool {
-    matches!(
-        op,
-        "CreateTable"
-            | "DescribeTable"
-            | "ListTables"
-            | "DeleteTable"
-            | "UpdateTable"
-            | "PutItem"
-            | "GetItem"
-            | "DeleteItem"
-            | "UpdateItem"
-            | "Query"
-            | "Scan"
-            | "BatchGetItem"
-            | "BatchWriteItem"
-            | "TransactWriteItems"
-            | "TransactGetItems"
-            | "TagResource"
-            | "UntagResource"
-            | "ListTagsOfResource"
-            | "UpdateTimeToLive"
-            | "DescribeTimeToLive"
-            | "CreateBackup"
-            | "DescribeBackup"
-            | "ListBackups"
-            | "DeleteBackup"
-            | "RestoreTableFromBackup"
-            | "RestoreTableToPointInTime"
-            | "DescribeContinuousBackups"
-            | "UpdateContinuousBackups"
-            | "DescribeLimits"
-            | "DescribeEndpoints"
-    )
 }
 
 /// Decodes a request body, turning serde's complaints into DynamoDB's

@@ -16,8 +16,8 @@ use super::items::check_common;
 use super::legacy::{self, FilterCondition};
 use super::wire::{ItemRef, WireItem};
 use super::{data_plane, read, reply};
+use crate::app::App;
 use crate::error::{ApiError, Constraints};
-use crate::App;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]

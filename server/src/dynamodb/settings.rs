@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 use tarn_engine::{TableClass, TableSettings, TAGS_MAX};
 
+use crate::app::App;
 use crate::error::{ApiError, Constraints};
-use crate::App;
 
 // Structures in a request reject a JSON array, as DynamoDB does.
 map_only!(TagIn, SseSpecificationIn, OnDemandThroughputIn);
@@ -146,23 +146,21 @@ pub(super) fn sse_key(app: &App, sse: &SseSpecificationIn) -> Result<Option<Stri
     }
     let key = match sse.kms_master_key_id.as_deref() {
         Some(id) if id.starts_with("arn:") => id.to_owned(),
-        Some(id) => format!("arn:aws:kms:{}:{}:key/{id}", app.region, app.account_id),
+        Some(id) => app.arns.kms_key(id),
         None => {
-            let h = blake3::hash(format!("dynamodb-managed-key:{}", app.account_id).as_bytes());
+            let h = blake3::hash(format!("dynamodb-managed-key:{}", app.account_id()).as_bytes());
             let hex: String = h.as_bytes()[..16]
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect();
-            format!(
-                "arn:aws:kms:{}:{}:key/{}-{}-{}-{}-{}",
-                app.region,
-                app.account_id,
+            app.arns.kms_key(&format!(
+                "{}-{}-{}-{}-{}",
                 &hex[..8],
                 &hex[8..12],
                 &hex[12..16],
                 &hex[16..20],
                 &hex[20..32]
-            )
+            ))
         }
     };
     Ok(Some(key))

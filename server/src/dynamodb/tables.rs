@@ -6,43 +6,20 @@ use tarn_engine::{BillingMode, KeyAttr, KeySchema, TableInfo, TableStatus};
 use tarn_expr::ScalarType;
 
 use super::indexes::{self, Definitions, GlobalIndexIn, IndexUpdateIn, LocalIndexIn};
+use super::schema::{check_throughput, throughput_bounds, KeySchemaElement, ProvisionedThroughput};
 use super::settings::{self, OnDemandThroughputIn, SseSpecificationIn, TagIn};
 use super::{blocking, reply, unsupported};
+use crate::app::App;
 use crate::error::{ApiError, Constraints};
-use crate::App;
 
 // Structures in a request reject a JSON array, as DynamoDB does.
-map_only!(
-    KeySchemaElement,
-    AttributeDefinition,
-    ProvisionedThroughput,
-    StreamSpecification
-);
-
-/// Largest capacity DynamoDB accepts for a table.
-const CAPACITY_UNITS_MAX: i64 = 1_000_000_000_000;
-
-#[derive(Deserialize)]
-#[serde(remote = "Self", rename_all = "PascalCase")]
-pub(super) struct KeySchemaElement {
-    pub(super) attribute_name: Option<String>,
-    pub(super) key_type: Option<String>,
-}
+map_only!(AttributeDefinition, StreamSpecification);
 
 #[derive(Deserialize)]
 #[serde(remote = "Self", rename_all = "PascalCase")]
 struct AttributeDefinition {
     attribute_name: Option<String>,
     attribute_type: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(remote = "Self", rename_all = "PascalCase")]
-pub(super) struct ProvisionedThroughput {
-    #[serde(default, deserialize_with = "super::wire::long")]
-    read_capacity_units: Option<i64>,
-    #[serde(default, deserialize_with = "super::wire::long")]
-    write_capacity_units: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -164,41 +141,6 @@ fn control_table_name(name: Option<&str>) -> Result<&str, ApiError> {
 fn scalar(ty: &str) -> ScalarType {
     // Only called after the enum constraint has passed.
     ScalarType::parse(ty).unwrap_or(ScalarType::S)
-}
-
-/// Checks throughput values: constraint violations go into `c`; the
-/// out-of-bounds check runs after constraints pass.
-pub(super) fn check_throughput(c: &mut Constraints, pt: &ProvisionedThroughput, path: &str) {
-    // DynamoDB lists the write units first.
-    for (value, member) in [
-        (pt.write_capacity_units, "writeCapacityUnits"),
-        (pt.read_capacity_units, "readCapacityUnits"),
-    ] {
-        let p = format!("{path}.{member}");
-        match value {
-            None => c.null(&p),
-            Some(v) if v < 1 => {
-                c.violated(&v, &p, "Member must have value greater than or equal to 1")
-            }
-            Some(_) => {}
-        }
-    }
-}
-
-pub(super) fn throughput_bounds(pt: &ProvisionedThroughput) -> Result<(u64, u64), ApiError> {
-    let read = pt.read_capacity_units.unwrap_or(1);
-    let write = pt.write_capacity_units.unwrap_or(1);
-    if read > CAPACITY_UNITS_MAX {
-        return Err(ApiError::validation(format!(
-            "Given value {read} for ReadCapacityUnits is out of bounds"
-        )));
-    }
-    if write > CAPACITY_UNITS_MAX {
-        return Err(ApiError::validation(format!(
-            "Given value {write} for WriteCapacityUnits is out of bounds"
-        )));
-    }
-    Ok((read as u64, write as u64))
 }
 
 fn billing_mode(s: &str) -> BillingMode {
@@ -439,21 +381,6 @@ fn check_unique_definitions(defs: &[AttributeDefinition]) -> Result<(), ApiError
     Ok(())
 }
 
-/// DynamoDB renders list members as Java's `toString` of its structures.
-pub(super) fn render_key_schema(ks: &[KeySchemaElement]) -> String {
-    let parts: Vec<String> = ks
-        .iter()
-        .map(|el| {
-            format!(
-                "KeySchemaElement(attributeName={}, keyType={})",
-                el.attribute_name.as_deref().unwrap_or("null"),
-                el.key_type.as_deref().unwrap_or("null")
-            )
-        })
-        .collect();
-    format!("[{}]", parts.join(", "))
-}
-
 /// TableClass, DeletionProtectionEnabled and SSESpecification must each
 /// be an UpdateTable's only change; OnDemandThroughput goes only with
 /// BillingMode.
@@ -601,7 +528,7 @@ impl<'a> DeletedTableOut<'a> {
             provisioned_throughput: throughput_out(&def.throughput),
             table_size_bytes: info.size_bytes,
             item_count: info.item_count,
-            table_arn: app.table_arn(&def.name),
+            table_arn: app.arns.table(&def.name),
             table_id: app.table_uuid(def.id, def.created_ms),
             billing_mode_summary: billing_summary(def),
         }
@@ -678,7 +605,7 @@ impl<'a> TableDescription<'a> {
             provisioned_throughput: throughput_out(&def.throughput),
             table_size_bytes: info.size_bytes,
             item_count: info.item_count,
-            table_arn: app.table_arn(&def.name),
+            table_arn: app.arns.table(&def.name),
             table_id: app.table_uuid(def.id, def.created_ms),
             billing_mode_summary: billing_summary(def),
             global_secondary_indexes: (!globals.is_empty()).then_some(globals),
@@ -695,12 +622,12 @@ impl<'a> TableDescription<'a> {
                 .map(|s| app.stream_names().stream_arn(&def.name, s.created_ms)),
             restore_summary: def.restore.as_ref().map(|r| RestoreSummaryOut {
                 source_backup_arn: match r.source {
-                    tarn_engine::RestoreSource::Backup { id, created_ms } => Some(
-                        super::backups::backup_arn(app, &r.source_table, created_ms, id),
-                    ),
+                    tarn_engine::RestoreSource::Backup { id, created_ms } => {
+                        Some(app.arns.backup(&r.source_table, created_ms, id))
+                    }
                     tarn_engine::RestoreSource::PointInTime { .. } => None,
                 },
-                source_table_arn: app.table_arn(&r.source_table),
+                source_table_arn: app.arns.table(&r.source_table),
                 restore_date_time: seconds(r.restore_ms),
                 restore_in_progress: r.in_progress,
             }),

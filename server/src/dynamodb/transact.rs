@@ -17,8 +17,8 @@ use super::expressions::{Placeholders, Texts};
 use super::items::{collection_metrics, CollectionMetrics};
 use super::wire::{ItemRef, WireItem};
 use super::{committed, data_plane, reply};
+use crate::app::App;
 use crate::error::{ApiError, CancellationReason, Constraints, ErrorCode};
-use crate::App;
 
 // Structures in a request reject a JSON array, as DynamoDB does.
 map_only!(ActionIn, TransactWriteItem, GetIn, TransactGetItem);

@@ -350,6 +350,56 @@ impl Serialize for ItemRef<'_> {
     }
 }
 
+/// Renders a DynamoDB error body through the awsJson renderer, with the
+/// members only DynamoDB's errors carry: the `Item` a failed condition saw
+/// and a cancelled transaction's `CancellationReasons`.
+/// SerializationException and TransactionCanceledException spell their
+/// message key `Message`, as DynamoDB sends them.
+pub(crate) fn error_body(e: &ApiError) -> Vec<u8> {
+    use crate::error::ErrorCode;
+    #[derive(Serialize)]
+    struct Members<'a> {
+        #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
+        item: Option<ItemRef<'a>>,
+        #[serde(
+            rename = "CancellationReasons",
+            skip_serializing_if = "Option::is_none"
+        )]
+        cancellation_reasons: Option<Vec<Reason<'a>>>,
+    }
+    #[derive(Serialize)]
+    struct Reason<'a> {
+        #[serde(rename = "Code")]
+        code: &'a str,
+        #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+        message: Option<&'a str>,
+        #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
+        item: Option<ItemRef<'a>>,
+    }
+    let capital_message = matches!(
+        e.code,
+        ErrorCode::Serialization | ErrorCode::TransactionCanceled
+    );
+    let members = Members {
+        item: e.item.as_deref().map(ItemRef),
+        cancellation_reasons: e.cancellation_reasons.as_ref().map(|rs| {
+            rs.iter()
+                .map(|r| Reason {
+                    code: r.code,
+                    message: r.message.as_deref(),
+                    item: r.item.as_ref().map(ItemRef),
+                })
+                .collect()
+        }),
+    };
+    crate::protocol::json::error_body(
+        e.code.type_name(),
+        e.message.as_deref(),
+        capital_message,
+        members,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,5 +453,28 @@ mod tests {
         assert!(e
             .to_string()
             .starts_with("Base64 encoded length is expected a multiple of 4 bytes but found: 5"));
+    }
+
+    #[test]
+    fn serialization_errors_use_capital_message_key() {
+        use crate::error::ErrorCode;
+        let e = ApiError::new(
+            ErrorCode::Serialization,
+            "NUMBER_VALUE cannot be converted to String",
+        );
+        assert_eq!(
+            String::from_utf8(error_body(&e)).expect("utf-8"),
+            r#"{"__type":"com.amazon.coral.service#SerializationException","Message":"NUMBER_VALUE cannot be converted to String"}"#
+        );
+        let bare = ApiError::bare(ErrorCode::UnknownOperation);
+        assert_eq!(
+            String::from_utf8(error_body(&bare)).expect("utf-8"),
+            r#"{"__type":"com.amazon.coral.service#UnknownOperationException"}"#
+        );
+        let v = ApiError::validation("bad");
+        assert_eq!(
+            String::from_utf8(error_body(&v)).expect("utf-8"),
+            r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"bad"}"#
+        );
     }
 }

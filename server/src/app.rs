@@ -1,0 +1,154 @@
+//! The shared state of a running server: the engine, the ARNs of its
+//! account and region, and request ids. Every service module reads it;
+//! it imports no service.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tarn_core::arn::Arns;
+
+/// Shared state of a running server.
+pub struct App {
+    /// The storage engine.
+    pub engine: tarn_engine::Engine,
+    /// The ARNs of the server's account and region (`--account-id`,
+    /// `--region`), which every service names its resources with.
+    pub arns: Arns,
+    request_seq: AtomicU64,
+    request_seed: u64,
+    address: std::sync::OnceLock<String>,
+    iterator_ttl_ms: AtomicU64,
+}
+
+impl App {
+    /// Wraps an engine for serving.
+    pub fn new(engine: tarn_engine::Engine, region: String, account_id: String) -> Arc<App> {
+        let request_seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+            ^ u64::from(std::process::id());
+        Arc::new(App {
+            engine,
+            arns: Arns::new(region, account_id),
+            request_seq: AtomicU64::new(0),
+            request_seed,
+            address: std::sync::OnceLock::new(),
+            iterator_ttl_ms: AtomicU64::new(tarn_streams::ITERATOR_TTL_MS),
+        })
+    }
+
+    /// The region the server answers for.
+    pub fn region(&self) -> &str {
+        self.arns.region()
+    }
+
+    /// The account the server answers for.
+    pub fn account_id(&self) -> &str {
+        self.arns.account()
+    }
+
+    /// Sets how long stream shard iterators live (15 minutes unless a test
+    /// wants them to expire sooner).
+    pub fn set_iterator_ttl_ms(&self, ms: u64) {
+        self.iterator_ttl_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// The region and account stream ARNs name.
+    pub fn stream_names(&self) -> tarn_streams::Names {
+        tarn_streams::Names {
+            arns: self.arns.clone(),
+            iterator_ttl_ms: self.iterator_ttl_ms.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Records where the server listens (`host:port`), for
+    /// DescribeEndpoints. Only the first call counts.
+    pub fn set_address(&self, address: String) {
+        let _ = self.address.set(address);
+    }
+
+    /// Where clients reach this server: the listening address, or
+    /// DynamoDB's regional host name if it was never set.
+    pub fn address(&self) -> &str {
+        self.address
+            .get_or_init(|| format!("dynamodb.{}.amazonaws.com", self.region()))
+    }
+
+    /// A stable UUID for a table incarnation (DescribeTable's `TableId`).
+    pub fn table_uuid(&self, id: u32, created_ms: u64) -> String {
+        let mut h = blake3::Hasher::new();
+        h.update(self.account_id().as_bytes());
+        h.update(&id.to_be_bytes());
+        h.update(&created_ms.to_be_bytes());
+        let b = h.finalize();
+        let b = b.as_bytes();
+        let hex: String = b[..16]
+            .iter()
+            .enumerate()
+            .map(|(i, x)| match i {
+                6 => format!("{:02x}", (x & 0x0f) | 0x40),
+                8 => format!("{:02x}", (x & 0x3f) | 0x80),
+                _ => format!("{x:02x}"),
+            })
+            .collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    }
+
+    /// A fresh 52-character request id in DynamoDB's alphabet, `[0-9A-Z]`.
+    /// Ids need to be unique, not secret: the request's sequence number,
+    /// mixed with the process's seed, seeds a splitmix64 stream (a
+    /// bijection of its state, so no two sequence numbers start alike),
+    /// which costs a few nanoseconds on every request rather than a hash.
+    pub(crate) fn request_id(&self) -> String {
+        const ALPHABET: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+        const LENGTH: usize = 52;
+        let seq = self.request_seq.fetch_add(1, Ordering::Relaxed);
+        let mut state = self.request_seed ^ seq.wrapping_mul(GAMMA);
+        let mut id = String::with_capacity(LENGTH);
+        while id.len() < LENGTH {
+            state = state.wrapping_add(GAMMA);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            for b in z.to_le_bytes().into_iter().take(LENGTH - id.len()) {
+                id.push(char::from(ALPHABET[usize::from(b) % 36]));
+            }
+        }
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_ids_are_52_of_dynamodbs_characters_and_distinct() {
+        let engine = tarn_engine::Engine::open(tarn_engine::Options {
+            data_dir: None,
+            durability: tarn_engine::Durability::Memory,
+            ..tarn_engine::Options::default()
+        })
+        .expect("engine");
+        let app = super::App::new(engine, "us-east-1".into(), "000000000000".into());
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..10_000 {
+            let id = app.request_id();
+            assert_eq!(id.len(), 52, "{id}");
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()),
+                "{id}"
+            );
+            assert!(seen.insert(id.clone()), "{id} twice");
+        }
+    }
+}
