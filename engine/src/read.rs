@@ -475,6 +475,17 @@ impl Shared {
         }
         if let Some(cond) = q.sort {
             let attr = range[q.sort_prefix.len()];
+            // A multi-attribute key refuses begins_with on a number part
+            // by the function, whatever the operand's type (Alternator's
+            // AWS-verified `test_gsi_composite_query_sk_begins_with_number_rejected`);
+            // a one-attribute key checks the operand's type first.
+            let multi_attribute = hash.len() > 1 || range.len() > 1;
+            if multi_attribute
+                && matches!(cond, SortCondition::BeginsWith(_))
+                && attr.ty == tarn_expr::ScalarType::N
+            {
+                return Err(Error::Validation(Invalid::BeginsWithNumber));
+            }
             if cond.values().iter().any(|v| !typed(v, attr)) {
                 return Err(Error::Validation(Invalid::ConditionTypeMismatch));
             }

@@ -2281,6 +2281,16 @@ async fn multi_attribute_gsi_key_conditions_must_constrain_the_key_left_to_right
             vec![(":t", s("T1")), (":y", s("2025")), (":r", num(2))],
             invalid("Condition parameter type does not match schema type"),
         ),
+        (
+            // begins_with on a number part is refused by the function,
+            // even with a string operand (a one-attribute key reports the
+            // operand's type instead).
+            "tournament = :t AND season = :y AND begins_with(round, :r)",
+            vec![(":t", s("T1")), (":y", num(2025)), (":r", s("1"))],
+            validation(
+                "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+            ),
+        ),
     ];
     for (kce, values, want) in cases {
         m.check(

@@ -372,10 +372,13 @@ async fn malformed_signatures_get_aws_messages() {
 #[tokio::test]
 async fn health_checks_preflights_and_the_runtime_api_need_no_signature() {
     let server = Server::start();
+    // The health check names the host it was reached at, as DynamoDB's
+    // does (there, its regional name).
     let r = send_raw(&server, &RawRequest::get("/").unsigned()).await;
+    let host = server.endpoint.trim_start_matches("http://");
     assert_eq!(
-        (r.status, r.body.as_str()),
-        (200, "healthy: dynamodb.us-east-1.amazonaws.com ")
+        (r.status, r.body.clone()),
+        (200, format!("healthy: {host} "))
     );
     let r = send_raw(
         &server,
