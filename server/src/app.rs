@@ -14,6 +14,9 @@ pub struct App {
     /// The ARNs of the server's account and region (`--account-id`,
     /// `--region`), which every service names its resources with.
     pub arns: Arns,
+    /// The owner of every background loop of the event-side services;
+    /// stopped and joined before the engine is flushed at shutdown.
+    pub runner: tarn_core::runner::Runner,
     request_seq: AtomicU64,
     request_seed: u64,
     address: std::sync::OnceLock<String>,
@@ -31,6 +34,7 @@ impl App {
         Arc::new(App {
             engine,
             arns: Arns::new(region, account_id),
+            runner: tarn_core::runner::Runner::new(),
             request_seq: AtomicU64::new(0),
             request_seed,
             address: std::sync::OnceLock::new(),

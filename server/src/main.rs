@@ -210,6 +210,11 @@ fn run(args: Args) -> Result<(), String> {
             .with_graceful_shutdown(shutdown_signal())
             .await
             .map_err(|e| format!("server failed: {e}"))?;
+        // Background loops stop before the engine they write to is flushed.
+        let stuck = app.runner.shutdown(std::time::Duration::from_secs(5)).await;
+        if !stuck.is_empty() {
+            tracing::warn!(tasks = ?stuck, "background tasks did not stop within 5 s");
+        }
         let started = std::time::Instant::now();
         // The journal holds everything either way; a flush only spares the
         // next start replaying it.

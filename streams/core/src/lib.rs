@@ -1,10 +1,16 @@
-//! Tarn's core: pure building blocks every service shares, below the
-//! services and above nothing (`docs/architecture.md`). No I/O, no engine,
-//! no wire format.
+//! Tarn's core: the building blocks every event-side service shares, above
+//! the engine and below the services (`docs/architecture.md`). No wire
+//! format.
 //!
 //! - [`arn`]: building and parsing the ARNs of the running server's account
-//!   and region, for every resource Tarn serves or will serve.
+//!   and region, for every resource Tarn serves or will serve (pure).
+//! - [`runner`]: the one owner of background loops, which stops and joins
+//!   them on shutdown.
+//! - [`outbox`]: work for another service, written in the batch of its
+//!   cause and drained exactly once by the target.
 
 #![forbid(unsafe_code)]
 
 pub mod arn;
+pub mod outbox;
+pub mod runner;
