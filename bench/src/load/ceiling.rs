@@ -145,6 +145,7 @@ mod tests {
                 session_token: None,
             },
             region: "us-east-1".into(),
+            service: "dynamodb",
             timeout: Duration::from_secs(5),
             connect_attempts: 1,
         }));

@@ -1,10 +1,12 @@
-//! The load generator behind `tarn-load`, for any DynamoDB endpoint.
+//! The load generator behind `tarn-load`, for any DynamoDB endpoint, and
+//! for SQS endpoints that speak SQS's JSON protocol.
 //!
 //! - [`cli`]: the command line, resolved into a [`run::Config`].
 //! - [`run`]: the load phase (create the table, BatchWriteItem the records)
 //!   and the run phase (workers, progress line, warmup, fixed rate).
 //! - [`workload`] and [`dist`]: what each operation does and which record it
 //!   touches (YCSB's workloads and key distributions).
+//! - [`sqs`]: the SQS workloads' bodies, queue setup and prefill.
 //! - [`body`]: DynamoDB JSON request bodies; [`client`], [`http`] and
 //!   [`sigv4`]: a signed HTTP/1.1 keep-alive client, one per worker.
 //! - [`stats`] and [`report`]: HdrHistogram latencies, the summary, JSON.
@@ -24,6 +26,7 @@ pub mod http;
 pub mod report;
 pub mod run;
 pub mod sigv4;
+pub mod sqs;
 pub mod stats;
 pub mod workload;
 
@@ -35,7 +38,26 @@ pub async fn execute(resolved: cli::Resolved) -> Result<report::Report, String> 
     let started_unix_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let config = Arc::new(resolved.config);
+    let mut config = resolved.config;
+    if let Some(workload) = resolved.workload.filter(|w| w.is_sqs()) {
+        config.queue_url = sqs::setup(&config).await?;
+        let config = Arc::new(config);
+        let load = if resolved.load {
+            Some(sqs::prefill(config.clone()).await?)
+        } else {
+            None
+        };
+        let run = run::run(config, workload).await?;
+        return Ok(report::Report {
+            tool: "tarn-load",
+            version: env!("CARGO_PKG_VERSION"),
+            started_unix_ms,
+            parameters: resolved.parameters,
+            load,
+            run: Some(run),
+        });
+    }
+    let config = Arc::new(config);
     let load = if resolved.load {
         Some(run::load(config.clone()).await?)
     } else {

@@ -1,5 +1,6 @@
-//! The two phases of a `tarn-load` invocation: loading the table, and
-//! running a workload, closed-loop or at a fixed rate, with a progress line.
+//! The two phases of a `tarn-load` invocation: loading the table (or, for
+//! the SQS workloads, prefilling the queue: [`super::sqs`]), and running a
+//! workload, closed-loop or at a fixed rate, with a progress line.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,6 +15,7 @@ use tokio::sync::oneshot;
 use super::body::{self, ValuePool};
 use super::client::{Client, ClientConfig, Op, Reply};
 use super::dist::{Distribution, KeyChooser, Rng};
+use super::sqs;
 use super::stats::{Interval, Latency, Slot, Totals};
 use super::workload::{OpKind, Workload};
 
@@ -30,6 +32,10 @@ const CONNECT_FAILURES_MAX: u32 = 3;
 pub struct Config {
     pub client: Arc<ClientConfig>,
     pub table: String,
+    /// The SQS workloads' queue name.
+    pub queue: String,
+    /// Its URL, from CreateQueue's reply (set by [`super::sqs::setup`]).
+    pub queue_url: String,
     pub records: u64,
     pub value_bytes: usize,
     pub concurrency: usize,
@@ -61,7 +67,7 @@ impl Progress {
         }
     }
 
-    fn line(&self, text: &str) {
+    pub(crate) fn line(&self, text: &str) {
         if !self.enabled {
             return;
         }
@@ -74,7 +80,7 @@ impl Progress {
         let _ = err.flush();
     }
 
-    fn done(&self) {
+    pub(crate) fn done(&self) {
         if self.enabled && self.tty {
             eprintln!();
         }
@@ -87,7 +93,7 @@ fn lock(m: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn seconds(d: Duration) -> f64 {
+pub(crate) fn seconds(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
@@ -256,7 +262,7 @@ impl LoadCounters {
     }
 }
 
-fn retryable(error_type: &str) -> bool {
+pub(crate) fn retryable(error_type: &str) -> bool {
     matches!(
         error_type,
         "ProvisionedThroughputExceededException"
@@ -434,6 +440,10 @@ impl Keys {
 struct Found {
     misses: u64,
     unprocessed: u64,
+    /// SQS messages received and deleted.
+    messages: u64,
+    /// A ReceiveMessage that returned nothing.
+    empty_receives: u64,
 }
 
 enum Check {
@@ -456,6 +466,10 @@ struct Worker {
     values: ValuePool,
     body: Vec<u8>,
     ids: Vec<u64>,
+    /// The queue URL as a JSON string literal.
+    queue_url: String,
+    /// Receipt handles of the last ReceiveMessage.
+    handles: Vec<String>,
 }
 
 struct WorkerEnd {
@@ -485,11 +499,11 @@ impl Worker {
             Check::Nothing => Found::default(),
             Check::Item => Found {
                 misses: u64::from(!contains(reply.body, br#""Item""#)),
-                unprocessed: 0,
+                ..Found::default()
             },
             Check::Unprocessed => Found {
-                misses: 0,
                 unprocessed: unprocessed(reply.body).0,
+                ..Found::default()
             },
         })
     }
@@ -568,7 +582,53 @@ impl Worker {
                 self.ids = ids;
                 self.send(Op::BatchWriteItem, Check::Unprocessed).await
             }
+            OpKind::SqsSend => {
+                let value = self.values.value(&mut self.rng);
+                sqs::send_message(&mut self.body, &self.queue_url, value);
+                self.send(Op::SendMessage, Check::Nothing).await
+            }
+            OpKind::SqsReceiveDelete => self.receive_delete().await,
         }
+    }
+
+    /// ReceiveMessage (up to 10, no wait), then DeleteMessageBatch of what
+    /// came back. A reply that cannot be read, or a delete entry that
+    /// failed, is an error of the operation.
+    async fn receive_delete(&mut self) -> Result<Found, OpError> {
+        sqs::receive_message(&mut self.body, &self.queue_url);
+        {
+            let reply = self
+                .client
+                .call(Op::ReceiveMessage, &self.body)
+                .await
+                .map_err(|e| Cow::Borrowed(e.kind()))?;
+            if !reply.is_success() {
+                return Err(Cow::Owned(reply.error_type()));
+            }
+            sqs::receipt_handles(reply.body, &mut self.handles).map_err(Cow::Owned)?;
+        }
+        if self.handles.is_empty() {
+            return Ok(Found {
+                empty_receives: 1,
+                ..Found::default()
+            });
+        }
+        self.body.clear();
+        sqs::delete_message_batch(&mut self.body, &self.queue_url, &self.handles);
+        let reply = self
+            .client
+            .call(Op::DeleteMessageBatch, &self.body)
+            .await
+            .map_err(|e| Cow::Borrowed(e.kind()))?;
+        if !reply.is_success() {
+            return Err(Cow::Owned(reply.error_type()));
+        }
+        let deleted = sqs::batch_outcome(Op::DeleteMessageBatch, reply.body, self.handles.len())
+            .map_err(Cow::Owned)?;
+        Ok(Found {
+            messages: deleted as u64,
+            ..Found::default()
+        })
     }
 
     /// Run until `end`. Closed loop: the next operation starts when the
@@ -652,6 +712,8 @@ impl Worker {
                         );
                         iv.misses += found.misses;
                         iv.unprocessed += found.unprocessed;
+                        iv.messages += found.messages;
+                        iv.empty_receives += found.empty_receives;
                     }
                     Err(ty) => iv.record_error(i, ty),
                 }
@@ -697,6 +759,15 @@ pub struct RunReport {
     /// GetItem replies without an Item (the record was not loaded).
     pub get_misses: u64,
     pub unprocessed_items: u64,
+    /// sqs-receive-delete: messages received and deleted, and per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages_per_s: Option<f64>,
+    /// sqs-receive-delete: ReceiveMessages that found the queue empty (it
+    /// ran dry: prefill more with --records).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub empty_receives: Option<u64>,
     /// Fixed rate: the longest a request was sent late because the previous
     /// reply on its connection was late.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -712,6 +783,32 @@ pub struct RunReport {
     /// Operation kinds in the workload's order, for printing.
     #[serde(skip)]
     pub order: Vec<&'static str>,
+}
+
+impl RunReport {
+    /// Why this run measured nothing worth reporting as a figure, if so:
+    /// every operation failed (an endpoint that does not serve the API, a
+    /// missing queue), or a receive workload received nothing.
+    pub fn failure(&self) -> Option<String> {
+        if self.ops == 0 && self.errors_total > 0 {
+            let (ty, _) = self
+                .errors
+                .iter()
+                .max_by_key(|(_, n)| **n)
+                .map_or(("?", &0), |(t, n)| (t.as_str(), n));
+            return Some(format!(
+                "every operation failed ({} errors, most of them {ty})",
+                self.errors_total
+            ));
+        }
+        if self.messages == Some(0) {
+            return Some(
+                "no message was received: the queue was empty (prefill it with --load --records N)"
+                    .into(),
+            );
+        }
+        None
+    }
 }
 
 /// Drain every worker's slot into the totals; returns the operations seen.
@@ -772,6 +869,8 @@ pub async fn run(cfg: Arc<Config>, workload: Workload) -> Result<RunReport, Stri
             values,
             body: Vec::with_capacity(BATCH_ITEMS * (cfg.value_bytes + 100)),
             ids: Vec::with_capacity(BATCH_ITEMS),
+            queue_url: sqs::json_string(&cfg.queue_url),
+            handles: Vec::with_capacity(sqs::BATCH_MESSAGES),
         });
     }
 
@@ -871,6 +970,7 @@ pub async fn run(cfg: Arc<Config>, workload: Workload) -> Result<RunReport, Stri
         .map(|(k, t)| (k.name(), super::stats::OpSummary::of(t, secs)))
         .collect();
     let all = super::stats::OpSummary::of(&totals.all, secs);
+    let receives = workload == Workload::SqsReceiveDelete;
     Ok(RunReport {
         measured_s: seconds(measured),
         ops: totals.all.ok,
@@ -881,6 +981,15 @@ pub async fn run(cfg: Arc<Config>, workload: Workload) -> Result<RunReport, Stri
         errors: totals.errors,
         get_misses: totals.misses,
         unprocessed_items: totals.unprocessed,
+        messages: receives.then_some(totals.messages),
+        messages_per_s: receives.then(|| {
+            if secs > 0.0 {
+                (totals.messages as f64 / secs * 10.0).round() / 10.0
+            } else {
+                0.0
+            }
+        }),
+        empty_receives: receives.then_some(totals.empty_receives),
         behind_schedule_us_max: fixed_rate.then_some(totals.behind_us_max),
         unsent: fixed_rate.then_some(unsent),
         reconnects,
@@ -953,10 +1062,13 @@ mod tests {
                     session_token: None,
                 },
                 region: "us-east-1".into(),
+                service: "dynamodb",
                 timeout: Duration::from_secs(5),
                 connect_attempts: 1,
             }),
             table: "tarn-load".into(),
+            queue: "tarn-load".into(),
+            queue_url: String::new(),
             records: 1000,
             value_bytes: 10,
             concurrency: 1,
