@@ -246,19 +246,33 @@ pub struct LoadReport {
     pub errors: BTreeMap<String, u64>,
 }
 
+/// What the workers of a batch-loading phase (the table's load, a queue's
+/// prefill) share: the next batch to take and what became of the items.
 #[derive(Default)]
-struct LoadCounters {
-    next_batch: AtomicU64,
-    loaded: AtomicU64,
-    failed: AtomicU64,
+pub(crate) struct LoadCounters {
+    pub(crate) next_batch: AtomicU64,
+    pub(crate) loaded: AtomicU64,
+    pub(crate) failed: AtomicU64,
     retries: AtomicU64,
     errors: Mutex<BTreeMap<String, u64>>,
 }
 
 impl LoadCounters {
-    fn error(&self, ty: &str) {
+    pub(crate) fn error(&self, ty: &str) {
         let mut e = self.errors.lock().unwrap_or_else(|e| e.into_inner());
         *e.entry(ty.to_owned()).or_default() += 1;
+    }
+
+    /// The batch to write next, while there is one.
+    pub(crate) fn take(&self, batches: u64) -> Option<u64> {
+        let b = self.next_batch.fetch_add(1, Ordering::Relaxed);
+        (b < batches).then_some(b)
+    }
+
+    /// A batch of `n` items is finished, `failed` of them not written.
+    pub(crate) fn finished(&self, n: u64, failed: u64) {
+        self.loaded.fetch_add(n - failed, Ordering::Relaxed);
+        self.failed.fetch_add(failed, Ordering::Relaxed);
     }
 }
 
@@ -276,9 +290,63 @@ pub(crate) fn retryable(error_type: &str) -> bool {
     ) || error_type.starts_with("HTTP 5")
 }
 
-/// Write one batch, resending unprocessed items and retryable failures
-/// with exponential backoff, at most `LOAD_ATTEMPTS` times. Returns the
-/// items that could not be written.
+/// The attempts at one load batch: at most `LOAD_ATTEMPTS`, with
+/// exponential backoff and jitter between them.
+pub(crate) struct Attempts {
+    made: u32,
+    backoff_ms: u64,
+}
+
+impl Attempts {
+    pub(crate) fn new() -> Self {
+        Self {
+            made: 0,
+            backoff_ms: 25,
+        }
+    }
+
+    /// Wait before the next attempt (not before the first); false when
+    /// none is left.
+    pub(crate) async fn next(&mut self, rng: &mut Rng, counters: &LoadCounters) -> bool {
+        if self.made == LOAD_ATTEMPTS {
+            return false;
+        }
+        if self.made > 0 {
+            counters.retries.fetch_add(1, Ordering::Relaxed);
+            let jitter = rng.below(self.backoff_ms + 1);
+            tokio::time::sleep(Duration::from_millis(self.backoff_ms + jitter)).await;
+            self.backoff_ms = (self.backoff_ms * 2).min(2_000);
+        }
+        self.made += 1;
+        true
+    }
+}
+
+/// One attempt at a batch: its successful reply, or (the failure counted)
+/// whether it is worth another attempt.
+pub(crate) async fn attempt<'c>(
+    client: &'c mut Client,
+    op: Op,
+    request: &[u8],
+    counters: &LoadCounters,
+) -> Result<Reply<'c>, bool> {
+    let reply = match client.call(op, request).await {
+        Ok(r) => r,
+        Err(e) => {
+            counters.error(e.kind());
+            return Err(true);
+        }
+    };
+    if !reply.is_success() {
+        let ty = reply.error_type();
+        counters.error(&ty);
+        return Err(retryable(&ty));
+    }
+    Ok(reply)
+}
+
+/// Write one batch, resending unprocessed items and retryable failures.
+/// Returns the items that could not be written.
 async fn load_batch(
     client: &mut Client,
     mut request: Vec<u8>,
@@ -286,29 +354,13 @@ async fn load_batch(
     rng: &mut Rng,
     counters: &LoadCounters,
 ) -> u64 {
-    let mut backoff_ms = 25u64;
-    for attempt in 0..LOAD_ATTEMPTS {
-        if attempt > 0 {
-            counters.retries.fetch_add(1, Ordering::Relaxed);
-            let jitter = rng.below(backoff_ms + 1);
-            tokio::time::sleep(Duration::from_millis(backoff_ms + jitter)).await;
-            backoff_ms = (backoff_ms * 2).min(2_000);
-        }
-        let reply = match client.call(Op::BatchWriteItem, &request).await {
+    let mut attempts = Attempts::new();
+    while attempts.next(rng, counters).await {
+        let reply = match attempt(client, Op::BatchWriteItem, &request, counters).await {
             Ok(r) => r,
-            Err(e) => {
-                counters.error(e.kind());
-                continue;
-            }
+            Err(true) => continue,
+            Err(false) => return items,
         };
-        if !reply.is_success() {
-            let ty = reply.error_type();
-            counters.error(&ty);
-            if retryable(&ty) {
-                continue;
-            }
-            return items;
-        }
         match unprocessed(reply.body) {
             (0, _) | (_, None) => return 0,
             (n, Some(rest)) => {
@@ -321,41 +373,29 @@ async fn load_batch(
     items
 }
 
-/// Load records `0..records` with concurrent BatchWriteItems.
-pub async fn load(cfg: Arc<Config>) -> Result<LoadReport, String> {
-    let table_created = ensure_table(&cfg).await?;
+/// A batch-loading phase: `cfg.concurrency` workers (at most one per
+/// batch), each `worker(w, counters)` taking batches until none is left,
+/// and a progress line `[  3s] {phase} {rate} {unit}/s  {done}/{total}`.
+/// Returns the counters and how long it took.
+pub(crate) async fn load_phase<W, Fut>(
+    cfg: &Config,
+    batches: u64,
+    total: u64,
+    (phase, unit): (&'static str, &'static str),
+    worker: W,
+) -> Result<(Arc<LoadCounters>, Duration), String>
+where
+    W: Fn(usize, Arc<LoadCounters>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let counters = Arc::new(LoadCounters::default());
-    let batches = cfg.records.div_ceil(BATCH_ITEMS as u64);
     let start = Instant::now();
-    let mut workers = Vec::new();
-    for w in 0..cfg.concurrency.min(batches as usize).max(1) {
-        let cfg = cfg.clone();
-        let counters = counters.clone();
-        workers.push(tokio::spawn(async move {
-            let mut rng = Rng::new(cfg.seed ^ (w as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-            let values = ValuePool::new(&mut rng, cfg.value_bytes);
-            let mut client = Client::new(cfg.client.clone());
-            let mut ids = Vec::with_capacity(BATCH_ITEMS);
-            loop {
-                let b = counters.next_batch.fetch_add(1, Ordering::Relaxed);
-                if b >= batches {
-                    break;
-                }
-                ids.clear();
-                ids.extend(b * BATCH_ITEMS as u64..((b + 1) * BATCH_ITEMS as u64).min(cfg.records));
-                let mut request = Vec::with_capacity(BATCH_ITEMS * (cfg.value_bytes + 100));
-                body::batch_write(&mut request, &cfg.table, &ids, &values, &mut rng);
-                let n = ids.len() as u64;
-                let failed = load_batch(&mut client, request, n, &mut rng, &counters).await;
-                counters.loaded.fetch_add(n - failed, Ordering::Relaxed);
-                counters.failed.fetch_add(failed, Ordering::Relaxed);
-            }
-        }));
-    }
+    let workers: Vec<_> = (0..cfg.concurrency.min(batches as usize).max(1))
+        .map(|w| tokio::spawn(worker(w, counters.clone())))
+        .collect();
     let progress = Progress::new(cfg.progress);
     let reporter = {
         let counters = counters.clone();
-        let records = cfg.records;
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             tick.tick().await;
@@ -367,35 +407,81 @@ pub async fn load(cfg: Arc<Config>) -> Result<LoadReport, String> {
                 let rate = (loaded - last.1) as f64 / (now - last.0).as_secs_f64();
                 last = (now, loaded);
                 progress.line(&format!(
-                    "[{:>5.0}s] load {rate:>9.0} items/s  {loaded}/{records} ({:.0}%)  failed {}",
+                    "[{:>5.0}s] {phase} {rate:>9.0} {unit}/s  {loaded}/{total} ({:.0}%)  failed {}",
                     (now - start).as_secs_f64(),
-                    loaded as f64 * 100.0 / records.max(1) as f64,
+                    loaded as f64 * 100.0 / total.max(1) as f64,
                     counters.failed.load(Ordering::Relaxed),
                 ));
             }
         })
     };
     for w in workers {
-        w.await.map_err(|e| format!("load worker: {e}"))?;
+        w.await.map_err(|e| format!("{phase} worker: {e}"))?;
     }
     reporter.abort();
     progress.done();
-    let elapsed = start.elapsed();
-    let items = counters.loaded.load(Ordering::Relaxed);
-    let errors = counters
-        .errors
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    Ok(LoadReport {
-        table_created,
-        items,
-        failed_items: counters.failed.load(Ordering::Relaxed),
-        seconds: seconds(elapsed),
-        items_per_s: (items as f64 / elapsed.as_secs_f64()).round(),
-        retries: counters.retries.load(Ordering::Relaxed),
-        errors,
-    })
+    Ok((counters, start.elapsed()))
+}
+
+impl Config {
+    /// What worker `w` of a phase starts with: its own random stream (from
+    /// the seed), values to write, and a client.
+    pub(crate) fn worker_tools(&self, w: usize) -> (Rng, ValuePool, Client) {
+        let mut rng = Rng::new(self.seed ^ (w as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let values = ValuePool::new(&mut rng, self.value_bytes);
+        (rng, values, Client::new(self.client.clone()))
+    }
+}
+
+impl LoadReport {
+    pub(crate) fn of(counters: &LoadCounters, elapsed: Duration, table_created: bool) -> Self {
+        let items = counters.loaded.load(Ordering::Relaxed);
+        Self {
+            table_created,
+            items,
+            failed_items: counters.failed.load(Ordering::Relaxed),
+            seconds: seconds(elapsed),
+            items_per_s: (items as f64 / elapsed.as_secs_f64()).round(),
+            retries: counters.retries.load(Ordering::Relaxed),
+            errors: counters
+                .errors
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        }
+    }
+}
+
+/// Load records `0..records` with concurrent BatchWriteItems.
+pub async fn load(cfg: Arc<Config>) -> Result<LoadReport, String> {
+    let table_created = ensure_table(&cfg).await?;
+    let batches = cfg.records.div_ceil(BATCH_ITEMS as u64);
+    let (counters, elapsed) = load_phase(
+        &cfg,
+        batches,
+        cfg.records,
+        ("load", "items"),
+        |w, counters| {
+            let cfg = cfg.clone();
+            async move {
+                let (mut rng, values, mut client) = cfg.worker_tools(w);
+                let mut ids = Vec::with_capacity(BATCH_ITEMS);
+                while let Some(b) = counters.take(batches) {
+                    ids.clear();
+                    ids.extend(
+                        b * BATCH_ITEMS as u64..((b + 1) * BATCH_ITEMS as u64).min(cfg.records),
+                    );
+                    let mut request = Vec::with_capacity(BATCH_ITEMS * (cfg.value_bytes + 100));
+                    body::batch_write(&mut request, &cfg.table, &ids, &values, &mut rng);
+                    let n = ids.len() as u64;
+                    let failed = load_batch(&mut client, request, n, &mut rng, &counters).await;
+                    counters.finished(n, failed);
+                }
+            }
+        },
+    )
+    .await?;
+    Ok(LoadReport::of(&counters, elapsed, table_created))
 }
 
 // ---------------------------------------------------------------- run
@@ -480,6 +566,19 @@ struct WorkerEnd {
     unsent: u64,
 }
 
+/// One request of an operation: its reply if it succeeded, else the name
+/// its failure is counted under.
+async fn call_ok<'c>(client: &'c mut Client, op: Op, body: &[u8]) -> Result<Reply<'c>, OpError> {
+    let reply = client
+        .call(op, body)
+        .await
+        .map_err(|e| Cow::Borrowed(e.kind()))?;
+    if !reply.is_success() {
+        return Err(Cow::Owned(reply.error_type()));
+    }
+    Ok(reply)
+}
+
 impl Worker {
     fn pick(&mut self) -> u64 {
         let n = self.keys.acked.load(Ordering::Relaxed).max(1);
@@ -487,14 +586,7 @@ impl Worker {
     }
 
     async fn send(&mut self, op: Op, check: Check) -> Result<Found, OpError> {
-        let reply: Reply<'_> = self
-            .client
-            .call(op, &self.body)
-            .await
-            .map_err(|e| Cow::Borrowed(e.kind()))?;
-        if !reply.is_success() {
-            return Err(Cow::Owned(reply.error_type()));
-        }
+        let reply = call_ok(&mut self.client, op, &self.body).await?;
         Ok(match check {
             Check::Nothing => Found::default(),
             Check::Item => Found {
@@ -596,17 +688,8 @@ impl Worker {
     /// failed, is an error of the operation.
     async fn receive_delete(&mut self) -> Result<Found, OpError> {
         sqs::receive_message(&mut self.body, &self.queue_url);
-        {
-            let reply = self
-                .client
-                .call(Op::ReceiveMessage, &self.body)
-                .await
-                .map_err(|e| Cow::Borrowed(e.kind()))?;
-            if !reply.is_success() {
-                return Err(Cow::Owned(reply.error_type()));
-            }
-            sqs::receipt_handles(reply.body, &mut self.handles).map_err(Cow::Owned)?;
-        }
+        let reply = call_ok(&mut self.client, Op::ReceiveMessage, &self.body).await?;
+        sqs::receipt_handles(reply.body, &mut self.handles).map_err(Cow::Owned)?;
         if self.handles.is_empty() {
             return Ok(Found {
                 empty_receives: 1,
@@ -615,14 +698,7 @@ impl Worker {
         }
         self.body.clear();
         sqs::delete_message_batch(&mut self.body, &self.queue_url, &self.handles);
-        let reply = self
-            .client
-            .call(Op::DeleteMessageBatch, &self.body)
-            .await
-            .map_err(|e| Cow::Borrowed(e.kind()))?;
-        if !reply.is_success() {
-            return Err(Cow::Owned(reply.error_type()));
-        }
+        let reply = call_ok(&mut self.client, Op::DeleteMessageBatch, &self.body).await?;
         let deleted = sqs::batch_outcome(Op::DeleteMessageBatch, reply.body, self.handles.len())
             .map_err(Cow::Owned)?;
         Ok(Found {
@@ -848,13 +924,11 @@ pub async fn run(cfg: Arc<Config>, workload: Workload) -> Result<RunReport, Stri
     let mut workers = Vec::with_capacity(cfg.concurrency);
     let mut slots = Vec::with_capacity(cfg.concurrency);
     for w in 0..cfg.concurrency {
-        let mut client = Client::new(cfg.client.clone());
+        let (rng, values, mut client) = cfg.worker_tools(w);
         client
             .connect()
             .await
             .map_err(|e| format!("worker {w}: {e}"))?;
-        let mut rng = Rng::new(cfg.seed ^ (w as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let values = ValuePool::new(&mut rng, cfg.value_bytes);
         let slot = Arc::new(Mutex::new(fresh_slot()));
         slots.push(slot.clone());
         workers.push(Worker {
@@ -1001,9 +1075,8 @@ pub async fn run(cfg: Arc<Config>, workload: Workload) -> Result<RunReport, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::http::Endpoint;
-    use crate::load::sigv4::Credentials;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use crate::load::testing::read_request;
+    use tokio::io::AsyncWriteExt;
 
     /// A server that answers like tarn-ceiling but holds reply `stall_at`
     /// for `stall`.
@@ -1015,31 +1088,9 @@ mod tests {
         tokio::spawn(async move {
             let reply = crate::load::ceiling::reply(10);
             let (mut s, _) = listener.accept().await.expect("accept");
-            let mut buf = vec![0u8; 64 * 1024];
-            let mut filled = 0;
+            let mut buf = Vec::new();
             let mut served = 0u64;
-            loop {
-                let n = match s.read(&mut buf[filled..]).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => n,
-                };
-                filled += n;
-                // One request per round trip: head plus Content-Length body.
-                let mut h = [httparse::EMPTY_HEADER; 32];
-                let mut r = httparse::Request::new(&mut h);
-                let Ok(httparse::Status::Complete(head)) = r.parse(&buf[..filled]) else {
-                    continue;
-                };
-                let body: usize = r
-                    .headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-                    .and_then(|h| std::str::from_utf8(h.value).ok()?.parse().ok())
-                    .unwrap_or(0);
-                if filled < head + body {
-                    continue;
-                }
-                filled = 0;
+            while read_request(&mut s, &mut buf).await.is_some() {
                 served += 1;
                 if served == stall_at {
                     tokio::time::sleep(stall).await;
@@ -1054,32 +1105,9 @@ mod tests {
 
     fn config(url: &str, rate: Option<f64>, duration: Duration) -> Arc<Config> {
         Arc::new(Config {
-            client: Arc::new(ClientConfig {
-                endpoint: Endpoint::parse(url).expect("endpoint"),
-                credentials: Credentials {
-                    access_key_id: "local".into(),
-                    secret_access_key: "local".into(),
-                    session_token: None,
-                },
-                region: "us-east-1".into(),
-                service: "dynamodb",
-                timeout: Duration::from_secs(5),
-                connect_attempts: 1,
-            }),
-            table: "tarn-load".into(),
-            queue: "tarn-load".into(),
-            queue_url: String::new(),
-            records: 1000,
-            value_bytes: 10,
-            concurrency: 1,
-            duration,
-            warmup: Duration::ZERO,
             rate,
-            distribution: Distribution::Uniform,
-            consistent_read: false,
-            seed: 1,
-            progress: false,
-            table_wait: Duration::from_secs(1),
+            duration,
+            ..crate::load::testing::config(url, "dynamodb")
         })
     }
 

@@ -8,23 +8,18 @@
 //! [`super::run`] like the DynamoDB ones, so they are measured and reported
 //! the same way.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use super::body::ValuePool;
 use super::client::{Client, Op, Reply};
 use super::dist::Rng;
-use super::run::{retryable, seconds, Config, LoadReport, Progress};
+use super::run::{attempt, load_phase, Attempts, Config, LoadCounters, LoadReport};
 
 /// Entries per SendMessageBatch / DeleteMessageBatch, and messages per
 /// ReceiveMessage (SQS's maximum for all three).
 pub const BATCH_MESSAGES: usize = 10;
-/// Attempts at one prefill batch.
-const PREFILL_ATTEMPTS: u32 = 10;
 
 /// SQS's rule for a standard queue's name: 1 to 80 of `[A-Za-z0-9_-]`.
 /// (FIFO queues, `.fifo`, need a MessageGroupId on every send, which these
@@ -225,155 +220,77 @@ pub async fn setup(cfg: &Config) -> Result<String, String> {
     Ok(url)
 }
 
-#[derive(Default)]
-struct PrefillCounters {
-    next_batch: AtomicU64,
-    sent: AtomicU64,
-    failed: AtomicU64,
-    retries: AtomicU64,
-    errors: Mutex<BTreeMap<String, u64>>,
-}
-
-impl PrefillCounters {
-    fn error(&self, ty: &str) {
-        let mut e = self.errors.lock().unwrap_or_else(|e| e.into_inner());
-        *e.entry(ty.to_owned()).or_default() += 1;
-    }
-}
-
-/// Send one prefill batch, resending it on retryable failures with
-/// exponential backoff. Returns the messages that were not sent.
+/// Send one prefill batch of `n` messages, resending it on retryable
+/// failures. Returns the messages that were not sent.
 async fn prefill_batch(
     client: &mut Client,
     request: &[u8],
-    n: usize,
+    n: u64,
     rng: &mut Rng,
-    counters: &PrefillCounters,
+    counters: &LoadCounters,
 ) -> u64 {
-    let mut backoff_ms = 25u64;
-    for attempt in 0..PREFILL_ATTEMPTS {
-        if attempt > 0 {
-            counters.retries.fetch_add(1, Ordering::Relaxed);
-            let jitter = rng.below(backoff_ms + 1);
-            tokio::time::sleep(Duration::from_millis(backoff_ms + jitter)).await;
-            backoff_ms = (backoff_ms * 2).min(2_000);
-        }
-        let reply = match client.call(Op::SendMessageBatch, request).await {
+    let mut attempts = Attempts::new();
+    while attempts.next(rng, counters).await {
+        let reply = match attempt(client, Op::SendMessageBatch, request, counters).await {
             Ok(r) => r,
-            Err(e) => {
-                counters.error(e.kind());
-                continue;
-            }
+            Err(true) => continue,
+            Err(false) => return n,
         };
-        if !reply.is_success() {
-            let ty = reply.error_type();
-            counters.error(&ty);
-            if retryable(&ty) {
-                continue;
-            }
-            return n as u64;
-        }
-        return match batch_outcome(Op::SendMessageBatch, reply.body, n) {
+        return match batch_outcome(Op::SendMessageBatch, reply.body, n as usize) {
             Ok(_) => 0,
             Err(e) => {
                 counters.error(&e);
-                n as u64
+                n
             }
         };
     }
-    n as u64
+    n
 }
 
 /// Put `cfg.records` messages of `cfg.value_bytes` in the queue with
 /// concurrent SendMessageBatches of 10.
 pub async fn prefill(cfg: Arc<Config>) -> Result<LoadReport, String> {
-    let counters = Arc::new(PrefillCounters::default());
     let batches = cfg.records.div_ceil(BATCH_MESSAGES as u64);
-    let start = Instant::now();
-    let mut workers = Vec::new();
-    for w in 0..cfg.concurrency.min(batches as usize).max(1) {
-        let cfg = cfg.clone();
-        let counters = counters.clone();
-        workers.push(tokio::spawn(async move {
-            let mut rng = Rng::new(cfg.seed ^ (w as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-            let values = ValuePool::new(&mut rng, cfg.value_bytes);
-            let mut client = Client::new(cfg.client.clone());
-            let url = json_string(&cfg.queue_url);
-            let mut request = Vec::with_capacity(BATCH_MESSAGES * (cfg.value_bytes + 40) + 200);
-            loop {
-                let b = counters.next_batch.fetch_add(1, Ordering::Relaxed);
-                if b >= batches {
-                    break;
+    let (counters, elapsed) = load_phase(
+        &cfg,
+        batches,
+        cfg.records,
+        ("prefill", "messages"),
+        |w, counters| {
+            let cfg = cfg.clone();
+            async move {
+                let (mut rng, values, mut client) = cfg.worker_tools(w);
+                let url = json_string(&cfg.queue_url);
+                let mut request = Vec::with_capacity(BATCH_MESSAGES * (cfg.value_bytes + 40) + 200);
+                while let Some(b) = counters.take(batches) {
+                    let n = (cfg.records - b * BATCH_MESSAGES as u64).min(BATCH_MESSAGES as u64);
+                    request.clear();
+                    send_message_batch(&mut request, &url, n as usize, &values, &mut rng);
+                    let failed = prefill_batch(&mut client, &request, n, &mut rng, &counters).await;
+                    counters.finished(n, failed);
                 }
-                let first = b * BATCH_MESSAGES as u64;
-                let n = (cfg.records - first).min(BATCH_MESSAGES as u64) as usize;
-                request.clear();
-                send_message_batch(&mut request, &url, n, &values, &mut rng);
-                let failed = prefill_batch(&mut client, &request, n, &mut rng, &counters).await;
-                counters
-                    .sent
-                    .fetch_add(n as u64 - failed, Ordering::Relaxed);
-                counters.failed.fetch_add(failed, Ordering::Relaxed);
             }
-        }));
-    }
-    let progress = Progress::new(cfg.progress);
-    let reporter = {
-        let counters = counters.clone();
-        let records = cfg.records;
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                let sent = counters.sent.load(Ordering::Relaxed);
-                progress.line(&format!(
-                    "[{:>5.0}s] prefill {sent}/{records} messages  failed {}",
-                    start.elapsed().as_secs_f64(),
-                    counters.failed.load(Ordering::Relaxed),
-                ));
-            }
-        })
-    };
-    for w in workers {
-        w.await.map_err(|e| format!("prefill worker: {e}"))?;
-    }
-    reporter.abort();
-    progress.done();
-    let elapsed = start.elapsed();
-    let items = counters.sent.load(Ordering::Relaxed);
-    let errors = counters
-        .errors
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    if items == 0 {
-        let first = errors.keys().next().cloned().unwrap_or_default();
+        },
+    )
+    .await?;
+    let report = LoadReport::of(&counters, elapsed, false);
+    if report.items == 0 {
+        let first = report.errors.keys().next().cloned().unwrap_or_default();
         return Err(format!(
             "prefill: no message could be sent to {} ({first})",
             cfg.queue
         ));
     }
-    Ok(LoadReport {
-        table_created: false,
-        items,
-        failed_items: counters.failed.load(Ordering::Relaxed),
-        seconds: seconds(elapsed),
-        items_per_s: (items as f64 / elapsed.as_secs_f64()).round(),
-        retries: counters.retries.load(Ordering::Relaxed),
-        errors,
-    })
+    Ok(report)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::client::ClientConfig;
-    use crate::load::dist::Distribution;
-    use crate::load::http::Endpoint;
-    use crate::load::sigv4::Credentials;
+    use crate::load::testing::read_request;
     use crate::load::workload::Workload;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tokio::io::AsyncWriteExt;
 
     /// A stand-in SQS: one queue holding a count of messages. It answers
     /// the operations in `serves` and UnknownOperation to the rest.
@@ -390,38 +307,17 @@ mod tests {
                 };
                 let queued = queued.clone();
                 tokio::spawn(async move {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    let mut filled = 0;
-                    loop {
-                        let n = match s.read(&mut buf[filled..]).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => n,
-                        };
-                        filled += n;
-                        let mut h = [httparse::EMPTY_HEADER; 32];
-                        let mut r = httparse::Request::new(&mut h);
-                        let Ok(httparse::Status::Complete(head)) = r.parse(&buf[..filled]) else {
-                            continue;
-                        };
-                        let header = |name: &str| {
-                            r.headers
-                                .iter()
-                                .find(|h| h.name.eq_ignore_ascii_case(name))
-                                .map(|h| String::from_utf8_lossy(h.value).into_owned())
-                                .unwrap_or_default()
-                        };
-                        let len: usize = header("content-length").parse().unwrap_or(0);
-                        if filled < head + len {
-                            continue;
-                        }
-                        let target = header("x-amz-target");
+                    let mut buf = Vec::new();
+                    while let Some(request) = read_request(&mut s, &mut buf).await {
                         assert!(
-                            header("authorization").contains("/us-east-1/sqs/aws4_request"),
+                            request
+                                .header("authorization")
+                                .contains("/us-east-1/sqs/aws4_request"),
                             "signed for sqs"
                         );
                         let body: serde_json::Value =
-                            serde_json::from_slice(&buf[head..head + len]).expect("json body");
-                        filled = 0;
+                            serde_json::from_slice(&request.body).expect("json body");
+                        let target = request.header("x-amz-target");
                         let op = target.strip_prefix("AmazonSQS.").unwrap_or("?");
                         let (status, reply) = if !serves.contains(&op) {
                             (
@@ -484,32 +380,10 @@ mod tests {
 
     fn config(url: &str, records: u64) -> Config {
         Config {
-            client: Arc::new(ClientConfig {
-                endpoint: Endpoint::parse(url).expect("endpoint"),
-                credentials: Credentials {
-                    access_key_id: "local".into(),
-                    secret_access_key: "local".into(),
-                    session_token: None,
-                },
-                region: "us-east-1".into(),
-                service: "sqs",
-                timeout: Duration::from_secs(5),
-                connect_attempts: 1,
-            }),
-            table: "tarn-load".into(),
-            queue: "tarn-load".into(),
-            queue_url: String::new(),
             records,
             value_bytes: 100,
             concurrency: 4,
-            duration: Duration::from_millis(300),
-            warmup: Duration::ZERO,
-            rate: None,
-            distribution: Distribution::Uniform,
-            consistent_read: false,
-            seed: 1,
-            progress: false,
-            table_wait: Duration::from_secs(1),
+            ..crate::load::testing::config(url, "sqs")
         }
     }
 
