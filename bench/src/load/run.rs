@@ -879,7 +879,8 @@ impl RunReport {
         }
         if self.messages == Some(0) {
             return Some(
-                "no message was received: the queue was empty (prefill it with --load --records N)"
+                "no message was received in the measured time: the queue was empty (never \
+                 filled, or drained during the warmup: prefill more with --load --records N)"
                     .into(),
             );
         }
