@@ -100,7 +100,7 @@ def main(out):
         + f" messages. Tarn: {meta['tarn']['binary']} (commit {meta['tarn']['commit']}), "
         f"--durability sync. Peers: {meta['peers']}. Machine: {meta['machine']}.",
         "",
-        "| workload | server | requests/s | messages/s | p50 (us) | p99 (us) | prefilled |",
+        "| workload | server | operations/s | messages/s | p50 (us) | p99 (us) | prefilled |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     lines.extend(rows)
