@@ -1,4 +1,5 @@
-//! `tarn-load`: a load generator for any DynamoDB endpoint. See
+//! `tarn-load`: a load generator for any DynamoDB endpoint, and for SQS
+//! endpoints (JSON protocol). See
 //! `bench/README.md` and `tarn-load --help`.
 
 use std::process::ExitCode;
@@ -55,9 +56,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    // A run whose workers gave up is reported, but is not a success.
-    if report.run.as_ref().is_some_and(|r| r.workers_stopped > 0) {
-        return ExitCode::FAILURE;
+    // A run whose workers gave up, or whose every operation failed, is
+    // reported, but is not a success: its figures measure nothing.
+    if let Some(run) = &report.run {
+        if let Some(why) = run.failure() {
+            eprintln!("tarn-load: {why}");
+            return ExitCode::FAILURE;
+        }
+        if run.workers_stopped > 0 {
+            return ExitCode::FAILURE;
+        }
     }
     ExitCode::SUCCESS
 }

@@ -126,10 +126,7 @@ async fn connection(mut stream: TcpStream, reply: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::client::{Client, ClientConfig, Op};
-    use crate::load::http::Endpoint;
-    use crate::load::sigv4::Credentials;
-    use std::time::Duration;
+    use crate::load::client::{Client, Op};
 
     #[tokio::test]
     async fn the_client_gets_the_fixed_reply_over_one_connection() {
@@ -137,17 +134,7 @@ mod tests {
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let fixed: Arc<[u8]> = reply(10).into();
         tokio::spawn(serve(listener, fixed));
-        let mut client = Client::new(Arc::new(ClientConfig {
-            endpoint: Endpoint::parse(&url).expect("endpoint"),
-            credentials: Credentials {
-                access_key_id: "local".into(),
-                secret_access_key: "local".into(),
-                session_token: None,
-            },
-            region: "us-east-1".into(),
-            timeout: Duration::from_secs(5),
-            connect_attempts: 1,
-        }));
+        let mut client = Client::new(crate::load::testing::config(&url, "dynamodb").client);
         let big = vec![b'x'; 100_000];
         for body in [&b"{}"[..], &big[..], b"{}"] {
             let r = client.call(Op::GetItem, body).await.expect("call");

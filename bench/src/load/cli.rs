@@ -13,11 +13,13 @@ use super::http::Endpoint;
 use super::report::Parameters;
 use super::run::Config;
 use super::sigv4::Credentials;
+use super::sqs::valid_queue_name;
 use super::workload::Workload;
 
 /// Load generator for any DynamoDB endpoint (Tarn, DynamoDB Local, dynalite,
 /// AWS over plain HTTP): YCSB workloads A-F and plain put, get, query and
-/// batch-write, HDR-histogram latencies, JSON output.
+/// batch-write; and for SQS endpoints (JSON protocol): sqs-send and
+/// sqs-receive-delete. HDR-histogram latencies, JSON output.
 #[derive(Debug, Parser)]
 #[command(name = "tarn-load", version)]
 pub struct Args {
@@ -27,13 +29,17 @@ pub struct Args {
     /// The workload to run after the optional load phase.
     #[arg(long, value_enum)]
     pub workload: Option<Workload>,
-    /// Create the table if missing and load --records items first.
+    /// Create the table if missing and load --records items first. With an
+    /// SQS workload: put --records messages in the queue first
+    /// (SendMessageBatch).
     #[arg(long)]
     pub load: bool,
-    /// Records in the table: record i is pk "user{i/10}", sk i%10.
+    /// Records in the table: record i is pk "user{i/10}", sk i%10. With an
+    /// SQS workload: messages --load puts in the queue.
     #[arg(long, default_value_t = 100_000)]
     pub records: u64,
-    /// Size of each record's field0 string, in bytes.
+    /// Size of each record's field0 string, or of each SQS message body, in
+    /// bytes.
     #[arg(long, default_value_t = 100)]
     pub value_bytes: usize,
     /// Concurrent workers, each with its own keep-alive connection.
@@ -56,6 +62,9 @@ pub struct Args {
     /// The table (hash key pk S, range key sk N).
     #[arg(long, default_value = "tarn-load")]
     pub table: String,
+    /// The SQS workloads' queue (a standard queue), created if missing.
+    #[arg(long, default_value = "tarn-load")]
+    pub queue: String,
     /// Also write the report as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -142,6 +151,16 @@ impl Args {
             return Err("nothing to do: give --load, --workload, or both".into());
         }
         let endpoint = Endpoint::parse(&self.endpoint)?;
+        let sqs = self.workload.is_some_and(Workload::is_sqs);
+        if sqs && !valid_queue_name(&self.queue) {
+            return Err(format!(
+                "{:?}: a standard queue name is 1 to 80 of A-Z a-z 0-9 _ -",
+                self.queue
+            ));
+        }
+        if sqs && self.value_bytes > 262_144 {
+            return Err("--value-bytes must be at most 262144 (SQS's message limit)".into());
+        }
         if !valid_table_name(&self.table) {
             return Err(format!(
                 "{:?}: a table name is 3 to 255 of A-Z a-z 0-9 _ - .",
@@ -205,6 +224,7 @@ impl Args {
         let parameters = Parameters {
             endpoint: self.endpoint.clone(),
             table: self.table.clone(),
+            queue: sqs.then(|| self.queue.clone()),
             workload: self.workload.map(Workload::name),
             load: self.load,
             records: self.records,
@@ -230,10 +250,13 @@ impl Args {
                 endpoint,
                 credentials,
                 region,
+                service: if sqs { "sqs" } else { "dynamodb" },
                 timeout: self.timeout,
                 connect_attempts: 5,
             }),
             table: self.table,
+            queue: self.queue,
+            queue_url: String::new(),
             records: self.records,
             value_bytes: self.value_bytes,
             concurrency: self.concurrency,
@@ -331,5 +354,18 @@ mod tests {
         assert!(args("--workload a --endpoint 127.0.0.1:8000").is_err());
         assert!(args("--workload a --concurrency 0").is_err());
         assert!(args("--workload z").is_err());
+        assert!(args("--workload sqs-send --queue q.fifo").is_err());
+        assert!(args("--workload sqs-send --value-bytes 300000").is_err());
+    }
+
+    #[test]
+    fn sqs_workloads_sign_for_sqs() {
+        let r = args("--workload sqs-receive-delete --load --records 1000").expect("ok");
+        assert_eq!(r.config.client.service, "sqs");
+        assert_eq!(r.parameters.queue.as_deref(), Some("tarn-load"));
+        assert_eq!(r.parameters.workload, Some("sqs-receive-delete"));
+        let r = args("--workload get").expect("ok");
+        assert_eq!(r.config.client.service, "dynamodb");
+        assert_eq!(r.parameters.queue, None);
     }
 }

@@ -1,4 +1,4 @@
-//! A DynamoDB client for one worker: one keep-alive connection, requests
+//! A DynamoDB or SQS (JSON protocol) client for one worker: one keep-alive connection, requests
 //! signed with SigV4 and framed by hand, reconnection with a bounded retry.
 
 use std::io::{self, Write as _};
@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::http::{Conn, Endpoint, HttpError};
 use super::sigv4::{Credentials, Signer, CONTENT_TYPE};
 
-/// The DynamoDB operations the load generator sends.
+/// The DynamoDB and SQS operations the load generator sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
     GetItem,
@@ -18,6 +18,12 @@ pub enum Op {
     BatchWriteItem,
     CreateTable,
     DescribeTable,
+    CreateQueue,
+    GetQueueUrl,
+    SendMessage,
+    SendMessageBatch,
+    ReceiveMessage,
+    DeleteMessageBatch,
 }
 
 impl Op {
@@ -30,7 +36,20 @@ impl Op {
             Self::BatchWriteItem => "DynamoDB_20120810.BatchWriteItem",
             Self::CreateTable => "DynamoDB_20120810.CreateTable",
             Self::DescribeTable => "DynamoDB_20120810.DescribeTable",
+            // SQS's JSON protocol (what current SDKs and the CLI send).
+            Self::CreateQueue => "AmazonSQS.CreateQueue",
+            Self::GetQueueUrl => "AmazonSQS.GetQueueUrl",
+            Self::SendMessage => "AmazonSQS.SendMessage",
+            Self::SendMessageBatch => "AmazonSQS.SendMessageBatch",
+            Self::ReceiveMessage => "AmazonSQS.ReceiveMessage",
+            Self::DeleteMessageBatch => "AmazonSQS.DeleteMessageBatch",
         }
+    }
+
+    /// The name without the API prefix, for messages.
+    pub fn name(self) -> &'static str {
+        let t = self.target();
+        t.rsplit('.').next().unwrap_or(t)
     }
 }
 
@@ -40,6 +59,9 @@ pub struct ClientConfig {
     pub endpoint: Endpoint,
     pub credentials: Credentials,
     pub region: String,
+    /// The SigV4 service name: `dynamodb` or `sqs` (moto's server picks the
+    /// service by the one in the credential scope).
+    pub service: &'static str,
     /// Per request, connect included.
     pub timeout: Duration,
     /// Connection attempts before a request fails (at least 1).
@@ -82,7 +104,8 @@ impl Reply<'_> {
     }
 
     /// The exception name of an error reply: the part of `__type` after
-    /// `#`, or `HTTP <status>` when the body does not say.
+    /// `#` (DynamoDB's and SQS's JSON protocol alike), or `HTTP <status>`
+    /// when the body does not say.
     pub fn error_type(&self) -> String {
         error_type(self.status, self.body)
     }
@@ -116,7 +139,7 @@ impl Client {
         let signer = Signer::new(
             config.credentials.clone(),
             &config.region,
-            "dynamodb",
+            config.service,
             &config.endpoint.host_header,
         );
         Self {
@@ -257,6 +280,8 @@ mod tests {
         assert_eq!(error_type(500, b"<html>oops</html>"), "HTTP 500");
         assert_eq!(error_type(503, b""), "HTTP 503");
         assert_eq!(error_type(400, br#"{"message":"no type"}"#), "HTTP 400");
+        let sqs = br#"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"x"}"#;
+        assert_eq!(error_type(400, sqs), "QueueDoesNotExist");
     }
 
     #[test]
@@ -266,5 +291,7 @@ mod tests {
             Op::BatchWriteItem.target(),
             "DynamoDB_20120810.BatchWriteItem"
         );
+        assert_eq!(Op::SendMessage.target(), "AmazonSQS.SendMessage");
+        assert_eq!(Op::DeleteMessageBatch.name(), "DeleteMessageBatch");
     }
 }

@@ -12,6 +12,9 @@ use super::stats::{Latency, OpSummary};
 pub struct Parameters {
     pub endpoint: String,
     pub table: String,
+    /// The SQS workloads' queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
     pub workload: Option<&'static str>,
     pub load: bool,
     pub records: u64,
@@ -86,12 +89,24 @@ impl Report {
     /// The human-readable summary (latencies in microseconds).
     pub fn print(&self, out: &mut impl Write) -> io::Result<()> {
         let p = &self.parameters;
-        writeln!(
-            out,
-            "tarn-load {}: {} table {}",
-            self.version, p.endpoint, p.table
-        )?;
-        if let Some(l) = &self.load {
+        match &p.queue {
+            Some(q) => writeln!(out, "tarn-load {}: {} queue {q}", self.version, p.endpoint)?,
+            None => writeln!(
+                out,
+                "tarn-load {}: {} table {}",
+                self.version, p.endpoint, p.table
+            )?,
+        }
+        if let (Some(l), Some(_)) = (&self.load, &p.queue) {
+            writeln!(
+                out,
+                "prefill: {} messages in {:.1} s ({} messages/s), {} failed, {} retries",
+                l.items, l.seconds, l.items_per_s, l.failed_items, l.retries
+            )?;
+            for (ty, n) in &l.errors {
+                writeln!(out, "  prefill error {ty}: {n}")?;
+            }
+        } else if let Some(l) = &self.load {
             writeln!(
                 out,
                 "load: {} items in {:.1} s ({} items/s), {} failed, {} retries{}",
@@ -117,18 +132,31 @@ impl Report {
             Some(r) => format!("fixed rate {r} ops/s"),
             None => "closed loop".to_owned(),
         };
-        writeln!(
-            out,
-            "run: workload {}, {} keys, {} records, {}-byte values, {} connections, {mode}, \
-             {:.1} s measured after {} s warmup",
-            p.workload.unwrap_or("-"),
-            p.distribution,
-            p.records,
-            p.value_bytes,
-            p.concurrency,
-            run.measured_s,
-            p.warmup_s
-        )?;
+        if p.queue.is_some() {
+            writeln!(
+                out,
+                "run: workload {}, {}-byte messages, {} connections, {mode}, \
+                 {:.1} s measured after {} s warmup",
+                p.workload.unwrap_or("-"),
+                p.value_bytes,
+                p.concurrency,
+                run.measured_s,
+                p.warmup_s
+            )?;
+        } else {
+            writeln!(
+                out,
+                "run: workload {}, {} keys, {} records, {}-byte values, {} connections, {mode}, \
+                 {:.1} s measured after {} s warmup",
+                p.workload.unwrap_or("-"),
+                p.distribution,
+                p.records,
+                p.value_bytes,
+                p.concurrency,
+                run.measured_s,
+                p.warmup_s
+            )?;
+        }
         writeln!(out)?;
         if p.rate.is_some() {
             writeln!(
@@ -172,6 +200,19 @@ impl Report {
                 out,
                 "GetItem found no item {} times (was the table loaded with --records {}?)",
                 run.get_misses, p.records
+            )?;
+        }
+        if let (Some(m), Some(per_s)) = (run.messages, run.messages_per_s) {
+            writeln!(
+                out,
+                "messages received and deleted: {m} ({per_s:.1} messages/s)"
+            )?;
+        }
+        if let Some(empty) = run.empty_receives.filter(|n| *n > 0) {
+            writeln!(
+                out,
+                "warning: {empty} ReceiveMessages found the queue empty: it ran dry during the \
+                 run, so the figures above are not a receive rate (prefill more with --records)"
             )?;
         }
         if run.unprocessed_items > 0 {

@@ -1,5 +1,6 @@
-//! The two phases of a `tarn-load` invocation: loading the table, and
-//! running a workload, closed-loop or at a fixed rate, with a progress line.
+//! The two phases of a `tarn-load` invocation: loading the table (or, for
+//! the SQS workloads, prefilling the queue: [`super::sqs`]), and running a
+//! workload, closed-loop or at a fixed rate, with a progress line.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,6 +15,7 @@ use tokio::sync::oneshot;
 use super::body::{self, ValuePool};
 use super::client::{Client, ClientConfig, Op, Reply};
 use super::dist::{Distribution, KeyChooser, Rng};
+use super::sqs;
 use super::stats::{Interval, Latency, Slot, Totals};
 use super::workload::{OpKind, Workload};
 
@@ -30,6 +32,10 @@ const CONNECT_FAILURES_MAX: u32 = 3;
 pub struct Config {
     pub client: Arc<ClientConfig>,
     pub table: String,
+    /// The SQS workloads' queue name.
+    pub queue: String,
+    /// Its URL, from CreateQueue's reply (set by [`super::sqs::setup`]).
+    pub queue_url: String,
     pub records: u64,
     pub value_bytes: usize,
     pub concurrency: usize,
@@ -61,7 +67,7 @@ impl Progress {
         }
     }
 
-    fn line(&self, text: &str) {
+    pub(crate) fn line(&self, text: &str) {
         if !self.enabled {
             return;
         }
@@ -74,7 +80,7 @@ impl Progress {
         let _ = err.flush();
     }
 
-    fn done(&self) {
+    pub(crate) fn done(&self) {
         if self.enabled && self.tty {
             eprintln!();
         }
@@ -87,7 +93,7 @@ fn lock(m: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn seconds(d: Duration) -> f64 {
+pub(crate) fn seconds(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
@@ -240,23 +246,37 @@ pub struct LoadReport {
     pub errors: BTreeMap<String, u64>,
 }
 
+/// What the workers of a batch-loading phase (the table's load, a queue's
+/// prefill) share: the next batch to take and what became of the items.
 #[derive(Default)]
-struct LoadCounters {
-    next_batch: AtomicU64,
-    loaded: AtomicU64,
-    failed: AtomicU64,
+pub(crate) struct LoadCounters {
+    pub(crate) next_batch: AtomicU64,
+    pub(crate) loaded: AtomicU64,
+    pub(crate) failed: AtomicU64,
     retries: AtomicU64,
     errors: Mutex<BTreeMap<String, u64>>,
 }
 
 impl LoadCounters {
-    fn error(&self, ty: &str) {
+    pub(crate) fn error(&self, ty: &str) {
         let mut e = self.errors.lock().unwrap_or_else(|e| e.into_inner());
         *e.entry(ty.to_owned()).or_default() += 1;
     }
+
+    /// The batch to write next, while there is one.
+    pub(crate) fn take(&self, batches: u64) -> Option<u64> {
+        let b = self.next_batch.fetch_add(1, Ordering::Relaxed);
+        (b < batches).then_some(b)
+    }
+
+    /// A batch of `n` items is finished, `failed` of them not written.
+    pub(crate) fn finished(&self, n: u64, failed: u64) {
+        self.loaded.fetch_add(n - failed, Ordering::Relaxed);
+        self.failed.fetch_add(failed, Ordering::Relaxed);
+    }
 }
 
-fn retryable(error_type: &str) -> bool {
+pub(crate) fn retryable(error_type: &str) -> bool {
     matches!(
         error_type,
         "ProvisionedThroughputExceededException"
@@ -270,9 +290,63 @@ fn retryable(error_type: &str) -> bool {
     ) || error_type.starts_with("HTTP 5")
 }
 
-/// Write one batch, resending unprocessed items and retryable failures
-/// with exponential backoff, at most `LOAD_ATTEMPTS` times. Returns the
-/// items that could not be written.
+/// The attempts at one load batch: at most `LOAD_ATTEMPTS`, with
+/// exponential backoff and jitter between them.
+pub(crate) struct Attempts {
+    made: u32,
+    backoff_ms: u64,
+}
+
+impl Attempts {
+    pub(crate) fn new() -> Self {
+        Self {
+            made: 0,
+            backoff_ms: 25,
+        }
+    }
+
+    /// Wait before the next attempt (not before the first); false when
+    /// none is left.
+    pub(crate) async fn next(&mut self, rng: &mut Rng, counters: &LoadCounters) -> bool {
+        if self.made == LOAD_ATTEMPTS {
+            return false;
+        }
+        if self.made > 0 {
+            counters.retries.fetch_add(1, Ordering::Relaxed);
+            let jitter = rng.below(self.backoff_ms + 1);
+            tokio::time::sleep(Duration::from_millis(self.backoff_ms + jitter)).await;
+            self.backoff_ms = (self.backoff_ms * 2).min(2_000);
+        }
+        self.made += 1;
+        true
+    }
+}
+
+/// One attempt at a batch: its successful reply, or (the failure counted)
+/// whether it is worth another attempt.
+pub(crate) async fn attempt<'c>(
+    client: &'c mut Client,
+    op: Op,
+    request: &[u8],
+    counters: &LoadCounters,
+) -> Result<Reply<'c>, bool> {
+    let reply = match client.call(op, request).await {
+        Ok(r) => r,
+        Err(e) => {
+            counters.error(e.kind());
+            return Err(true);
+        }
+    };
+    if !reply.is_success() {
+        let ty = reply.error_type();
+        counters.error(&ty);
+        return Err(retryable(&ty));
+    }
+    Ok(reply)
+}
+
+/// Write one batch, resending unprocessed items and retryable failures.
+/// Returns the items that could not be written.
 async fn load_batch(
     client: &mut Client,
     mut request: Vec<u8>,
@@ -280,29 +354,13 @@ async fn load_batch(
     rng: &mut Rng,
     counters: &LoadCounters,
 ) -> u64 {
-    let mut backoff_ms = 25u64;
-    for attempt in 0..LOAD_ATTEMPTS {
-        if attempt > 0 {
-            counters.retries.fetch_add(1, Ordering::Relaxed);
-            let jitter = rng.below(backoff_ms + 1);
-            tokio::time::sleep(Duration::from_millis(backoff_ms + jitter)).await;
-            backoff_ms = (backoff_ms * 2).min(2_000);
-        }
-        let reply = match client.call(Op::BatchWriteItem, &request).await {
+    let mut attempts = Attempts::new();
+    while attempts.next(rng, counters).await {
+        let reply = match attempt(client, Op::BatchWriteItem, &request, counters).await {
             Ok(r) => r,
-            Err(e) => {
-                counters.error(e.kind());
-                continue;
-            }
+            Err(true) => continue,
+            Err(false) => return items,
         };
-        if !reply.is_success() {
-            let ty = reply.error_type();
-            counters.error(&ty);
-            if retryable(&ty) {
-                continue;
-            }
-            return items;
-        }
         match unprocessed(reply.body) {
             (0, _) | (_, None) => return 0,
             (n, Some(rest)) => {
@@ -315,41 +373,29 @@ async fn load_batch(
     items
 }
 
-/// Load records `0..records` with concurrent BatchWriteItems.
-pub async fn load(cfg: Arc<Config>) -> Result<LoadReport, String> {
-    let table_created = ensure_table(&cfg).await?;
+/// A batch-loading phase: `cfg.concurrency` workers (at most one per
+/// batch), each `worker(w, counters)` taking batches until none is left,
+/// and a progress line `[  3s] {phase} {rate} {unit}/s  {done}/{total}`.
+/// Returns the counters and how long it took.
+pub(crate) async fn load_phase<W, Fut>(
+    cfg: &Config,
+    batches: u64,
+    total: u64,
+    (phase, unit): (&'static str, &'static str),
+    worker: W,
+) -> Result<(Arc<LoadCounters>, Duration), String>
+where
+    W: Fn(usize, Arc<LoadCounters>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let counters = Arc::new(LoadCounters::default());
-    let batches = cfg.records.div_ceil(BATCH_ITEMS as u64);
     let start = Instant::now();
-    let mut workers = Vec::new();
-    for w in 0..cfg.concurrency.min(batches as usize).max(1) {
-        let cfg = cfg.clone();
-        let counters = counters.clone();
-        workers.push(tokio::spawn(async move {
-            let mut rng = Rng::new(cfg.seed ^ (w as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-            let values = ValuePool::new(&mut rng, cfg.value_bytes);
-            let mut client = Client::new(cfg.client.clone());
-            let mut ids = Vec::with_capacity(BATCH_ITEMS);
-            loop {
-                let b = counters.next_batch.fetch_add(1, Ordering::Relaxed);
-                if b >= batches {
-                    break;
-                }
-                ids.clear();
-                ids.extend(b * BATCH_ITEMS as u64..((b + 1) * BATCH_ITEMS as u64).min(cfg.records));
-                let mut request = Vec::with_capacity(BATCH_ITEMS * (cfg.value_bytes + 100));
-                body::batch_write(&mut request, &cfg.table, &ids, &values, &mut rng);
-                let n = ids.len() as u64;
-                let failed = load_batch(&mut client, request, n, &mut rng, &counters).await;
-                counters.loaded.fetch_add(n - failed, Ordering::Relaxed);
-                counters.failed.fetch_add(failed, Ordering::Relaxed);
-            }
-        }));
-    }
+    let workers: Vec<_> = (0..cfg.concurrency.min(batches as usize).max(1))
+        .map(|w| tokio::spawn(worker(w, counters.clone())))
+        .collect();
     let progress = Progress::new(cfg.progress);
     let reporter = {
         let counters = counters.clone();
-        let records = cfg.records;
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             tick.tick().await;
@@ -361,35 +407,81 @@ pub async fn load(cfg: Arc<Config>) -> Result<LoadReport, String> {
                 let rate = (loaded - last.1) as f64 / (now - last.0).as_secs_f64();
                 last = (now, loaded);
                 progress.line(&format!(
-                    "[{:>5.0}s] load {rate:>9.0} items/s  {loaded}/{records} ({:.0}%)  failed {}",
+                    "[{:>5.0}s] {phase} {rate:>9.0} {unit}/s  {loaded}/{total} ({:.0}%)  failed {}",
                     (now - start).as_secs_f64(),
-                    loaded as f64 * 100.0 / records.max(1) as f64,
+                    loaded as f64 * 100.0 / total.max(1) as f64,
                     counters.failed.load(Ordering::Relaxed),
                 ));
             }
         })
     };
     for w in workers {
-        w.await.map_err(|e| format!("load worker: {e}"))?;
+        w.await.map_err(|e| format!("{phase} worker: {e}"))?;
     }
     reporter.abort();
     progress.done();
-    let elapsed = start.elapsed();
-    let items = counters.loaded.load(Ordering::Relaxed);
-    let errors = counters
-        .errors
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    Ok(LoadReport {
-        table_created,
-        items,
-        failed_items: counters.failed.load(Ordering::Relaxed),
-        seconds: seconds(elapsed),
-        items_per_s: (items as f64 / elapsed.as_secs_f64()).round(),
-        retries: counters.retries.load(Ordering::Relaxed),
-        errors,
-    })
+    Ok((counters, start.elapsed()))
+}
+
+impl Config {
+    /// What worker `w` of a phase starts with: its own random stream (from
+    /// the seed), values to write, and a client.
+    pub(crate) fn worker_tools(&self, w: usize) -> (Rng, ValuePool, Client) {
+        let mut rng = Rng::new(self.seed ^ (w as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let values = ValuePool::new(&mut rng, self.value_bytes);
+        (rng, values, Client::new(self.client.clone()))
+    }
+}
+
+impl LoadReport {
+    pub(crate) fn of(counters: &LoadCounters, elapsed: Duration, table_created: bool) -> Self {
+        let items = counters.loaded.load(Ordering::Relaxed);
+        Self {
+            table_created,
+            items,
+            failed_items: counters.failed.load(Ordering::Relaxed),
+            seconds: seconds(elapsed),
+            items_per_s: (items as f64 / elapsed.as_secs_f64()).round(),
+            retries: counters.retries.load(Ordering::Relaxed),
+            errors: counters
+                .errors
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        }
+    }
+}
+
+/// Load records `0..records` with concurrent BatchWriteItems.
+pub async fn load(cfg: Arc<Config>) -> Result<LoadReport, String> {
+    let table_created = ensure_table(&cfg).await?;
+    let batches = cfg.records.div_ceil(BATCH_ITEMS as u64);
+    let (counters, elapsed) = load_phase(
+        &cfg,
+        batches,
+        cfg.records,
+        ("load", "items"),
+        |w, counters| {
+            let cfg = cfg.clone();
+            async move {
+                let (mut rng, values, mut client) = cfg.worker_tools(w);
+                let mut ids = Vec::with_capacity(BATCH_ITEMS);
+                while let Some(b) = counters.take(batches) {
+                    ids.clear();
+                    ids.extend(
+                        b * BATCH_ITEMS as u64..((b + 1) * BATCH_ITEMS as u64).min(cfg.records),
+                    );
+                    let mut request = Vec::with_capacity(BATCH_ITEMS * (cfg.value_bytes + 100));
+                    body::batch_write(&mut request, &cfg.table, &ids, &values, &mut rng);
+                    let n = ids.len() as u64;
+                    let failed = load_batch(&mut client, request, n, &mut rng, &counters).await;
+                    counters.finished(n, failed);
+                }
+            }
+        },
+    )
+    .await?;
+    Ok(LoadReport::of(&counters, elapsed, table_created))
 }
 
 // ---------------------------------------------------------------- run
@@ -434,6 +526,10 @@ impl Keys {
 struct Found {
     misses: u64,
     unprocessed: u64,
+    /// SQS messages received and deleted.
+    messages: u64,
+    /// A ReceiveMessage that returned nothing.
+    empty_receives: u64,
 }
 
 enum Check {
@@ -456,6 +552,10 @@ struct Worker {
     values: ValuePool,
     body: Vec<u8>,
     ids: Vec<u64>,
+    /// The queue URL as a JSON string literal.
+    queue_url: String,
+    /// Receipt handles of the last ReceiveMessage.
+    handles: Vec<String>,
 }
 
 struct WorkerEnd {
@@ -466,6 +566,19 @@ struct WorkerEnd {
     unsent: u64,
 }
 
+/// One request of an operation: its reply if it succeeded, else the name
+/// its failure is counted under.
+async fn call_ok<'c>(client: &'c mut Client, op: Op, body: &[u8]) -> Result<Reply<'c>, OpError> {
+    let reply = client
+        .call(op, body)
+        .await
+        .map_err(|e| Cow::Borrowed(e.kind()))?;
+    if !reply.is_success() {
+        return Err(Cow::Owned(reply.error_type()));
+    }
+    Ok(reply)
+}
+
 impl Worker {
     fn pick(&mut self) -> u64 {
         let n = self.keys.acked.load(Ordering::Relaxed).max(1);
@@ -473,23 +586,16 @@ impl Worker {
     }
 
     async fn send(&mut self, op: Op, check: Check) -> Result<Found, OpError> {
-        let reply: Reply<'_> = self
-            .client
-            .call(op, &self.body)
-            .await
-            .map_err(|e| Cow::Borrowed(e.kind()))?;
-        if !reply.is_success() {
-            return Err(Cow::Owned(reply.error_type()));
-        }
+        let reply = call_ok(&mut self.client, op, &self.body).await?;
         Ok(match check {
             Check::Nothing => Found::default(),
             Check::Item => Found {
                 misses: u64::from(!contains(reply.body, br#""Item""#)),
-                unprocessed: 0,
+                ..Found::default()
             },
             Check::Unprocessed => Found {
-                misses: 0,
                 unprocessed: unprocessed(reply.body).0,
+                ..Found::default()
             },
         })
     }
@@ -568,7 +674,37 @@ impl Worker {
                 self.ids = ids;
                 self.send(Op::BatchWriteItem, Check::Unprocessed).await
             }
+            OpKind::SqsSend => {
+                let value = self.values.value(&mut self.rng);
+                sqs::send_message(&mut self.body, &self.queue_url, value);
+                self.send(Op::SendMessage, Check::Nothing).await
+            }
+            OpKind::SqsReceiveDelete => self.receive_delete().await,
         }
+    }
+
+    /// ReceiveMessage (up to 10, no wait), then DeleteMessageBatch of what
+    /// came back. A reply that cannot be read, or a delete entry that
+    /// failed, is an error of the operation.
+    async fn receive_delete(&mut self) -> Result<Found, OpError> {
+        sqs::receive_message(&mut self.body, &self.queue_url);
+        let reply = call_ok(&mut self.client, Op::ReceiveMessage, &self.body).await?;
+        sqs::receipt_handles(reply.body, &mut self.handles).map_err(Cow::Owned)?;
+        if self.handles.is_empty() {
+            return Ok(Found {
+                empty_receives: 1,
+                ..Found::default()
+            });
+        }
+        self.body.clear();
+        sqs::delete_message_batch(&mut self.body, &self.queue_url, &self.handles);
+        let reply = call_ok(&mut self.client, Op::DeleteMessageBatch, &self.body).await?;
+        let deleted = sqs::batch_outcome(Op::DeleteMessageBatch, reply.body, self.handles.len())
+            .map_err(Cow::Owned)?;
+        Ok(Found {
+            messages: deleted as u64,
+            ..Found::default()
+        })
     }
 
     /// Run until `end`. Closed loop: the next operation starts when the
@@ -652,6 +788,8 @@ impl Worker {
                         );
                         iv.misses += found.misses;
                         iv.unprocessed += found.unprocessed;
+                        iv.messages += found.messages;
+                        iv.empty_receives += found.empty_receives;
                     }
                     Err(ty) => iv.record_error(i, ty),
                 }
@@ -697,6 +835,15 @@ pub struct RunReport {
     /// GetItem replies without an Item (the record was not loaded).
     pub get_misses: u64,
     pub unprocessed_items: u64,
+    /// sqs-receive-delete: messages received and deleted, and per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages_per_s: Option<f64>,
+    /// sqs-receive-delete: ReceiveMessages that found the queue empty (it
+    /// ran dry: prefill more with --records).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub empty_receives: Option<u64>,
     /// Fixed rate: the longest a request was sent late because the previous
     /// reply on its connection was late.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -712,6 +859,33 @@ pub struct RunReport {
     /// Operation kinds in the workload's order, for printing.
     #[serde(skip)]
     pub order: Vec<&'static str>,
+}
+
+impl RunReport {
+    /// Why this run measured nothing worth reporting as a figure, if so:
+    /// every operation failed (an endpoint that does not serve the API, a
+    /// missing queue), or a receive workload received nothing.
+    pub fn failure(&self) -> Option<String> {
+        if self.ops == 0 && self.errors_total > 0 {
+            let (ty, _) = self
+                .errors
+                .iter()
+                .max_by_key(|(_, n)| **n)
+                .map_or(("?", &0), |(t, n)| (t.as_str(), n));
+            return Some(format!(
+                "every operation failed ({} errors, most of them {ty})",
+                self.errors_total
+            ));
+        }
+        if self.messages == Some(0) {
+            return Some(
+                "no message was received in the measured time: the queue was empty (never \
+                 filled, or drained during the warmup: prefill more with --load --records N)"
+                    .into(),
+            );
+        }
+        None
+    }
 }
 
 /// Drain every worker's slot into the totals; returns the operations seen.
@@ -751,13 +925,11 @@ pub async fn run(cfg: Arc<Config>, workload: Workload) -> Result<RunReport, Stri
     let mut workers = Vec::with_capacity(cfg.concurrency);
     let mut slots = Vec::with_capacity(cfg.concurrency);
     for w in 0..cfg.concurrency {
-        let mut client = Client::new(cfg.client.clone());
+        let (rng, values, mut client) = cfg.worker_tools(w);
         client
             .connect()
             .await
             .map_err(|e| format!("worker {w}: {e}"))?;
-        let mut rng = Rng::new(cfg.seed ^ (w as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let values = ValuePool::new(&mut rng, cfg.value_bytes);
         let slot = Arc::new(Mutex::new(fresh_slot()));
         slots.push(slot.clone());
         workers.push(Worker {
@@ -772,6 +944,8 @@ pub async fn run(cfg: Arc<Config>, workload: Workload) -> Result<RunReport, Stri
             values,
             body: Vec::with_capacity(BATCH_ITEMS * (cfg.value_bytes + 100)),
             ids: Vec::with_capacity(BATCH_ITEMS),
+            queue_url: sqs::json_string(&cfg.queue_url),
+            handles: Vec::with_capacity(sqs::BATCH_MESSAGES),
         });
     }
 
@@ -871,6 +1045,7 @@ pub async fn run(cfg: Arc<Config>, workload: Workload) -> Result<RunReport, Stri
         .map(|(k, t)| (k.name(), super::stats::OpSummary::of(t, secs)))
         .collect();
     let all = super::stats::OpSummary::of(&totals.all, secs);
+    let receives = workload == Workload::SqsReceiveDelete;
     Ok(RunReport {
         measured_s: seconds(measured),
         ops: totals.all.ok,
@@ -881,6 +1056,15 @@ pub async fn run(cfg: Arc<Config>, workload: Workload) -> Result<RunReport, Stri
         errors: totals.errors,
         get_misses: totals.misses,
         unprocessed_items: totals.unprocessed,
+        messages: receives.then_some(totals.messages),
+        messages_per_s: receives.then(|| {
+            if secs > 0.0 {
+                (totals.messages as f64 / secs * 10.0).round() / 10.0
+            } else {
+                0.0
+            }
+        }),
+        empty_receives: receives.then_some(totals.empty_receives),
         behind_schedule_us_max: fixed_rate.then_some(totals.behind_us_max),
         unsent: fixed_rate.then_some(unsent),
         reconnects,
@@ -892,9 +1076,8 @@ pub async fn run(cfg: Arc<Config>, workload: Workload) -> Result<RunReport, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::http::Endpoint;
-    use crate::load::sigv4::Credentials;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use crate::load::testing::read_request;
+    use tokio::io::AsyncWriteExt;
 
     /// A server that answers like tarn-ceiling but holds reply `stall_at`
     /// for `stall`.
@@ -906,31 +1089,9 @@ mod tests {
         tokio::spawn(async move {
             let reply = crate::load::ceiling::reply(10);
             let (mut s, _) = listener.accept().await.expect("accept");
-            let mut buf = vec![0u8; 64 * 1024];
-            let mut filled = 0;
+            let mut buf = Vec::new();
             let mut served = 0u64;
-            loop {
-                let n = match s.read(&mut buf[filled..]).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => n,
-                };
-                filled += n;
-                // One request per round trip: head plus Content-Length body.
-                let mut h = [httparse::EMPTY_HEADER; 32];
-                let mut r = httparse::Request::new(&mut h);
-                let Ok(httparse::Status::Complete(head)) = r.parse(&buf[..filled]) else {
-                    continue;
-                };
-                let body: usize = r
-                    .headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-                    .and_then(|h| std::str::from_utf8(h.value).ok()?.parse().ok())
-                    .unwrap_or(0);
-                if filled < head + body {
-                    continue;
-                }
-                filled = 0;
+            while read_request(&mut s, &mut buf).await.is_some() {
                 served += 1;
                 if served == stall_at {
                     tokio::time::sleep(stall).await;
@@ -945,29 +1106,9 @@ mod tests {
 
     fn config(url: &str, rate: Option<f64>, duration: Duration) -> Arc<Config> {
         Arc::new(Config {
-            client: Arc::new(ClientConfig {
-                endpoint: Endpoint::parse(url).expect("endpoint"),
-                credentials: Credentials {
-                    access_key_id: "local".into(),
-                    secret_access_key: "local".into(),
-                    session_token: None,
-                },
-                region: "us-east-1".into(),
-                timeout: Duration::from_secs(5),
-                connect_attempts: 1,
-            }),
-            table: "tarn-load".into(),
-            records: 1000,
-            value_bytes: 10,
-            concurrency: 1,
-            duration,
-            warmup: Duration::ZERO,
             rate,
-            distribution: Distribution::Uniform,
-            consistent_read: false,
-            seed: 1,
-            progress: false,
-            table_wait: Duration::from_secs(1),
+            duration,
+            ..crate::load::testing::config(url, "dynamodb")
         })
     }
 

@@ -40,6 +40,10 @@ pub struct Interval {
     pub misses: u64,
     /// Items a BatchWriteItem returned as `UnprocessedItems`.
     pub unprocessed: u64,
+    /// SQS messages received and deleted.
+    pub messages: u64,
+    /// ReceiveMessage replies without a message (the queue ran dry).
+    pub empty_receives: u64,
     /// Fixed rate: the longest a request waited past its intended send time
     /// because the previous reply was late.
     pub behind_us_max: u64,
@@ -59,6 +63,8 @@ impl Interval {
             errors: BTreeMap::new(),
             misses: 0,
             unprocessed: 0,
+            messages: 0,
+            empty_receives: 0,
             behind_us_max: 0,
         }
     }
@@ -102,6 +108,8 @@ impl Interval {
         self.errors.clear();
         self.misses = 0;
         self.unprocessed = 0;
+        self.messages = 0;
+        self.empty_receives = 0;
         self.behind_us_max = 0;
     }
 }
@@ -131,6 +139,8 @@ pub struct Totals {
     pub errors: BTreeMap<String, u64>,
     pub misses: u64,
     pub unprocessed: u64,
+    pub messages: u64,
+    pub empty_receives: u64,
     pub behind_us_max: u64,
 }
 
@@ -168,6 +178,8 @@ impl Totals {
             errors: BTreeMap::new(),
             misses: 0,
             unprocessed: 0,
+            messages: 0,
+            empty_receives: 0,
             behind_us_max: 0,
         }
     }
@@ -182,6 +194,8 @@ impl Totals {
         }
         self.misses += iv.misses;
         self.unprocessed += iv.unprocessed;
+        self.messages += iv.messages;
+        self.empty_receives += iv.empty_receives;
         self.behind_us_max = self.behind_us_max.max(iv.behind_us_max);
     }
 }

@@ -1,4 +1,5 @@
-//! The workloads: YCSB's core workloads A-F and four single-operation ones.
+//! The workloads: YCSB's core workloads A-F, four single-operation ones, and
+//! two SQS ones (`sqs-send`, `sqs-receive-delete`).
 
 use super::dist::{Distribution, Rng};
 
@@ -25,6 +26,11 @@ pub enum Workload {
     E,
     /// YCSB F, read-modify-write: 50% read, 50% GetItem then UpdateItem.
     F,
+    /// SQS: SendMessage of a --value-bytes body to one queue.
+    SqsSend,
+    /// SQS: ReceiveMessage (up to 10, no wait) then DeleteMessageBatch of
+    /// what came back, from a queue prefilled with --load --records N.
+    SqsReceiveDelete,
 }
 
 /// What one operation of a workload does; each is measured separately.
@@ -46,6 +52,11 @@ pub enum OpKind {
     ReadModifyWrite,
     /// BatchWriteItem of 25 puts.
     BatchWrite,
+    /// SQS SendMessage.
+    SqsSend,
+    /// SQS ReceiveMessage then DeleteMessageBatch of the messages it
+    /// returned, timed as one operation.
+    SqsReceiveDelete,
 }
 
 impl OpKind {
@@ -59,11 +70,18 @@ impl OpKind {
             Self::Scan => "scan",
             Self::ReadModifyWrite => "read-modify-write",
             Self::BatchWrite => "batch-write",
+            Self::SqsSend => "send",
+            Self::SqsReceiveDelete => "receive-delete",
         }
     }
 }
 
 impl Workload {
+    /// True for the workloads that speak SQS rather than DynamoDB.
+    pub fn is_sqs(self) -> bool {
+        matches!(self, Self::SqsSend | Self::SqsReceiveDelete)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Put => "put",
@@ -76,6 +94,8 @@ impl Workload {
             Self::D => "d",
             Self::E => "e",
             Self::F => "f",
+            Self::SqsSend => "sqs-send",
+            Self::SqsReceiveDelete => "sqs-receive-delete",
         }
     }
 
@@ -92,6 +112,8 @@ impl Workload {
             Self::D => &[(OpKind::Get, 95), (OpKind::Insert, 5)],
             Self::E => &[(OpKind::Scan, 95), (OpKind::Insert, 5)],
             Self::F => &[(OpKind::Get, 50), (OpKind::ReadModifyWrite, 50)],
+            Self::SqsSend => &[(OpKind::SqsSend, 100)],
+            Self::SqsReceiveDelete => &[(OpKind::SqsReceiveDelete, 100)],
         }
     }
 
@@ -99,7 +121,12 @@ impl Workload {
     /// D) for A-F, uniform for the single-operation workloads.
     pub fn default_distribution(self) -> Distribution {
         match self {
-            Self::Put | Self::Get | Self::Query | Self::BatchWrite => Distribution::Uniform,
+            Self::Put
+            | Self::Get
+            | Self::Query
+            | Self::BatchWrite
+            | Self::SqsSend
+            | Self::SqsReceiveDelete => Distribution::Uniform,
             Self::D => Distribution::Latest,
             _ => Distribution::Zipfian,
         }
@@ -127,7 +154,7 @@ mod tests {
     use super::*;
     use clap::ValueEnum;
 
-    const ALL: [Workload; 10] = [
+    const ALL: [Workload; 12] = [
         Workload::Put,
         Workload::Get,
         Workload::Query,
@@ -138,6 +165,8 @@ mod tests {
         Workload::D,
         Workload::E,
         Workload::F,
+        Workload::SqsSend,
+        Workload::SqsReceiveDelete,
     ];
 
     #[test]
