@@ -21,6 +21,8 @@ pub struct App {
     request_seed: u64,
     address: std::sync::OnceLock<String>,
     iterator_ttl_ms: AtomicU64,
+    logs: std::sync::OnceLock<tarn_logs::Logs>,
+    iam: std::sync::OnceLock<tarn_iam::Iam>,
 }
 
 impl App {
@@ -39,6 +41,8 @@ impl App {
             request_seed,
             address: std::sync::OnceLock::new(),
             iterator_ttl_ms: AtomicU64::new(tarn_streams::ITERATOR_TTL_MS),
+            logs: std::sync::OnceLock::new(),
+            iam: std::sync::OnceLock::new(),
         })
     }
 
@@ -50,6 +54,26 @@ impl App {
     /// The account the server answers for.
     pub fn account_id(&self) -> &str {
         self.arns.account()
+    }
+
+    /// CloudWatch Logs (opened on first use: its keyspaces are created
+    /// then). Lambda writes function output through it.
+    pub fn logs(&self) -> Result<&tarn_logs::Logs, tarn_logs::Error> {
+        if let Some(logs) = self.logs.get() {
+            return Ok(logs);
+        }
+        let opened = tarn_logs::Logs::open(&self.engine.store())?;
+        // A racing opener may have won; either instance is the same store.
+        Ok(self.logs.get_or_init(|| opened))
+    }
+
+    /// IAM roles and policies (opened on first use).
+    pub fn iam(&self) -> Result<&tarn_iam::Iam, tarn_iam::Error> {
+        if let Some(iam) = self.iam.get() {
+            return Ok(iam);
+        }
+        let opened = tarn_iam::Iam::open(&self.engine.store(), self.account_id())?;
+        Ok(self.iam.get_or_init(|| opened))
     }
 
     /// Sets how long stream shard iterators live (15 minutes unless a test
