@@ -76,6 +76,20 @@ impl App {
         Ok(self.iam.get_or_init(|| opened))
     }
 
+    /// Waits, without holding a thread, until a store write is durable:
+    /// its value, or the engine's error (a failed sync), or `None` if the
+    /// engine dropped the callback.
+    pub async fn durable<T: Send + 'static>(
+        &self,
+        deferred: tarn_engine::Deferred<T>,
+    ) -> Option<Result<T, tarn_engine::Error>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        deferred.on_durable(&self.engine, move |r| {
+            let _ = tx.send(r);
+        });
+        rx.await.ok()
+    }
+
     /// Sets how long stream shard iterators live (15 minutes unless a test
     /// wants them to expire sooner).
     pub fn set_iterator_ttl_ms(&self, ms: u64) {

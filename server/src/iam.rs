@@ -12,6 +12,7 @@ use crate::protocol::failure::{Failure, Fault};
 use crate::protocol::query::{self, escape, Form};
 use crate::protocol::reply::{Reply, XML};
 use crate::protocol::table::{Service, ServiceId};
+use crate::protocol::token::{hex, unhex};
 
 /// The actions served.
 pub const OPERATIONS: &[&str] = &[
@@ -90,18 +91,13 @@ async fn durable<T: Send + 'static>(
     app: &App,
     d: Result<tarn_engine::Deferred<T>, IamError>,
 ) -> Result<T, Failure> {
-    let d = d?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    d.on_durable(&app.engine, move |r| {
-        let _ = tx.send(r);
-    });
-    match rx.await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "iam write failed");
+    match app.durable(d?).await {
+        Some(Ok(v)) => Ok(v),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "write failed");
             Err(service_failure())
         }
-        Err(_) => Err(service_failure()),
+        None => Err(service_failure()),
     }
 }
 
@@ -323,22 +319,11 @@ fn marker(form: &Form<'_>) -> Result<Option<String>, Failure> {
     let Some(m) = form.get("Marker") else {
         return Ok(None);
     };
-    let bytes: Option<Vec<u8>> = (m.len() % 2 == 0)
-        .then(|| {
-            (0..m.len())
-                .step_by(2)
-                .map(|i| m.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-                .collect()
-        })
-        .flatten();
+    let bytes = unhex(m);
     bytes
         .and_then(|b| String::from_utf8(b).ok())
         .map(Some)
         .ok_or_else(|| invalid_input("Invalid Marker."))
-}
-
-fn hex(s: &str) -> String {
-    s.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
 fn policy_arn<'a>(form: &'a Form<'_>) -> Result<&'a str, Failure> {
@@ -452,7 +437,7 @@ async fn run(app: &App, action: &str, form: &Form<'_>, x: &mut Xml) -> Result<()
             x.close("Roles");
             x.text("IsTruncated", if more { "true" } else { "false" });
             if let (true, Some(last)) = (more, roles.last()) {
-                x.text("Marker", &hex(&last.name));
+                x.text("Marker", &hex(last.name.as_bytes()));
             }
         }
         "DeleteRole" => {
@@ -648,7 +633,7 @@ async fn run(app: &App, action: &str, form: &Form<'_>, x: &mut Xml) -> Result<()
             x.close("Policies");
             x.text("IsTruncated", if more { "true" } else { "false" });
             if let (true, Some(last)) = (more, policies.last()) {
-                x.text("Marker", &hex(&last.name));
+                x.text("Marker", &hex(last.name.as_bytes()));
             }
         }
         _ => {
@@ -687,7 +672,7 @@ fn page_of_names(
     let more = end < all.len();
     x.text("IsTruncated", if more { "true" } else { "false" });
     if more {
-        x.text("Marker", &hex(&end.to_string()));
+        x.text("Marker", &hex(end.to_string().as_bytes()));
     }
     Ok(())
 }

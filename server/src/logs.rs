@@ -13,6 +13,7 @@ use tarn_logs::{Error as LogsError, Pattern, Query, RETENTION_DAYS};
 use crate::app::App;
 use crate::protocol::failure::{Failure, Fault};
 use crate::protocol::table::{Service, ServiceId};
+use crate::protocol::token::{hex, unhex};
 use crate::protocol::{json, Reply};
 
 /// The operations served.
@@ -80,18 +81,13 @@ async fn durable<T: Send + 'static>(
     app: &App,
     d: Result<tarn_engine::Deferred<T>, LogsError>,
 ) -> Result<T, Failure> {
-    let d = d?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    d.on_durable(&app.engine, move |r| {
-        let _ = tx.send(r);
-    });
-    match rx.await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "logs write failed");
+    match app.durable(d?).await {
+        Some(Ok(v)) => Ok(v),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "write failed");
             Err(internal())
         }
-        Err(_) => Err(internal()),
+        None => Err(internal()),
     }
 }
 
@@ -210,20 +206,6 @@ fn check_limit(limit: Option<i64>, max: i64) -> Result<usize, Failure> {
         Some(n) if n > max => Err(invalid(format!("1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to {max}"))),
         Some(n) => Ok(n as usize),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 fn bad_token() -> Failure {

@@ -599,3 +599,42 @@ async fn replies_and_errors_are_iam_xml() {
     assert_eq!(r.status, 200);
     assert!(!r.body.contains("DeleteRoleResult"), "{}", r.body);
 }
+
+/// Acknowledged roles and policies survive a SIGKILL.
+#[tokio::test]
+async fn acknowledged_roles_survive_a_kill() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = Server::start_in(dir.path(), &[]);
+    let c = client(&server);
+    role(&c, "kept").await;
+    c.attach_role_policy()
+        .role_name("kept")
+        .policy_arn(BASIC)
+        .send()
+        .await
+        .expect("attach");
+    let id = c
+        .get_role()
+        .role_name("kept")
+        .send()
+        .await
+        .expect("get")
+        .role()
+        .map(|r| r.role_id().to_owned());
+    server.kill();
+    let server = Server::start_in(dir.path(), &[]);
+    let c = client(&server);
+    let got = c.get_role().role_name("kept").send().await.expect("get");
+    assert_eq!(got.role().map(|r| r.role_id().to_owned()), id);
+    let attached = c
+        .list_attached_role_policies()
+        .role_name("kept")
+        .send()
+        .await
+        .expect("attached");
+    assert_eq!(attached.attached_policies().len(), 1);
+    // A new role gets a new id.
+    role(&c, "new").await;
+    let new = c.get_role().role_name("new").send().await.expect("get");
+    assert_ne!(new.role().map(|r| r.role_id().to_owned()), id);
+}

@@ -1003,3 +1003,60 @@ async fn malformed_and_incomplete_requests_get_logs_errors() {
         (400, r#"{"__type":"SerializationException"}"#)
     );
 }
+
+/// Acknowledged groups, streams and events survive a SIGKILL.
+#[tokio::test]
+async fn acknowledged_logs_survive_a_kill() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = Server::start_in(dir.path(), &[]);
+    let c = client(&server);
+    group_and_stream(&c, "/aws/lambda/crash", "s").await;
+    let t = now_ms();
+    for i in 0..20 {
+        put(
+            &c,
+            "/aws/lambda/crash",
+            "s",
+            vec![ev(t + i, &format!("m{i}"))],
+        )
+        .await;
+    }
+    c.put_retention_policy()
+        .log_group_name("/aws/lambda/crash")
+        .retention_in_days(7)
+        .send()
+        .await
+        .expect("retention");
+    server.kill();
+    let server = Server::start_in(dir.path(), &[]);
+    let c = client(&server);
+    let groups = c.describe_log_groups().send().await.expect("describe");
+    assert_eq!(groups.log_groups().len(), 1);
+    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(7));
+    let got = c
+        .get_log_events()
+        .log_group_name("/aws/lambda/crash")
+        .log_stream_name("s")
+        .start_from_head(true)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(got.events().len(), 20);
+    // New ids after the restart do not collide with old ones.
+    c.create_log_stream()
+        .log_group_name("/aws/lambda/crash")
+        .log_stream_name("after")
+        .send()
+        .await
+        .expect("stream");
+    put(&c, "/aws/lambda/crash", "after", vec![ev(t, "new")]).await;
+    let got = c
+        .get_log_events()
+        .log_group_name("/aws/lambda/crash")
+        .log_stream_name("s")
+        .start_from_head(true)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(got.events().len(), 20);
+}

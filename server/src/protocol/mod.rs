@@ -40,6 +40,7 @@ pub mod reply;
 pub mod rest;
 pub mod sigv4;
 pub mod table;
+pub mod token;
 
 use std::sync::Arc;
 

@@ -676,7 +676,7 @@ impl Logs {
             (Some(list), _) => Some(
                 streams
                     .iter()
-                    .filter(|s| list.iter().any(|n| *n == s.name))
+                    .filter(|s| list.contains(&s.name))
                     .map(|s| s.id)
                     .collect(),
             ),
