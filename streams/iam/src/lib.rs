@@ -386,6 +386,33 @@ impl Iam {
         Ok(batch.commit()?)
     }
 
+    /// A page of the records of `ks` after the name `after`, in name
+    /// order: at most `limit` of those `keep` decodes to `Some`, and
+    /// whether more follow.
+    fn page<T>(
+        &self,
+        ks: &Keyspace,
+        after: Option<&str>,
+        limit: usize,
+        keep: impl Fn(&[u8]) -> Result<Option<T>, Corrupt>,
+    ) -> Result<(Vec<T>, bool), Error> {
+        let mut range = KeyRange::all();
+        if let Some(a) = after {
+            range = range.after(&lower(a));
+        }
+        let mut out = Vec::new();
+        for e in self.store.iter(ks, &range, Direction::Forward) {
+            let Some(item) = keep(&e?.value)? else {
+                continue;
+            };
+            if out.len() == limit {
+                return Ok((out, true));
+            }
+            out.push(item);
+        }
+        Ok((out, false))
+    }
+
     /// Roles whose path starts with `path_prefix`, after the role named
     /// `after`, in name order: at most `limit`, and whether more follow.
     pub fn roles(
@@ -394,22 +421,9 @@ impl Iam {
         after: Option<&str>,
         limit: usize,
     ) -> Result<(Vec<Role>, bool), Error> {
-        let mut range = KeyRange::all();
-        if let Some(a) = after {
-            range = range.after(&lower(a));
-        }
-        let mut out = Vec::new();
-        for e in self.store.iter(&self.roles, &range, Direction::Forward) {
-            let role = decode_role(&e?.value)?;
-            if !role.path.starts_with(path_prefix) {
-                continue;
-            }
-            if out.len() == limit {
-                return Ok((out, true));
-            }
-            out.push(role);
-        }
-        Ok((out, false))
+        self.page(&self.roles, after, limit, |v| {
+            decode_role(v).map(|r| r.path.starts_with(path_prefix).then_some(r))
+        })
     }
 
     /// Adds or replaces an inline policy of a role.
@@ -628,22 +642,9 @@ impl Iam {
         after: Option<&str>,
         limit: usize,
     ) -> Result<(Vec<Policy>, bool), Error> {
-        let mut range = KeyRange::all();
-        if let Some(a) = after {
-            range = range.after(&lower(a));
-        }
-        let mut out = Vec::new();
-        for e in self.store.iter(&self.policies, &range, Direction::Forward) {
-            let p = decode_policy(&e?.value)?;
-            if !p.path.starts_with(path_prefix) {
-                continue;
-            }
-            if out.len() == limit {
-                return Ok((out, true));
-            }
-            out.push(p);
-        }
-        Ok((out, false))
+        self.page(&self.policies, after, limit, |v| {
+            decode_policy(v).map(|p| p.path.starts_with(path_prefix).then_some(p))
+        })
     }
 }
 
