@@ -234,7 +234,7 @@ fn split_outside_quotes<'a>(s: &'a str, sep: &str) -> Vec<&'a str> {
     while i < bytes.len() {
         if bytes[i] == b'"' {
             quoted = !quoted;
-        } else if !quoted && s[i..].starts_with(sep) {
+        } else if !quoted && bytes[i..].starts_with(sep.as_bytes()) {
             out.push(&s[start..i]);
             i += sep.len();
             start = i;
@@ -485,6 +485,34 @@ mod tests {
         assert!(!m(r#"{ $.level = "ERROR" }"#, "not json"));
         assert!(Pattern::parse("{ level = 1 }").is_err());
         assert!(Pattern::parse("{ $.level = 1").is_err());
+    }
+
+    /// Any text parses or is refused, and any pattern matches or not,
+    /// without a panic (non-ASCII included: the parser slices strings).
+    #[test]
+    fn random_patterns_never_panic() {
+        const ALPHABET: &[&str] = &[
+            "{", "}", "[", "]", "$.", "a", "é", "\"", "=", "!=", ">", "<=", "&&", "||", " ", ",",
+            "...", "*", "1", "-", "?", "(", ")", ".", "0",
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let messages = [r#"{"a":1,"é":"x"}"#, "a é 1", "", "[1] \"é\" 3", "{"];
+        for _ in 0..20_000 {
+            let text: String = (0..next(12))
+                .map(|_| ALPHABET[next(ALPHABET.len())])
+                .collect();
+            if let Ok(p) = Pattern::parse(&text) {
+                for m in messages {
+                    let _ = p.matches(m);
+                }
+            }
+        }
     }
 
     #[test]
