@@ -21,6 +21,7 @@ pub const OPERATIONS: &[&str] = &[
     "CreateLogGroup",
     "DeleteLogGroup",
     "DescribeLogGroups",
+    "ListLogGroups",
     "CreateLogStream",
     "DeleteLogStream",
     "DescribeLogStreams",
@@ -97,6 +98,7 @@ pub async fn dispatch(app: &App, op: &str, body: &[u8], reply_type: &'static str
         "CreateLogGroup" => create_group(app, body).await,
         "DeleteLogGroup" => delete_group(app, body).await,
         "DescribeLogGroups" => describe_groups(app, body),
+        "ListLogGroups" => list_groups(app, body),
         "CreateLogStream" => create_stream(app, body).await,
         "DeleteLogStream" => delete_stream(app, body).await,
         "DescribeLogStreams" => describe_streams(app, body),
@@ -328,6 +330,77 @@ fn describe_groups(app: &App, body: &[u8]) -> Result<Vec<u8>, Failure> {
             log_group_arn: arn,
             log_group_name: g.name,
         });
+    }
+    ok(&Out {
+        log_groups: out,
+        next_token,
+    })
+}
+
+/// ListLogGroups: names containing `logGroupNamePattern` (case-sensitive),
+/// in name order, `limit` 1-1000 (default 50).
+fn list_groups(app: &App, body: &[u8]) -> Result<Vec<u8>, Failure> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct In {
+        log_group_name_pattern: Option<String>,
+        next_token: Option<String>,
+        limit: Option<i64>,
+    }
+    let r: In = parse(body)?;
+    let limit = match r.limit {
+        None => 50,
+        l => check_limit(l, 1000)?,
+    };
+    let mut after = match r.next_token.as_deref() {
+        Some(t) => Some(
+            unhex(t)
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(bad_token)?,
+        ),
+        None => None,
+    };
+    let pattern = r.log_group_name_pattern.unwrap_or_default();
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Listed {
+        log_group_name: String,
+        log_group_arn: String,
+        log_group_class: &'static str,
+    }
+    let logs = app.logs()?;
+    let mut out = Vec::new();
+    let mut next_token = None;
+    // Bounded: each turn reads a page past the last and stops at the end.
+    loop {
+        let (groups, more) = logs.groups("", after.as_deref(), 1000)?;
+        after = groups.last().map(|g| g.name.clone());
+        for g in groups {
+            if !g.name.contains(pattern.as_str()) {
+                continue;
+            }
+            if out.len() == limit {
+                next_token = out
+                    .last()
+                    .map(|l: &Listed| hex(l.log_group_name.as_bytes()));
+                break;
+            }
+            out.push(Listed {
+                log_group_arn: app.arns.log_group(&g.name),
+                log_group_name: g.name,
+                log_group_class: "STANDARD",
+            });
+        }
+        if next_token.is_some() || !more {
+            break;
+        }
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Out {
+        log_groups: Vec<Listed>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next_token: Option<String>,
     }
     ok(&Out {
         log_groups: out,

@@ -116,6 +116,29 @@ async fn log_groups_are_created_described_by_prefix_in_pages_and_deleted() {
     assert_eq!(g.retention_in_days(), None);
     assert!(all.next_token().is_none());
 
+    let listed = c
+        .list_log_groups()
+        .log_group_name_pattern("lambda/b")
+        .send()
+        .await
+        .expect("list");
+    let names: Vec<_> = listed
+        .log_groups()
+        .iter()
+        .map(|g| g.log_group_name().unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["/aws/lambda/b"]);
+    let paged = c
+        .describe_log_groups()
+        .into_paginator()
+        .page_size(3)
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("paginate");
+    assert_eq!(paged.len(), 4);
+
     // Paging by prefix, two at a time.
     let first = c
         .describe_log_groups()
@@ -524,6 +547,20 @@ async fn get_log_events_pages_both_ways_and_repeats_the_token_at_the_end() {
     }
     assert_eq!(seen, ["e0", "e1", "e2", "e3", "e4"]);
     assert_eq!(pages, 4);
+    // The SDK's paginator stops on the repeated token.
+    let pages: Vec<_> = c
+        .get_log_events()
+        .log_group_name(g)
+        .log_stream_name("s")
+        .start_from_head(true)
+        .limit(2)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("paginate");
+    let all: Vec<String> = pages.iter().flat_map(&msgs).collect();
+    assert_eq!(all, ["e0", "e1", "e2", "e3", "e4"]);
 
     // Without startFromHead: the newest events, oldest first; then back.
     let tail = c
