@@ -237,6 +237,7 @@ struct GroupRequest {
     tags: Option<BTreeMap<String, String>>,
     retention_in_days: Option<i64>,
     log_group_name_prefix: Option<String>,
+    log_group_name_pattern: Option<String>,
     next_token: Option<String>,
     limit: Option<i64>,
     resource_arn: Option<String>,
@@ -295,6 +296,11 @@ fn describe_groups(app: &App, body: &[u8]) -> Result<Vec<u8>, Failure> {
         Some(p) => group_name("logGroupNamePrefix", Some(p))?,
         None => "",
     };
+    if r.log_group_name_prefix.is_some() && r.log_group_name_pattern.is_some() {
+        return Err(invalid(
+            "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.",
+        ));
+    }
     let limit = check_limit(r.limit, 50)?;
     let after = match r.next_token.as_deref() {
         Some(t) => Some(
@@ -305,7 +311,18 @@ fn describe_groups(app: &App, body: &[u8]) -> Result<Vec<u8>, Failure> {
         None => None,
     };
     let logs = app.logs()?;
-    let (groups, more) = logs.groups(prefix, after.as_deref(), limit)?;
+    let (groups, more) = match r.log_group_name_pattern.as_deref() {
+        None => logs.groups(prefix, after.as_deref(), limit)?,
+        Some(pattern) => {
+            // A case-sensitive substring: every group after the token is
+            // looked at.
+            let mut all = logs.groups("", after.as_deref(), usize::MAX)?.0;
+            all.retain(|g| g.name.contains(pattern));
+            let more = all.len() > limit;
+            all.truncate(limit);
+            (all, more)
+        }
+    };
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Out {
@@ -337,8 +354,19 @@ fn describe_groups(app: &App, body: &[u8]) -> Result<Vec<u8>, Failure> {
     })
 }
 
-/// ListLogGroups: names containing `logGroupNamePattern` (case-sensitive),
-/// in name order, `limit` 1-1000 (default 50).
+/// Whether a group name matches ListLogGroups' `logGroupNamePattern`:
+/// alternatives split by `|`, each a case-sensitive substring, or a
+/// prefix after `^`.
+fn name_matches(pattern: &str, name: &str) -> bool {
+    pattern.is_empty()
+        || pattern.split('|').any(|alt| match alt.strip_prefix('^') {
+            Some(prefix) => name.starts_with(prefix),
+            None => name.contains(alt),
+        })
+}
+
+/// ListLogGroups: names matching `logGroupNamePattern`, in name order,
+/// `limit` 1-1000 (default 50).
 fn list_groups(app: &App, body: &[u8]) -> Result<Vec<u8>, Failure> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -376,7 +404,7 @@ fn list_groups(app: &App, body: &[u8]) -> Result<Vec<u8>, Failure> {
         let (groups, more) = logs.groups("", after.as_deref(), 1000)?;
         after = groups.last().map(|g| g.name.clone());
         for g in groups {
-            if !g.name.contains(pattern.as_str()) {
+            if !name_matches(&pattern, &g.name) {
                 continue;
             }
             if out.len() == limit {

@@ -128,6 +128,25 @@ async fn log_groups_are_created_described_by_prefix_in_pages_and_deleted() {
         .map(|g| g.log_group_name().unwrap_or(""))
         .collect();
     assert_eq!(names, ["/aws/lambda/b"]);
+    let listed = c
+        .list_log_groups()
+        .log_group_name_pattern("^oth|/c")
+        .send()
+        .await
+        .expect("list");
+    let names: Vec<_> = listed
+        .log_groups()
+        .iter()
+        .map(|g| g.log_group_name().unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["/aws/lambda/c", "other"]);
+    let described = c
+        .describe_log_groups()
+        .log_group_name_pattern("bda/a")
+        .send()
+        .await
+        .expect("describe by pattern");
+    assert_eq!(described.log_groups().len(), 1);
     let paged = c
         .describe_log_groups()
         .into_paginator()
