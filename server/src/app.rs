@@ -7,6 +7,11 @@ use std::sync::Arc;
 
 use tarn_core::arn::Arns;
 
+/// Events one turn of the log retention sweeper removes at most.
+const LOGS_SWEEP_EVENTS_MAX: usize = 10_000;
+/// How often the log retention sweeper looks for expired events.
+const LOGS_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Shared state of a running server.
 pub struct App {
     /// The storage engine.
@@ -64,7 +69,38 @@ impl App {
         }
         let opened = tarn_logs::Logs::open(&self.engine.store())?;
         // A racing opener may have won; either instance is the same store.
-        Ok(self.logs.get_or_init(|| opened))
+        let mut first = false;
+        let logs = self.logs.get_or_init(|| {
+            first = true;
+            opened
+        });
+        if first && tokio::runtime::Handle::try_current().is_ok() {
+            let sweeper = logs.clone();
+            self.runner
+                .spawn("logs-retention", move |mut stop| async move {
+                    // Bounded turns; a full turn goes on at once, else it
+                    // sleeps until the next interval or shutdown.
+                    loop {
+                        let logs = sweeper.clone();
+                        let turn = tokio::task::spawn_blocking(move || {
+                            logs.sweep(tarn_logs::now_ms(), LOGS_SWEEP_EVENTS_MAX)
+                        })
+                        .await;
+                        let full = match turn {
+                            Ok(Ok(n)) => n == LOGS_SWEEP_EVENTS_MAX,
+                            Ok(Err(e)) => {
+                                tracing::error!(error = %e, "log retention sweep failed");
+                                false
+                            }
+                            Err(_) => false,
+                        };
+                        if stop.is_stopped() || (!full && !stop.sleep(LOGS_SWEEP_INTERVAL).await) {
+                            break;
+                        }
+                    }
+                });
+        }
+        Ok(logs)
     }
 
     /// IAM roles and policies (opened on first use).
