@@ -471,17 +471,21 @@ impl Iam {
 
     /// The names of a role's inline policies, in order.
     pub fn role_policies(&self, role: &str) -> Result<Vec<String>, Error> {
+        self.of_role(&self.role_policies, role, "IAM role policy")
+    }
+
+    /// What follows a role's prefix in the keys of `ks` (policy names,
+    /// attached ARNs), in order.
+    fn of_role(&self, ks: &Keyspace, role: &str, what: &'static str) -> Result<Vec<String>, Error> {
         self.role(role)?;
         let prefix = sub_key(role, "");
         let mut out = Vec::new();
-        for e in self.store.iter(
-            &self.role_policies,
-            &KeyRange::prefix(&prefix),
-            Direction::Forward,
-        ) {
+        for e in self
+            .store
+            .iter(ks, &KeyRange::prefix(&prefix), Direction::Forward)
+        {
             let e = e?;
-            let name = std::str::from_utf8(&e.key[prefix.len()..])
-                .map_err(|_| Corrupt("IAM role policy"))?;
+            let name = std::str::from_utf8(&e.key[prefix.len()..]).map_err(|_| Corrupt(what))?;
             out.push(name.to_owned());
         }
         Ok(out)
@@ -531,20 +535,7 @@ impl Iam {
 
     /// The ARNs of the managed policies attached to a role, in order.
     pub fn attached(&self, role: &str) -> Result<Vec<String>, Error> {
-        self.role(role)?;
-        let prefix = sub_key(role, "");
-        let mut out = Vec::new();
-        for e in self.store.iter(
-            &self.attached,
-            &KeyRange::prefix(&prefix),
-            Direction::Forward,
-        ) {
-            let e = e?;
-            let arn = std::str::from_utf8(&e.key[prefix.len()..])
-                .map_err(|_| Corrupt("IAM attachment"))?;
-            out.push(arn.to_owned());
-        }
-        Ok(out)
+        self.of_role(&self.attached, role, "IAM attachment")
     }
 
     /// How many roles a policy is attached to.
