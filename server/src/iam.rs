@@ -36,6 +36,12 @@ pub const OPERATIONS: &[&str] = &[
     "GetPolicy",
     "DeletePolicy",
     "GetPolicyVersion",
+    "CreatePolicyVersion",
+    "DeletePolicyVersion",
+    "ListPolicyVersions",
+    "SetDefaultPolicyVersion",
+    "ListEntitiesForPolicy",
+    "ListInstanceProfilesForRole",
     "ListPolicies",
 ];
 
@@ -73,9 +79,11 @@ impl From<IamError> for Failure {
             IamError::RoleExists(_) | IamError::PolicyExists(_) => {
                 ("EntityAlreadyExists", StatusCode::CONFLICT)
             }
-            IamError::RoleHasAttached | IamError::RoleHasInline | IamError::PolicyAttached => {
-                ("DeleteConflict", StatusCode::CONFLICT)
-            }
+            IamError::RoleHasAttached
+            | IamError::RoleHasInline
+            | IamError::PolicyAttached
+            | IamError::DefaultVersion => ("DeleteConflict", StatusCode::CONFLICT),
+            IamError::TooManyVersions => ("LimitExceeded", StatusCode::CONFLICT),
             IamError::Malformed(_) => ("MalformedPolicyDocument", StatusCode::BAD_REQUEST),
             other => {
                 tracing::error!(error = %other, "iam store failed");
@@ -388,6 +396,30 @@ fn write_policy(app: &App, x: &mut Xml, tag: &str, p: &Policy, attachments: u32)
     x.close(tag);
 }
 
+fn write_version(
+    x: &mut Xml,
+    tag: &str,
+    v: &tarn_iam::PolicyVersion,
+    default_version: u32,
+    with_document: bool,
+) {
+    x.open(tag);
+    if with_document {
+        x.text("Document", &url_encode(&v.document));
+    }
+    x.text("VersionId", &format!("v{}", v.number));
+    x.text(
+        "IsDefaultVersion",
+        if v.number == default_version {
+            "true"
+        } else {
+            "false"
+        },
+    );
+    x.text("CreateDate", &date(v.created_ms));
+    x.close(tag);
+}
+
 fn max_session(form: &Form<'_>) -> Result<Option<u32>, Failure> {
     let Some(s) = form.get("MaxSessionDuration") else {
         return Ok(None);
@@ -591,24 +623,75 @@ async fn run(app: &App, action: &str, form: &Form<'_>, x: &mut Xml) -> Result<()
             let arn = policy_arn(form)?;
             let version = required(form, "VersionId", "versionId")?;
             let p = iam.policy(arn, &app.arns)?;
-            let v = version
-                .strip_prefix('v')
-                .and_then(|n| n.parse::<u32>().ok())
-                .and_then(|n| p.versions.iter().find(|v| v.number == n))
+            let n = tarn_iam::version_number(&p.versions, version)
                 .ok_or_else(|| IamError::NoSuchPolicyVersion(arn.to_owned(), version.to_owned()))?;
-            x.open("PolicyVersion");
-            x.text("Document", &url_encode(&v.document));
-            x.text("VersionId", &format!("v{}", v.number));
-            x.text(
-                "IsDefaultVersion",
-                if v.number == p.default_version {
-                    "true"
-                } else {
-                    "false"
-                },
-            );
-            x.text("CreateDate", &date(v.created_ms));
-            x.close("PolicyVersion");
+            if let Some(v) = p.versions.iter().find(|v| v.number == n) {
+                write_version(x, "PolicyVersion", v, p.default_version, true);
+            }
+        }
+        "CreatePolicyVersion" => {
+            let arn = policy_arn(form)?;
+            let doc = document(form, "PolicyDocument", "policyDocument", 6144)?;
+            let default = form.get("SetAsDefault") == Some("true");
+            let v = durable(
+                app,
+                iam.create_policy_version(arn, &app.arns, doc, default, now_ms()),
+            )
+            .await?;
+            let default_version = if default { v.number } else { 0 };
+            write_version(x, "PolicyVersion", &v, default_version, false);
+        }
+        "DeletePolicyVersion" => {
+            let arn = policy_arn(form)?;
+            let version = required(form, "VersionId", "versionId")?;
+            durable(app, iam.delete_policy_version(arn, &app.arns, version)).await?;
+        }
+        "SetDefaultPolicyVersion" => {
+            let arn = policy_arn(form)?;
+            let version = required(form, "VersionId", "versionId")?;
+            durable(
+                app,
+                iam.set_default_version(arn, &app.arns, version, now_ms()),
+            )
+            .await?;
+        }
+        "ListPolicyVersions" => {
+            let arn = policy_arn(form)?;
+            let p = iam.policy(arn, &app.arns)?;
+            x.open("Versions");
+            // Newest first, as IAM lists them.
+            for v in p.versions.iter().rev() {
+                write_version(x, "member", v, p.default_version, false);
+            }
+            x.close("Versions");
+            x.text("IsTruncated", "false");
+        }
+        "ListEntitiesForPolicy" => {
+            let arn = policy_arn(form)?;
+            if arn.contains(":policy/") && !arn.contains("::aws:") {
+                iam.policy(arn, &app.arns)?;
+            }
+            let roles = iam.roles_attached_to(arn)?;
+            x.open("PolicyGroups");
+            x.close("PolicyGroups");
+            x.open("PolicyUsers");
+            x.close("PolicyUsers");
+            x.open("PolicyRoles");
+            for r in &roles {
+                x.open("member");
+                x.text("RoleName", &r.name);
+                x.text("RoleId", &r.id);
+                x.close("member");
+            }
+            x.close("PolicyRoles");
+            x.text("IsTruncated", "false");
+        }
+        "ListInstanceProfilesForRole" => {
+            // Tarn keeps no instance profiles: every role has none.
+            iam.role(name(form, "RoleName", "roleName", 64)?)?;
+            x.open("InstanceProfiles");
+            x.close("InstanceProfiles");
+            x.text("IsTruncated", "false");
         }
         "ListPolicies" => {
             let scope = form.get("Scope").unwrap_or("All");

@@ -638,3 +638,153 @@ async fn acknowledged_roles_survive_a_kill() {
     let new = c.get_role().role_name("new").send().await.expect("get");
     assert_ne!(new.role().map(|r| r.role_id().to_owned()), id);
 }
+
+/// What Terraform calls when it updates or destroys a policy or a role:
+/// policy versions (at most five, the default undeletable), the entities
+/// a policy is attached to, a role's instance profiles (none).
+#[tokio::test]
+async fn policy_versions_entities_and_instance_profiles() {
+    let server = Server::start();
+    let c = client(&server);
+    role(&c, "r").await;
+    let arn = c
+        .create_policy()
+        .policy_name("p")
+        .policy_document(POLICY)
+        .send()
+        .await
+        .expect("create")
+        .policy()
+        .and_then(|p| p.arn().map(str::to_owned))
+        .expect("arn");
+    for i in 2..=5 {
+        let v = c
+            .create_policy_version()
+            .policy_arn(&arn)
+            .policy_document(TRUST)
+            .set_as_default(i == 3)
+            .send()
+            .await
+            .expect("version");
+        let v = v.policy_version().expect("version");
+        assert_eq!(v.version_id(), Some(format!("v{i}").as_str()));
+        assert_eq!(v.is_default_version(), i == 3);
+    }
+    let e = service_error(
+        c.create_policy_version()
+            .policy_arn(&arn)
+            .policy_document(TRUST)
+            .send()
+            .await,
+    );
+    assert_eq!(
+        pair(&e),
+        (
+            "LimitExceeded",
+            "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version."
+        )
+    );
+    let versions = c
+        .list_policy_versions()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("list");
+    let ids: Vec<_> = versions
+        .versions()
+        .iter()
+        .map(|v| (v.version_id().unwrap_or(""), v.is_default_version()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("v5", false),
+            ("v4", false),
+            ("v3", true),
+            ("v2", false),
+            ("v1", false)
+        ]
+    );
+    let e = service_error(
+        c.delete_policy_version()
+            .policy_arn(&arn)
+            .version_id("v3")
+            .send()
+            .await,
+    );
+    assert_eq!(
+        pair(&e),
+        (
+            "DeleteConflict",
+            "Cannot delete the default version of a policy."
+        )
+    );
+    c.set_default_policy_version()
+        .policy_arn(&arn)
+        .version_id("v5")
+        .send()
+        .await
+        .expect("set default");
+    c.delete_policy_version()
+        .policy_arn(&arn)
+        .version_id("v3")
+        .send()
+        .await
+        .expect("delete version");
+    let got = c.get_policy().policy_arn(&arn).send().await.expect("get");
+    assert_eq!(
+        got.policy().and_then(|p| p.default_version_id()),
+        Some("v5")
+    );
+    let v5 = c
+        .get_policy_version()
+        .policy_arn(&arn)
+        .version_id("v5")
+        .send()
+        .await
+        .expect("v5");
+    assert_eq!(
+        v5.policy_version()
+            .and_then(|v| v.document())
+            .map(url_decode)
+            .as_deref(),
+        Some(TRUST)
+    );
+
+    c.attach_role_policy()
+        .role_name("r")
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("attach");
+    let entities = c
+        .list_entities_for_policy()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("entities");
+    let roles: Vec<_> = entities
+        .policy_roles()
+        .iter()
+        .map(|r| r.role_name().unwrap_or(""))
+        .collect();
+    assert_eq!(roles, ["r"]);
+    assert!(entities.policy_users().is_empty() && entities.policy_groups().is_empty());
+    let profiles = c
+        .list_instance_profiles_for_role()
+        .role_name("r")
+        .send()
+        .await
+        .expect("profiles");
+    assert!(profiles.instance_profiles().is_empty());
+    let e = service_error(
+        c.list_instance_profiles_for_role()
+            .role_name("nope")
+            .send()
+            .await,
+    );
+    assert_eq!(
+        pair(&e),
+        ("NoSuchEntity", "The role with name nope cannot be found.")
+    );
+}

@@ -58,6 +58,12 @@ pub enum Error {
     /// DeleteConflict: the role has inline policies.
     #[error("Cannot delete entity, must delete policies first.")]
     RoleHasInline,
+    /// LimitExceeded: the policy has its most versions.
+    #[error("A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.")]
+    TooManyVersions,
+    /// DeleteConflict: the default version cannot be deleted.
+    #[error("Cannot delete the default version of a policy.")]
+    DefaultVersion,
     /// DeleteConflict: the policy is attached to roles.
     #[error("Cannot delete a policy attached to entities.")]
     PolicyAttached,
@@ -277,6 +283,12 @@ fn unique_id(prefix: &str, account: &str, n: u64) -> String {
         id.push(char::from(ALPHABET[usize::from(b & 31)]));
     }
     id
+}
+
+/// The number of version `v<n>` if the policy has it.
+pub fn version_number(versions: &[PolicyVersion], version: &str) -> Option<u32> {
+    let n = version.strip_prefix('v')?.parse::<u32>().ok()?;
+    versions.iter().any(|v| v.number == n).then_some(n)
 }
 
 fn lock(m: &Mutex<()>) -> MutexGuard<'_, ()> {
@@ -607,6 +619,102 @@ impl Iam {
         };
         batch.insert(&self.policies, &lower(name), &policy_value(&policy))?;
         Ok(batch.commit()?.map(|()| policy))
+    }
+
+    /// Adds a version to a policy (`v<n+1>`), its default if `default`.
+    pub fn create_policy_version(
+        &self,
+        arn: &str,
+        arns: &tarn_core::arn::Arns,
+        document: &str,
+        default: bool,
+        now_ms: u64,
+    ) -> Result<Deferred<PolicyVersion>, Error> {
+        check_document(document)?;
+        self.update_policy(arn, arns, |p| {
+            if p.versions.len() >= POLICY_VERSIONS_MAX {
+                return Err(Error::TooManyVersions);
+            }
+            let number = p.versions.iter().map(|v| v.number).max().unwrap_or(0) + 1;
+            let v = PolicyVersion {
+                number,
+                created_ms: now_ms,
+                document: document.to_owned(),
+            };
+            p.versions.push(v.clone());
+            if default {
+                p.default_version = number;
+                p.updated_ms = now_ms;
+            }
+            Ok(v)
+        })
+    }
+
+    /// Deletes a version that is not the default.
+    pub fn delete_policy_version(
+        &self,
+        arn: &str,
+        arns: &tarn_core::arn::Arns,
+        version: &str,
+    ) -> Result<Deferred<()>, Error> {
+        self.update_policy(arn, arns, |p| {
+            let n = version_number(&p.versions, version)
+                .ok_or_else(|| Error::NoSuchPolicyVersion(arn.to_owned(), version.to_owned()))?;
+            if n == p.default_version {
+                return Err(Error::DefaultVersion);
+            }
+            p.versions.retain(|v| v.number != n);
+            Ok(())
+        })
+    }
+
+    /// Makes a version the default.
+    pub fn set_default_version(
+        &self,
+        arn: &str,
+        arns: &tarn_core::arn::Arns,
+        version: &str,
+        now_ms: u64,
+    ) -> Result<Deferred<()>, Error> {
+        self.update_policy(arn, arns, |p| {
+            p.default_version = version_number(&p.versions, version)
+                .ok_or_else(|| Error::NoSuchPolicyVersion(arn.to_owned(), version.to_owned()))?;
+            p.updated_ms = now_ms;
+            Ok(())
+        })
+    }
+
+    fn update_policy<T>(
+        &self,
+        arn: &str,
+        arns: &tarn_core::arn::Arns,
+        f: impl FnOnce(&mut Policy) -> Result<T, Error>,
+    ) -> Result<Deferred<T>, Error> {
+        let _g = lock(&self.lock);
+        let mut p = self.policy(arn, arns)?;
+        let out = f(&mut p)?;
+        let mut batch = self.store.batch();
+        batch.insert(&self.policies, &lower(&p.name), &policy_value(&p))?;
+        Ok(batch.commit()?.map(|()| out))
+    }
+
+    /// The roles a policy is attached to, by name as created, in order.
+    pub fn roles_attached_to(&self, arn: &str) -> Result<Vec<Role>, Error> {
+        let mut out = Vec::new();
+        for e in self
+            .store
+            .iter(&self.attached, &KeyRange::all(), Direction::Forward)
+        {
+            let e = e?;
+            let mut parts = e.key.splitn(2, |b| *b == 0);
+            let role = parts.next().unwrap_or_default();
+            if parts.next() == Some(arn.as_bytes()) {
+                if let Some(v) = self.store.get(&self.roles, role)? {
+                    out.push(decode_role(&v)?);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Deletes a customer managed policy that is attached to no role.
