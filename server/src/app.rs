@@ -7,6 +7,11 @@ use std::sync::Arc;
 
 use tarn_core::arn::Arns;
 
+/// Events one turn of the log retention sweeper removes at most.
+const LOGS_SWEEP_EVENTS_MAX: usize = 10_000;
+/// How often the log retention sweeper looks for expired events.
+const LOGS_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Shared state of a running server.
 pub struct App {
     /// The storage engine.
@@ -21,6 +26,8 @@ pub struct App {
     request_seed: u64,
     address: std::sync::OnceLock<String>,
     iterator_ttl_ms: AtomicU64,
+    logs: std::sync::OnceLock<tarn_logs::Logs>,
+    iam: std::sync::OnceLock<tarn_iam::Iam>,
 }
 
 impl App {
@@ -39,6 +46,8 @@ impl App {
             request_seed,
             address: std::sync::OnceLock::new(),
             iterator_ttl_ms: AtomicU64::new(tarn_streams::ITERATOR_TTL_MS),
+            logs: std::sync::OnceLock::new(),
+            iam: std::sync::OnceLock::new(),
         })
     }
 
@@ -50,6 +59,71 @@ impl App {
     /// The account the server answers for.
     pub fn account_id(&self) -> &str {
         self.arns.account()
+    }
+
+    /// CloudWatch Logs (opened on first use: its keyspaces are created
+    /// then). Lambda writes function output through it.
+    pub fn logs(&self) -> Result<&tarn_logs::Logs, tarn_logs::Error> {
+        if let Some(logs) = self.logs.get() {
+            return Ok(logs);
+        }
+        let opened = tarn_logs::Logs::open(&self.engine.store())?;
+        // A racing opener may have won; either instance is the same store.
+        let mut first = false;
+        let logs = self.logs.get_or_init(|| {
+            first = true;
+            opened
+        });
+        if first && tokio::runtime::Handle::try_current().is_ok() {
+            let sweeper = logs.clone();
+            self.runner
+                .spawn("logs-retention", move |mut stop| async move {
+                    // Bounded turns; a full turn goes on at once, else it
+                    // sleeps until the next interval or shutdown.
+                    loop {
+                        let logs = sweeper.clone();
+                        let turn = tokio::task::spawn_blocking(move || {
+                            logs.sweep(tarn_logs::now_ms(), LOGS_SWEEP_EVENTS_MAX)
+                        })
+                        .await;
+                        let full = match turn {
+                            Ok(Ok(n)) => n == LOGS_SWEEP_EVENTS_MAX,
+                            Ok(Err(e)) => {
+                                tracing::error!(error = %e, "log retention sweep failed");
+                                false
+                            }
+                            Err(_) => false,
+                        };
+                        if stop.is_stopped() || (!full && !stop.sleep(LOGS_SWEEP_INTERVAL).await) {
+                            break;
+                        }
+                    }
+                });
+        }
+        Ok(logs)
+    }
+
+    /// IAM roles and policies (opened on first use).
+    pub fn iam(&self) -> Result<&tarn_iam::Iam, tarn_iam::Error> {
+        if let Some(iam) = self.iam.get() {
+            return Ok(iam);
+        }
+        let opened = tarn_iam::Iam::open(&self.engine.store(), self.account_id())?;
+        Ok(self.iam.get_or_init(|| opened))
+    }
+
+    /// Waits, without holding a thread, until a store write is durable:
+    /// its value, or the engine's error (a failed sync), or `None` if the
+    /// engine dropped the callback.
+    pub async fn durable<T: Send + 'static>(
+        &self,
+        deferred: tarn_engine::Deferred<T>,
+    ) -> Option<Result<T, tarn_engine::Error>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        deferred.on_durable(&self.engine, move |r| {
+            let _ = tx.send(r);
+        });
+        rx.await.ok()
     }
 
     /// Sets how long stream shard iterators live (15 minutes unless a test

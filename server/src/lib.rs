@@ -2,8 +2,9 @@
 //!
 //! This is the only crate that knows wire formats. Requests reach their
 //! service through the protocol table ([`protocol`]): DynamoDB and
-//! DynamoDB Streams (awsJson1_0, [`dynamodb`], [`streams`]) serve their
-//! operations; SQS, SNS, Kinesis, CloudWatch Logs, IAM, Lambda, the Lambda
+//! DynamoDB Streams (awsJson1_0, [`dynamodb`], [`streams`]), CloudWatch
+//! Logs (awsJson1_1, [`logs`]) and IAM (query, [`iam`]) serve their
+//! operations; SQS, SNS, Kinesis, Lambda, the Lambda
 //! Runtime API and Pipes are registered and answer every request with
 //! their protocol's unknown-operation error until their operations land.
 //! Connection-level behaviour (size limits, CORS, compression, the
@@ -19,6 +20,8 @@ pub mod app;
 pub mod coding;
 pub mod dynamodb;
 pub mod error;
+pub mod iam;
+pub mod logs;
 pub mod protocol;
 pub mod streams;
 

@@ -217,3 +217,155 @@ async fn item_round_trip_through_the_router() {
         r#"{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"}"#
     );
 }
+
+/// Random members and values under every CloudWatch Logs and IAM
+/// operation: always a 200 or a 4xx of the service, never a panic or a
+/// 500.
+#[tokio::test]
+async fn logs_and_iam_answer_any_input_with_their_errors() {
+    let app = app();
+    let mut seed = 0x853C_49E6_748F_EA9Bu64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    const JSON_KEYS: &[&str] = &[
+        "logGroupName",
+        "logGroupIdentifier",
+        "logStreamName",
+        "logStreamNames",
+        "logStreamNamePrefix",
+        "logGroupNamePrefix",
+        "logGroupNamePattern",
+        "logEvents",
+        "startTime",
+        "endTime",
+        "nextToken",
+        "limit",
+        "startFromHead",
+        "filterPattern",
+        "retentionInDays",
+        "tags",
+        "tagKeys",
+        "resourceArn",
+        "orderBy",
+        "descending",
+    ];
+    const JSON_VALUES: &[&str] = &[
+        r#""g""#,
+        r#""s""#,
+        r#""é:*""#,
+        r#""""#,
+        "0",
+        "-1",
+        "9223372036854775807",
+        "true",
+        "null",
+        r#"["s","x"]"#,
+        "[]",
+        r#"[{"timestamp":1,"message":"m"}]"#,
+        r#"[{"timestamp":9999999999999,"message":"{\"a\":1}"}]"#,
+        r#"{"k":"v"}"#,
+        r#""f/00""#,
+        r#""b/zz""#,
+        r#""{ $.a = 1 }""#,
+        r#""[a, ..., b > 1]""#,
+        r#""LastEventTime""#,
+        r#""arn:aws:logs:us-east-1:000000000000:log-group:g""#,
+    ];
+    const FORM_KEYS: &[&str] = &[
+        "RoleName",
+        "PolicyName",
+        "PolicyArn",
+        "PolicyDocument",
+        "AssumeRolePolicyDocument",
+        "Path",
+        "PathPrefix",
+        "Marker",
+        "MaxItems",
+        "VersionId",
+        "MaxSessionDuration",
+        "Description",
+        "Tags.member.1.Key",
+        "Tags.member.1.Value",
+        "TagKeys.member.1",
+        "SetAsDefault",
+        "Scope",
+    ];
+    const FORM_VALUES: &[&str] = &[
+        "r",
+        "R",
+        "p",
+        "%7B%22Statement%22%3A%5B%5D%7D",
+        "%7B",
+        "%2F",
+        "%2Fa%2F",
+        "arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2Fx",
+        "arn%3Aaws%3Aiam%3A%3A000000000000%3Apolicy%2Fp",
+        "v1",
+        "0",
+        "3600",
+        "zz",
+        "",
+        "%C3%A9",
+        "true",
+    ];
+    for i in 0..3000 {
+        if i % 2 == 0 {
+            let op = crate::logs::OPERATIONS[next(crate::logs::OPERATIONS.len())];
+            let members: Vec<String> = (0..next(5))
+                .map(|_| {
+                    format!(
+                        "\"{}\":{}",
+                        JSON_KEYS[next(JSON_KEYS.len())],
+                        JSON_VALUES[next(JSON_VALUES.len())]
+                    )
+                })
+                .collect();
+            let body = format!("{{{}}}", members.join(","));
+            let req = Request::post("/")
+                .header("content-type", "application/x-amz-json-1.1")
+                .header("x-amz-target", format!("Logs_20140328.{op}"))
+                .header("x-amz-date", "20260101T000000Z")
+                .header(
+                    "authorization",
+                    AUTHORIZATION.replace("/dynamodb/", "/logs/"),
+                )
+                .body(Body::from(body.clone()))
+                .expect("request");
+            let resp = router(app.clone()).oneshot(req).await.expect("response");
+            let status = resp.status();
+            assert!(
+                status == StatusCode::OK || status == StatusCode::BAD_REQUEST,
+                "{op} {body}: {status}"
+            );
+        } else {
+            let op = crate::iam::OPERATIONS[next(crate::iam::OPERATIONS.len())];
+            let mut body = format!("Action={op}&Version=2010-05-08");
+            for _ in 0..next(6) {
+                body.push_str(&format!(
+                    "&{}={}",
+                    FORM_KEYS[next(FORM_KEYS.len())],
+                    FORM_VALUES[next(FORM_VALUES.len())]
+                ));
+            }
+            let req = Request::post("/")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("x-amz-date", "20260101T000000Z")
+                .header(
+                    "authorization",
+                    AUTHORIZATION.replace("/dynamodb/", "/iam/"),
+                )
+                .body(Body::from(body.clone()))
+                .expect("request");
+            let resp = router(app.clone()).oneshot(req).await.expect("response");
+            let status = resp.status().as_u16();
+            assert!(
+                matches!(status, 200 | 400 | 404 | 409),
+                "{op} {body}: {status}"
+            );
+        }
+    }
+}

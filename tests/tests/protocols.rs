@@ -408,12 +408,13 @@ async fn placeholder_services_answer_their_sdks_with_unknown_operation() {
         )
     );
 
-    let (code, message) = service_error(sdk_client!(aws_sdk_iam, e).list_roles().send().await);
+    // IAM and CloudWatch Logs serve their subsets; beyond them, the same.
+    let (code, message) = service_error(sdk_client!(aws_sdk_iam, e).list_users().send().await);
     assert_eq!(
         (code.as_str(), message.as_str()),
         (
             "InvalidAction",
-            "Could not find operation ListRoles for version 2010-05-08"
+            "Could not find operation ListUsers for version 2010-05-08"
         )
     );
 
@@ -422,7 +423,7 @@ async fn placeholder_services_answer_their_sdks_with_unknown_operation() {
 
     let (code, _) = service_error(
         sdk_client!(aws_sdk_cloudwatchlogs, e)
-            .describe_log_groups()
+            .describe_metric_filters()
             .send()
             .await,
     );
@@ -504,7 +505,7 @@ async fn json_protocols_render_unknown_operations_their_way() {
     // Kinesis and CloudWatch Logs (awsJson1_1, bare names).
     for (service, target) in [
         ("kinesis", "Kinesis_20131202.ListStreams"),
-        ("logs", "Logs_20140328.DescribeLogGroups"),
+        ("logs", "Logs_20140328.DescribeMetricFilters"),
     ] {
         let r = send_raw(
             &server,
@@ -579,14 +580,14 @@ async fn query_protocol_posts_are_routed_by_scope_or_queue_path() {
             "{id}",
         ),
     );
-    let r = send_raw(&server, &form(Some("iam"), "/", "Action=CreateRole")).await;
+    let r = send_raw(&server, &form(Some("iam"), "/", "Action=CreateUser")).await;
     check(
         &r,
         400,
         xml_error(
             AWS_FAULT,
             "InvalidAction",
-            "Could not find operation CreateRole for version NO_VERSION_SPECIFIED",
+            "Could not find operation CreateUser for version NO_VERSION_SPECIFIED",
             false,
             "{id}",
         ),

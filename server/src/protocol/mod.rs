@@ -40,6 +40,7 @@ pub mod reply;
 pub mod rest;
 pub mod sigv4;
 pub mod table;
+pub mod token;
 
 use std::sync::Arc;
 
@@ -278,6 +279,7 @@ async fn aws_json(
         }
     }
     let result = match service.id {
+        ServiceId::Logs => return crate::logs::dispatch(app, op, body, reply_type).await,
         ServiceId::DynamoDb => crate::dynamodb::dispatch(app, op, body).await,
         ServiceId::DynamoDbStreams => crate::streams::dispatch(app, op, body).await,
         // Services that serve no operation yet never get here.
@@ -313,7 +315,7 @@ async fn aws_json(
 /// `/` signed for `sqs`), SNS or IAM; `None` if it is signed for a service
 /// that does not speak the query protocol.
 async fn query(
-    _app: &App,
+    app: &App,
     parts: &axum::http::request::Parts,
     body: &[u8],
     request_id: &str,
@@ -356,13 +358,18 @@ async fn query(
                     ));
                 }
             }
-            // Services that serve no operation yet never get here.
-            Failure::unknown_operation(
-                &service.errors,
-                Protocol::AwsQuery,
-                action,
-                form.get("Version"),
-            )
+            match service.id {
+                ServiceId::Iam => {
+                    return Some(crate::iam::dispatch(app, action, &form, request_id).await)
+                }
+                // Services that serve no operation yet never get here.
+                _ => Failure::unknown_operation(
+                    &service.errors,
+                    Protocol::AwsQuery,
+                    action,
+                    form.get("Version"),
+                ),
+            }
         }
     };
     Some(query::render(&failure, &service.errors, request_id))

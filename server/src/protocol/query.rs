@@ -45,7 +45,7 @@ impl<'a> Form<'a> {
 }
 
 /// Escapes text for an XML element.
-fn escape(s: &str, out: &mut String) {
+pub(crate) fn escape(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),

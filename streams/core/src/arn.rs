@@ -28,7 +28,9 @@
 //! | its version or alias | `arn:aws:lambda:R:A:function:F:Q` |
 //! | event-source mapping | `arn:aws:lambda:R:A:event-source-mapping:UUID` |
 //! | log group | `arn:aws:logs:R:A:log-group:G` |
+//! | log stream | `arn:aws:logs:R:A:log-group:G:log-stream:S` |
 //! | IAM role | `arn:aws:iam::A:role/PATH/NAME` (IAM is global: no region) |
+//! | IAM policy | `arn:aws:iam::A:policy/PATH/NAME`; AWS managed: `arn:aws:iam::aws:policy/PATH/NAME` |
 //! | EventBridge pipe | `arn:aws:pipes:R:A:pipe/P` |
 
 use std::fmt::Write as _;
@@ -177,6 +179,15 @@ pub struct BackupArn<'a> {
     pub created_ms: u64,
     /// Its id.
     pub id: u32,
+}
+
+/// Whose an IAM policy is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyOwner {
+    /// This account's (customer managed).
+    Account,
+    /// AWS's (`arn:aws:iam::aws:policy/...`).
+    Aws,
 }
 
 /// Builds and recognizes the ARNs of one account in one region.
@@ -411,6 +422,51 @@ impl Arns {
     /// `logGroupArn` form; DescribeLogGroups' older `arn` member adds `:*`).
     pub fn log_group(&self, group: &str) -> String {
         self.build("logs", &self.region, format_args!("log-group:{group}"))
+    }
+
+    /// A log stream: `arn:aws:logs:R:A:log-group:G:log-stream:S`.
+    pub fn log_stream(&self, group: &str, stream: &str) -> String {
+        self.build(
+            "logs",
+            &self.region,
+            format_args!("log-group:{group}:log-stream:{stream}"),
+        )
+    }
+
+    /// The group name of a log group ARN of this account and region, in
+    /// either form (`…:log-group:G` or DescribeLogGroups' `…:log-group:G:*`).
+    pub fn log_group_in<'a>(&self, arn: &'a str) -> Option<&'a str> {
+        let g = self.resource_in(arn, "logs", "log-group:")?;
+        let g = g.strip_suffix(":*").unwrap_or(g);
+        (!g.is_empty() && !g.contains(':')).then_some(g)
+    }
+
+    /// A customer managed IAM policy: `arn:aws:iam::A:policy` + `path` +
+    /// `name` (`path` starts and ends with `/`).
+    pub fn policy(&self, path: &str, name: &str) -> String {
+        self.build("iam", "", format_args!("policy{path}{name}"))
+    }
+
+    /// The owner, path and name of an IAM policy ARN: [`PolicyOwner::Account`]
+    /// for this account's, [`PolicyOwner::Aws`] for an AWS managed policy
+    /// (`arn:aws:iam::aws:policy/…`); `None` for anything else.
+    pub fn policy_in<'a>(&self, arn: &'a str) -> Option<(PolicyOwner, &'a str, &'a str)> {
+        let rest = arn
+            .strip_prefix("arn:")?
+            .strip_prefix(PARTITION)?
+            .strip_prefix(":iam::")?;
+        let (owner, rest) = if let Some(r) = rest.strip_prefix("aws:") {
+            (PolicyOwner::Aws, r)
+        } else {
+            let r = rest
+                .strip_prefix(self.account.as_str())?
+                .strip_prefix(':')?;
+            (PolicyOwner::Account, r)
+        };
+        let rest = rest.strip_prefix("policy")?;
+        let slash = rest.rfind('/')?;
+        let (path, name) = rest.split_at(slash + 1);
+        (path.starts_with('/') && !name.is_empty()).then_some((owner, path, name))
     }
 
     /// An IAM role: `arn:aws:iam::A:role` + `path` + `name`. IAM is global,
@@ -682,6 +738,32 @@ mod tests {
         assert_eq!(a.role_in(&a.role("/", "runner")), Some(("/", "runner")));
         assert_eq!(a.role_in("arn:aws:iam::123456789012:role/runner"), None);
         assert_eq!(a.pipe_in(&a.pipe("p")), Some("p"));
+        assert_eq!(
+            a.policy_in(&a.policy("/team/", "read")),
+            Some((PolicyOwner::Account, "/team/", "read"))
+        );
+        assert_eq!(
+            a.policy_in("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),
+            Some((
+                PolicyOwner::Aws,
+                "/service-role/",
+                "AWSLambdaBasicExecutionRole"
+            ))
+        );
+        assert_eq!(a.policy_in("arn:aws:iam::123456789012:policy/x"), None);
+        assert_eq!(a.policy_in(&a.role("/", "x")), None);
+        assert_eq!(
+            a.log_group_in(&a.log_group("/aws/lambda/f")),
+            Some("/aws/lambda/f")
+        );
+        assert_eq!(
+            a.log_group_in(&format!("{}:*", a.log_group("g"))),
+            Some("g")
+        );
+        assert_eq!(
+            a.log_stream("g", "s"),
+            "arn:aws:logs:us-east-1:000000000000:log-group:g:log-stream:s"
+        );
         assert_eq!(
             a.pipe_in("arn:aws:pipes:us-east-1:000000000000:pipe/"),
             None

@@ -6,6 +6,7 @@
 //!   and region, for every resource Tarn serves or will serve (pure).
 //! - [`runner`]: the one owner of background loops, which stops and joins
 //!   them on shutdown.
+//! - [`record`]: the versioned field encoding of service records.
 //! - [`outbox`]: work for another service, written in the batch of its
 //!   cause and drained exactly once by the target.
 
@@ -13,4 +14,5 @@
 
 pub mod arn;
 pub mod outbox;
+pub mod record;
 pub mod runner;
