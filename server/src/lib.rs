@@ -20,6 +20,7 @@ pub mod coding;
 pub mod dynamodb;
 pub mod error;
 pub mod protocol;
+pub mod sqs;
 pub mod streams;
 
 pub use app::App;

@@ -203,7 +203,9 @@ fn run(args: Args) -> Result<(), String> {
             );
             let _ = out.flush();
         }
-        let app = tarn_server::App::new(engine, args.region.clone(), args.account_id.clone());
+        let app = tarn_server::App::try_new(engine, args.region.clone(), args.account_id.clone())
+            .map_err(|e| format!("cannot open the services' storage: {e}"))?;
+        app.start_background();
         app.set_address(local.to_string());
         app.set_iterator_ttl_ms(args.stream_iterator_ttl_ms);
         axum::serve(listener, tarn_server::router(Arc::clone(&app)))

@@ -280,6 +280,23 @@ async fn aws_json(
     let result = match service.id {
         ServiceId::DynamoDb => crate::dynamodb::dispatch(app, op, body).await,
         ServiceId::DynamoDbStreams => crate::streams::dispatch(app, op, body).await,
+        ServiceId::Sqs => {
+            let params = if body.is_empty() {
+                serde_json::Value::Object(serde_json::Map::new())
+            } else {
+                match serde_json::from_slice(body) {
+                    Ok(v) => v,
+                    Err(_) => return render(Failure::serialization(&service.errors)),
+                }
+            };
+            let request = crate::sqs::Request {
+                params,
+                host: host(parts),
+                query: None,
+                path_queue: None,
+            };
+            return crate::sqs::dispatch(app, op, request).await;
+        }
         // Services that serve no operation yet never get here.
         _ => {
             return render(Failure::unknown_operation(
@@ -313,7 +330,7 @@ async fn aws_json(
 /// `/` signed for `sqs`), SNS or IAM; `None` if it is signed for a service
 /// that does not speak the query protocol.
 async fn query(
-    _app: &App,
+    app: &App,
     parts: &axum::http::request::Parts,
     body: &[u8],
     request_id: &str,
@@ -356,6 +373,15 @@ async fn query(
                     ));
                 }
             }
+            if service.id == ServiceId::Sqs {
+                let request = crate::sqs::Request {
+                    params: crate::sqs::form_params(body),
+                    host: host(parts),
+                    query: Some(request_id),
+                    path_queue: by_path.then(|| parts.uri.path()),
+                };
+                return Some(crate::sqs::dispatch(app, action, request).await);
+            }
             // Services that serve no operation yet never get here.
             Failure::unknown_operation(
                 &service.errors,
@@ -382,6 +408,15 @@ async fn rest(
         Protocol::RuntimeApi => rest::render_runtime(&f),
         _ => rest::render(&f),
     }
+}
+
+/// The request's `Host`, if it has a usable one.
+fn host(parts: &axum::http::request::Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty())
 }
 
 /// DynamoDB's answer to what no service claims.
