@@ -110,12 +110,7 @@ async fn queues_are_created_idempotently_listed_paged_and_deleted() {
         .expect("list");
     assert_eq!(prefixed.queue_urls().len(), 3);
     // Pages of two.
-    let first = c
-        .list_queues()
-        .max_results(2)
-        .send()
-        .await
-        .expect("page");
+    let first = c.list_queues().max_results(2).send().await.expect("page");
     assert_eq!(first.queue_urls().len(), 2);
     let token = first.next_token.clone().expect("token");
     let second = c
@@ -130,7 +125,11 @@ async fn queues_are_created_idempotently_listed_paged_and_deleted() {
     let (code, _) = service_error(c.list_queues().max_results(0).send().await);
     assert_eq!(code, "InvalidParameterValue");
 
-    c.delete_queue().queue_url(&url).send().await.expect("delete");
+    c.delete_queue()
+        .queue_url(&url)
+        .send()
+        .await
+        .expect("delete");
     let (code, _) = service_error(
         c.send_message()
             .queue_url(&url)
@@ -143,7 +142,10 @@ async fn queues_are_created_idempotently_listed_paged_and_deleted() {
     assert_eq!(code, "AWS.SimpleQueueService.NonExistentQueue");
     // Re-created under the same name, it is empty.
     let url = queue(&c, "jobs", &[]).await;
-    assert_eq!(attr(&c, &url, QueueAttributeName::ApproximateNumberOfMessages).await, "0");
+    assert_eq!(
+        attr(&c, &url, QueueAttributeName::ApproximateNumberOfMessages).await,
+        "0"
+    );
 }
 
 #[tokio::test]
@@ -180,7 +182,10 @@ async fn attributes_have_defaults_are_checked_and_counts_are_live() {
         .send()
         .await
         .expect("set");
-    assert_eq!(attr(&c, &url, QueueAttributeName::VisibilityTimeout).await, "5");
+    assert_eq!(
+        attr(&c, &url, QueueAttributeName::VisibilityTimeout).await,
+        "5"
+    );
     let (code, message) = service_error(
         c.set_queue_attributes()
             .queue_url(&url)
@@ -213,7 +218,10 @@ async fn attributes_have_defaults_are_checked_and_counts_are_live() {
             .send()
             .await,
     );
-    assert_eq!(code, "InvalidAttributeName", "FIFO attributes on a standard queue");
+    assert_eq!(
+        code, "InvalidAttributeName",
+        "FIFO attributes on a standard queue"
+    );
 
     // Counts: one visible, one delayed, then one in flight.
     c.send_message()
@@ -229,9 +237,17 @@ async fn attributes_have_defaults_are_checked_and_counts_are_live() {
         .send()
         .await
         .expect("send");
-    assert_eq!(attr(&c, &url, QueueAttributeName::ApproximateNumberOfMessages).await, "1");
     assert_eq!(
-        attr(&c, &url, QueueAttributeName::ApproximateNumberOfMessagesDelayed).await,
+        attr(&c, &url, QueueAttributeName::ApproximateNumberOfMessages).await,
+        "1"
+    );
+    assert_eq!(
+        attr(
+            &c,
+            &url,
+            QueueAttributeName::ApproximateNumberOfMessagesDelayed
+        )
+        .await,
         "1"
     );
     c.receive_message()
@@ -239,9 +255,17 @@ async fn attributes_have_defaults_are_checked_and_counts_are_live() {
         .send()
         .await
         .expect("receive");
-    assert_eq!(attr(&c, &url, QueueAttributeName::ApproximateNumberOfMessages).await, "0");
     assert_eq!(
-        attr(&c, &url, QueueAttributeName::ApproximateNumberOfMessagesNotVisible).await,
+        attr(&c, &url, QueueAttributeName::ApproximateNumberOfMessages).await,
+        "0"
+    );
+    assert_eq!(
+        attr(
+            &c,
+            &url,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
+        )
+        .await,
         "1"
     );
 }
@@ -287,19 +311,26 @@ async fn messages_carry_attributes_and_the_digests_aws_computes() {
     let m = &got.messages()[0];
     assert_eq!(m.body.as_deref(), Some("derp"));
     assert_eq!(m.message_id, sent.message_id);
-    assert_eq!(m.md5_of_body.as_deref(), Some("58fd9edd83341c29f1aebba81c31e257"));
+    assert_eq!(
+        m.md5_of_body.as_deref(),
+        Some("58fd9edd83341c29f1aebba81c31e257")
+    );
     assert_eq!(
         m.md5_of_message_attributes.as_deref(),
         Some("235c5c510d26fb653d073faed50ae77c")
     );
     let attrs = m.attributes.as_ref().expect("system attributes");
     assert_eq!(
-        attrs.get(&MessageSystemAttributeName::ApproximateReceiveCount).map(String::as_str),
+        attrs
+            .get(&MessageSystemAttributeName::ApproximateReceiveCount)
+            .map(String::as_str),
         Some("1")
     );
     assert!(attrs.contains_key(&MessageSystemAttributeName::SentTimestamp));
     assert_eq!(
-        attrs.get(&MessageSystemAttributeName::SenderId).map(String::as_str),
+        attrs
+            .get(&MessageSystemAttributeName::SenderId)
+            .map(String::as_str),
         Some("000000000000")
     );
 
@@ -361,7 +392,10 @@ async fn messages_carry_attributes_and_the_digests_aws_computes() {
         Some(vec![0u8, 1, 2, 255])
     );
     assert_eq!(ma["p.x"].string_value.as_deref(), Some("-1.5e3"));
-    assert_ne!(m.md5_of_message_attributes, sent.md5_of_message_attributes, "digest of the selection");
+    assert_ne!(
+        m.md5_of_message_attributes, sent.md5_of_message_attributes,
+        "digest of the selection"
+    );
     assert_eq!(
         m.attributes
             .as_ref()
@@ -418,10 +452,19 @@ async fn messages_carry_attributes_and_the_digests_aws_computes() {
             "One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes."
         )
     );
-    let (code, message) = service_error(c.send_message().queue_url(&url).message_body("").send().await);
+    let (code, message) = service_error(
+        c.send_message()
+            .queue_url(&url)
+            .message_body("")
+            .send()
+            .await,
+    );
     assert_eq!(
         (code.as_str(), message.as_str()),
-        ("MissingParameter", "The request must contain the parameter MessageBody.")
+        (
+            "MissingParameter",
+            "The request must contain the parameter MessageBody."
+        )
     );
     let (code, _) = service_error(
         c.send_message()
@@ -468,7 +511,12 @@ async fn visibility_timeouts_hide_messages_and_stale_handles_are_refused() {
         .expect("receive");
     let h1 = first.messages()[0].receipt_handle.clone().expect("handle");
     // Hidden for the window: a second receive gets nothing.
-    let none = c.receive_message().queue_url(&url).send().await.expect("receive");
+    let none = c
+        .receive_message()
+        .queue_url(&url)
+        .send()
+        .await
+        .expect("receive");
     assert!(none.messages().is_empty());
     // Made visible again, it is received again with a new handle.
     c.change_message_visibility()
@@ -518,7 +566,12 @@ async fn visibility_timeouts_hide_messages_and_stale_handles_are_refused() {
         .await
         .expect("stale delete succeeds");
     assert_eq!(
-        attr(&c, &url, QueueAttributeName::ApproximateNumberOfMessagesNotVisible).await,
+        attr(
+            &c,
+            &url,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
+        )
+        .await,
         "1"
     );
     let (code, message) = service_error(
@@ -596,7 +649,11 @@ async fn visibility_timeouts_hide_messages_and_stale_handles_are_refused() {
         .await
         .expect("receive");
     assert_eq!(again.messages().len(), 1, "visible again after 1 s");
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -692,7 +749,10 @@ async fn a_long_poll_returns_within_100_ms_of_a_send() {
         let (received_at, got) = waiter.await.expect("waiter");
         assert_eq!(got.messages().len(), 1);
         let lag = received_at.saturating_duration_since(sent_at);
-        assert!(lag < Duration::from_millis(100), "long poll returned {lag:?} after the send");
+        assert!(
+            lag < Duration::from_millis(100),
+            "long poll returned {lag:?} after the send"
+        );
         c.delete_message()
             .queue_url(&url)
             .receipt_handle(got.messages()[0].receipt_handle.clone().expect("handle"))
@@ -782,7 +842,10 @@ async fn batches_answer_per_entry_and_refuse_malformed_requests() {
     );
     assert_eq!(
         (code.as_str(), message.as_str()),
-        ("AWS.SimpleQueueService.BatchEntryIdsNotDistinct", "Id same repeated.")
+        (
+            "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+            "Id same repeated."
+        )
     );
     let (code, _) = service_error(
         c.send_message_batch()
@@ -869,7 +932,12 @@ async fn batches_answer_per_entry_and_refuse_malformed_requests() {
     assert_eq!(r.successful().len(), 2);
     assert!(r.failed().is_empty());
     assert_eq!(
-        attr(&c, &url, QueueAttributeName::ApproximateNumberOfMessagesNotVisible).await,
+        attr(
+            &c,
+            &url,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
+        )
+        .await,
         "0"
     );
     let (code, message) = service_error(c.delete_message_batch().queue_url(&url).send().await);
@@ -896,7 +964,10 @@ async fn purges_empty_the_queue_once_a_minute_and_tags_are_kept() {
             .expect("send");
     }
     c.purge_queue().queue_url(&url).send().await.expect("purge");
-    assert_eq!(attr(&c, &url, QueueAttributeName::ApproximateNumberOfMessages).await, "0");
+    assert_eq!(
+        attr(&c, &url, QueueAttributeName::ApproximateNumberOfMessages).await,
+        "0"
+    );
     let (code, message) = service_error(c.purge_queue().queue_url(&url).send().await);
     assert_eq!(
         (code.as_str(), message.as_str()),
@@ -923,7 +994,10 @@ async fn purges_empty_the_queue_once_a_minute_and_tags_are_kept() {
         .expect("some");
     assert_eq!(
         tags,
-        HashMap::from([("team".to_owned(), "a".to_owned()), ("env".to_owned(), "dev".to_owned())])
+        HashMap::from([
+            ("team".to_owned(), "a".to_owned()),
+            ("env".to_owned(), "dev".to_owned())
+        ])
     );
     c.untag_queue()
         .queue_url(&url)

@@ -125,7 +125,11 @@ async fn every_acknowledged_send_is_deleted_or_still_queued_after_sigkill() {
         .iter()
         .filter(|b| !deleted.contains(*b) && !remaining.contains(*b))
         .collect();
-    assert!(lost.is_empty(), "{} acknowledged sends lost: {lost:?}", lost.len());
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged sends lost: {lost:?}",
+        lost.len()
+    );
     let back: Vec<&String> = deleted.intersection(&remaining).collect();
     assert!(back.is_empty(), "acknowledged deletes came back: {back:?}");
 }

@@ -25,7 +25,13 @@ async fn queue(c: &Client, name: &str, attrs: &[(QueueAttributeName, &str)]) -> 
         .expect("url")
 }
 
-async fn send(c: &Client, url: &str, body: &str, group: &str, dedup: Option<&str>) -> (String, String) {
+async fn send(
+    c: &Client,
+    url: &str,
+    body: &str,
+    group: &str,
+    dedup: Option<&str>,
+) -> (String, String) {
     let r = c
         .send_message()
         .queue_url(url)
@@ -78,9 +84,20 @@ async fn fifo_queues_keep_group_order_and_block_a_group_in_flight() {
             "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length."
         )
     );
-    let url = queue(&c, "orders.fifo", &[(QueueAttributeName::FifoQueue, "true")]).await;
+    let url = queue(
+        &c,
+        "orders.fifo",
+        &[(QueueAttributeName::FifoQueue, "true")],
+    )
+    .await;
     let mut seqs = Vec::new();
-    for (body, group) in [("a1", "a"), ("b1", "b"), ("a2", "a"), ("a3", "a"), ("b2", "b")] {
+    for (body, group) in [
+        ("a1", "a"),
+        ("b1", "b"),
+        ("a2", "a"),
+        ("a3", "a"),
+        ("b2", "b"),
+    ] {
         seqs.push(send(&c, &url, body, group, Some(body)).await.1);
     }
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
@@ -100,7 +117,11 @@ async fn fifo_queues_keep_group_order_and_block_a_group_in_flight() {
         .send()
         .await
         .expect("delete");
-    let next: Vec<String> = receive(&c, &url, 10).await.into_iter().map(|m| m.0).collect();
+    let next: Vec<String> = receive(&c, &url, 10)
+        .await
+        .into_iter()
+        .map(|m| m.0)
+        .collect();
     assert_eq!(next, ["a2", "a3"]);
     // b1 released: b1 again, then b2 with it.
     c.change_message_visibility()
@@ -110,7 +131,11 @@ async fn fifo_queues_keep_group_order_and_block_a_group_in_flight() {
         .send()
         .await
         .expect("release");
-    let next: Vec<String> = receive(&c, &url, 10).await.into_iter().map(|m| m.0).collect();
+    let next: Vec<String> = receive(&c, &url, 10)
+        .await
+        .into_iter()
+        .map(|m| m.0)
+        .collect();
     assert_eq!(next, ["b1", "b2"]);
 }
 
@@ -121,7 +146,10 @@ async fn fifo_deduplication_by_id_and_by_content_lasts_the_window() {
     let url = queue(&c, "d.fifo", &[(QueueAttributeName::FifoQueue, "true")]).await;
     let first = send(&c, &url, "x", "g", Some("same")).await;
     let again = send(&c, &url, "other body", "g", Some("same")).await;
-    assert_eq!(first, again, "a duplicate gets the original's id and sequence number");
+    assert_eq!(
+        first, again,
+        "a duplicate gets the original's id and sequence number"
+    );
     let (code, message) = service_error(
         c.send_message()
             .queue_url(&url)
@@ -147,7 +175,10 @@ async fn fifo_deduplication_by_id_and_by_content_lasts_the_window() {
     );
     assert_eq!(
         (code.as_str(), message.as_str()),
-        ("MissingParameter", "The request must contain the parameter MessageGroupId.")
+        (
+            "MissingParameter",
+            "The request must contain the parameter MessageGroupId."
+        )
     );
     let (code, _) = service_error(
         c.send_message()
@@ -171,7 +202,9 @@ async fn fifo_deduplication_by_id_and_by_content_lasts_the_window() {
     assert_eq!(got.messages().len(), 1);
     let attrs = got.messages()[0].attributes.clone().expect("attributes");
     assert_eq!(
-        attrs.get(&MessageSystemAttributeName::MessageGroupId).map(String::as_str),
+        attrs
+            .get(&MessageSystemAttributeName::MessageGroupId)
+            .map(String::as_str),
         Some("g")
     );
     assert_eq!(
@@ -300,7 +333,7 @@ async fn messages_received_too_often_go_to_the_dead_letter_queue_and_move_back()
         .send()
         .await
         .expect("sources");
-    assert_eq!(sources.queue_urls(), [src.clone()]);
+    assert_eq!(sources.queue_urls(), std::slice::from_ref(&src));
 
     c.send_message()
         .queue_url(&src)
@@ -311,11 +344,24 @@ async fn messages_received_too_often_go_to_the_dead_letter_queue_and_move_back()
     // Received twice (visibility 0), then moved on the third receive.
     for _ in 0..2 {
         assert_eq!(
-            c.receive_message().queue_url(&src).send().await.expect("receive").messages().len(),
+            c.receive_message()
+                .queue_url(&src)
+                .send()
+                .await
+                .expect("receive")
+                .messages()
+                .len(),
             1
         );
     }
-    assert!(c.receive_message().queue_url(&src).send().await.expect("receive").messages().is_empty());
+    assert!(c
+        .receive_message()
+        .queue_url(&src)
+        .send()
+        .await
+        .expect("receive")
+        .messages()
+        .is_empty());
     let got = c
         .receive_message()
         .queue_url(&dlq)
@@ -343,7 +389,10 @@ async fn messages_received_too_often_go_to_the_dead_letter_queue_and_move_back()
     );
     assert_eq!(
         (code.as_str(), message.as_str()),
-        ("InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue.")
+        (
+            "InvalidParameterValue",
+            "Source queue must be configured as a Dead Letter Queue."
+        )
     );
     let (code, _) = service_error(
         c.start_message_move_task()
@@ -379,7 +428,12 @@ async fn messages_received_too_often_go_to_the_dead_letter_queue_and_move_back()
         assert!(Instant::now() < deadline, "task never completed: {t:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let back = c.receive_message().queue_url(&src).send().await.expect("receive");
+    let back = c
+        .receive_message()
+        .queue_url(&src)
+        .send()
+        .await
+        .expect("receive");
     assert_eq!(back.messages()[0].body.as_deref(), Some("poison"));
     let (code, message) = service_error(
         c.cancel_message_move_task()

@@ -48,7 +48,8 @@ async fn the_query_protocol_serves_queues_and_messages_in_xml() {
     .await;
     ok(&r);
     assert!(
-        r.body.contains("<CreateQueueResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\">"),
+        r.body
+            .contains("<CreateQueueResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\">"),
         "{}",
         r.body
     );
@@ -84,7 +85,9 @@ async fn the_query_protocol_serves_queues_and_messages_in_xml() {
     ok(&r);
     assert_eq!(element(&r.body, "Body"), Some("a&lt;b&amp;c"));
     assert!(
-        r.body.contains("<Attribute><Name>ApproximateReceiveCount</Name><Value>1</Value></Attribute>"),
+        r.body.contains(
+            "<Attribute><Name>ApproximateReceiveCount</Name><Value>1</Value></Attribute>"
+        ),
         "{}",
         r.body
     );
@@ -93,12 +96,17 @@ async fn the_query_protocol_serves_queues_and_messages_in_xml() {
         "{}",
         r.body
     );
-    let handle = element(&r.body, "ReceiptHandle").expect("handle").to_owned();
+    let handle = element(&r.body, "ReceiptHandle")
+        .expect("handle")
+        .to_owned();
     let r = send_raw(
         &server,
         &form(
             "/000000000000/legacy",
-            &format!("Action=DeleteMessage&ReceiptHandle={}", form_escape(&handle)),
+            &format!(
+                "Action=DeleteMessage&ReceiptHandle={}",
+                form_escape(&handle)
+            ),
         ),
     )
     .await;
@@ -115,8 +123,17 @@ async fn the_query_protocol_serves_queues_and_messages_in_xml() {
     )
     .await;
     ok(&r);
-    assert!(r.body.contains("<SendMessageBatchResultEntry><Id>a</Id>"), "{}", r.body);
-    assert!(r.body.contains("<BatchResultErrorEntry><Code>InvalidParameterValue</Code>"), "{}", r.body);
+    assert!(
+        r.body.contains("<SendMessageBatchResultEntry><Id>a</Id>"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains("<BatchResultErrorEntry><Code>InvalidParameterValue</Code>"),
+        "{}",
+        r.body
+    );
 
     let r = send_raw(
         &server,
@@ -128,7 +145,8 @@ async fn the_query_protocol_serves_queues_and_messages_in_xml() {
     .await;
     ok(&r);
     assert!(
-        r.body.contains("<Attribute><Name>VisibilityTimeout</Name><Value>7</Value></Attribute>"),
+        r.body
+            .contains("<Attribute><Name>VisibilityTimeout</Name><Value>7</Value></Attribute>"),
         "{}",
         r.body
     );
@@ -167,9 +185,19 @@ async fn query_errors_are_sqs_error_responses() {
         element(&r.body, "Message"),
         Some("The request must contain the parameter QueueName.")
     );
-    let r = send_raw(&server, &form("/", "Action=CreateQueue&QueueName=a&Attribute.1.Name=Bogus&Attribute.1.Value=1")).await;
+    let r = send_raw(
+        &server,
+        &form(
+            "/",
+            "Action=CreateQueue&QueueName=a&Attribute.1.Name=Bogus&Attribute.1.Value=1",
+        ),
+    )
+    .await;
     assert_eq!(element(&r.body, "Code"), Some("InvalidAttributeName"));
-    assert_eq!(element(&r.body, "Message"), Some("Unknown Attribute Bogus."));
+    assert_eq!(
+        element(&r.body, "Message"),
+        Some("Unknown Attribute Bogus.")
+    );
 }
 
 #[tokio::test]
@@ -177,10 +205,7 @@ async fn json_errors_carry_the_query_code_header() {
     let server = Server::start();
     let r = send_raw(
         &server,
-        &json(
-            "AmazonSQS.GetQueueUrl",
-            r#"{"QueueName":"missing"}"#,
-        ),
+        &json("AmazonSQS.GetQueueUrl", r#"{"QueueName":"missing"}"#),
     )
     .await;
     assert_eq!(r.status, 400);
@@ -198,10 +223,22 @@ async fn json_errors_carry_the_query_code_header() {
     assert_eq!(r.status, 400);
     assert!(r.body.contains("SerializationException"), "{}", r.body);
     // A missing required member.
-    let r = send_raw(&server, &json("AmazonSQS.SendMessage", r#"{"MessageBody":"x"}"#)).await;
+    let r = send_raw(
+        &server,
+        &json("AmazonSQS.SendMessage", r#"{"MessageBody":"x"}"#),
+    )
+    .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.header("x-amzn-query-error"), Some("MissingParameter;Sender"));
-    assert!(r.body.contains("The request must contain the parameter QueueUrl."), "{}", r.body);
+    assert_eq!(
+        r.header("x-amzn-query-error"),
+        Some("MissingParameter;Sender")
+    );
+    assert!(
+        r.body
+            .contains("The request must contain the parameter QueueUrl."),
+        "{}",
+        r.body
+    );
     // A successful reply with nothing to say is an empty object.
     let r = send_raw(&server, &json("AmazonSQS.ListQueues", "{}")).await;
     assert_eq!((r.status, r.body.as_str()), (200, "{}"));

@@ -38,6 +38,11 @@ const ENTRIES: &[&str] = &[
     "ChangeMessageVisibilityBatchRequestEntry",
 ];
 
+/// `Attribute.N` / `Tag.N` pairs by N: (key, value).
+type Pairs = BTreeMap<u32, (Option<String>, Option<String>)>;
+/// `MessageAttribute.N.*` fields by N.
+type Fields = BTreeMap<u32, Vec<(String, String)>>;
+
 /// Splits `Prefix.N.rest` into `(N, rest)`.
 fn indexed<'a>(key: &'a str, prefix: &str) -> Option<(u32, &'a str)> {
     let rest = key.strip_prefix(prefix)?.strip_prefix('.')?;
@@ -52,10 +57,9 @@ fn indexed<'a>(key: &'a str, prefix: &str) -> Option<(u32, &'a str)> {
 pub(crate) fn to_json(pairs: &[(String, String)]) -> Value {
     let mut out = Map::new();
     let mut lists: BTreeMap<&str, BTreeMap<u32, String>> = BTreeMap::new();
-    let mut pairs_maps: BTreeMap<&str, BTreeMap<u32, (Option<String>, Option<String>)>> =
-        BTreeMap::new();
-    let mut attr_maps: BTreeMap<&str, BTreeMap<u32, Vec<(String, String)>>> = BTreeMap::new();
-    let mut entries: BTreeMap<u32, Vec<(String, String)>> = BTreeMap::new();
+    let mut pairs_maps: BTreeMap<&str, Pairs> = BTreeMap::new();
+    let mut attr_maps: BTreeMap<&str, Fields> = BTreeMap::new();
+    let mut entries: Fields = BTreeMap::new();
     'pairs: for (k, v) in pairs {
         for (prefix, name) in LISTS {
             if let Some((n, "")) = indexed(k, prefix) {
@@ -180,7 +184,10 @@ mod tests {
             ("MessageAttribute.1.Value.StringValue", "s"),
             ("SendMessageBatchRequestEntry.1.Id", "a"),
             ("SendMessageBatchRequestEntry.1.DelaySeconds", "3"),
-            ("SendMessageBatchRequestEntry.1.MessageAttribute.1.Name", "x"),
+            (
+                "SendMessageBatchRequestEntry.1.MessageAttribute.1.Name",
+                "x",
+            ),
             (
                 "SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.DataType",
                 "Number",

@@ -338,7 +338,10 @@ struct SentOut {
     message_id: String,
     #[serde(rename = "MD5OfMessageBody")]
     md5_of_message_body: String,
-    #[serde(rename = "MD5OfMessageAttributes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "MD5OfMessageAttributes",
+        skip_serializing_if = "Option::is_none"
+    )]
     md5_of_message_attributes: Option<String>,
     #[serde(
         rename = "MD5OfMessageSystemAttributes",
@@ -402,7 +405,10 @@ struct MessageOut {
     body: String,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     attributes: BTreeMap<String, String>,
-    #[serde(rename = "MD5OfMessageAttributes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "MD5OfMessageAttributes",
+        skip_serializing_if = "Option::is_none"
+    )]
     md5_of_message_attributes: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     message_attributes: BTreeMap<String, AttrParam>,
@@ -428,7 +434,11 @@ struct MoveTaskOut {
 
 /// A page of names: `max` of them after `token` (the last name of the
 /// previous page, base64).
-fn page(names: Vec<String>, max: Option<i64>, token: Option<&str>) -> Result<(Vec<String>, Option<String>)> {
+fn page(
+    names: Vec<String>,
+    max: Option<i64>,
+    token: Option<&str>,
+) -> Result<(Vec<String>, Option<String>)> {
     let max = range(
         max,
         "MaxResults",
@@ -442,7 +452,9 @@ fn page(names: Vec<String>, max: Option<i64>, token: Option<&str>) -> Result<(Ve
                 .decode(t)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| SqsError::InvalidParameterValue("Invalid NextToken value.".into()))?,
+                .ok_or_else(|| {
+                    SqsError::InvalidParameterValue("Invalid NextToken value.".into())
+                })?,
         ),
         None => None,
     };
@@ -455,9 +467,8 @@ fn page(names: Vec<String>, max: Option<i64>, token: Option<&str>) -> Result<(Ve
         return Ok((rest, None));
     };
     let max = max as usize;
-    let next = (rest.len() > max).then(|| {
-        base64::engine::general_purpose::STANDARD.encode(rest[max - 1].as_bytes())
-    });
+    let next = (rest.len() > max)
+        .then(|| base64::engine::general_purpose::STANDARD.encode(rest[max - 1].as_bytes()));
     rest.truncate(max);
     Ok((rest, next))
 }
@@ -477,8 +488,7 @@ async fn run(app: &App, op: &str, req: &Request<'_>) -> Result<Value> {
         }
         "GetQueueUrl" => {
             let name = required(&p.queue_name, "QueueName")?;
-            if p
-                .queue_owner_aws_account_id
+            if p.queue_owner_aws_account_id
                 .as_deref()
                 .is_some_and(|a| a != app.account_id())
             {
@@ -494,7 +504,10 @@ async fn run(app: &App, op: &str, req: &Request<'_>) -> Result<Value> {
             if !names.is_empty() {
                 out.insert(
                     "QueueUrls".into(),
-                    names.iter().map(|n| Value::String(req.url(app, n))).collect(),
+                    names
+                        .iter()
+                        .map(|n| Value::String(req.url(app, n)))
+                        .collect(),
                 );
             }
             if let Some(t) = next {
@@ -664,8 +677,14 @@ async fn run(app: &App, op: &str, req: &Request<'_>) -> Result<Value> {
             let name = req.queue_name(app, &p)?;
             let h = required(&p.receipt_handle, "ReceiptHandle")?;
             let t = *required(&p.visibility_timeout, "VisibilityTimeout")?;
-            let t = range(Some(t), "VisibilityTimeout", 0, 43_200, "Must be between 0 and 43200.")?
-                .unwrap_or(0);
+            let t = range(
+                Some(t),
+                "VisibilityTimeout",
+                0,
+                43_200,
+                "Must be between 0 and 43200.",
+            )?
+            .unwrap_or(0);
             sqs.change_visibility(&name, h, t).await?;
             Ok(serde_json::json!({}))
         }
@@ -684,7 +703,8 @@ async fn run(app: &App, op: &str, req: &Request<'_>) -> Result<Value> {
                     (
                         e.receipt_handle.clone().unwrap_or_default(),
                         // Negative values fail as out of range.
-                        e.visibility_timeout.map_or(0, |v| u64::try_from(v).unwrap_or(u64::MAX)),
+                        e.visibility_timeout
+                            .map_or(0, |v| u64::try_from(v).unwrap_or(u64::MAX)),
                     )
                 })
                 .collect();
@@ -727,7 +747,10 @@ async fn run(app: &App, op: &str, req: &Request<'_>) -> Result<Value> {
             let mut out = serde_json::Map::new();
             out.insert(
                 "queueUrls".into(),
-                names.iter().map(|n| Value::String(req.url(app, n))).collect(),
+                names
+                    .iter()
+                    .map(|n| Value::String(req.url(app, n)))
+                    .collect(),
             );
             if let Some(t) = next {
                 out.insert("NextToken".into(), Value::String(t));
@@ -746,8 +769,7 @@ async fn run(app: &App, op: &str, req: &Request<'_>) -> Result<Value> {
                 }
                 r => r.map(|r| r as u64),
             };
-            let handle =
-                sqs.start_move(&app.runner, source, p.destination_arn.as_deref(), rate)?;
+            let handle = sqs.start_move(&app.runner, source, p.destination_arn.as_deref(), rate)?;
             Ok(serde_json::json!({ "TaskHandle": handle }))
         }
         "ListMessageMoveTasks" => {

@@ -89,7 +89,9 @@ fn element(name: &str, v: &Value, op: &str, out: &mut String) {
 /// The XML reply of `op` whose JSON reply is `result`.
 pub(crate) fn reply(op: &str, result: &Value, request_id: &str) -> Reply {
     let mut x = String::with_capacity(512);
-    x.push_str(&format!("<?xml version=\"1.0\"?><{op}Response xmlns=\"{NAMESPACE}\">"));
+    x.push_str(&format!(
+        "<?xml version=\"1.0\"?><{op}Response xmlns=\"{NAMESPACE}\">"
+    ));
     if let Value::Object(map) = result {
         if !map.is_empty() {
             x.push_str(&format!("<{op}Result>"));

@@ -214,7 +214,8 @@ pub fn check(
                     value.clone()
                 }
                 "Policy" => {
-                    if !value.is_empty() && serde_json::from_str::<serde_json::Value>(value).is_err()
+                    if !value.is_empty()
+                        && serde_json::from_str::<serde_json::Value>(value).is_err()
                     {
                         return Err(SqsError::InvalidAttributeValueMessage(
                             "Invalid value for the parameter Policy.".into(),

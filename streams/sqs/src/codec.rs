@@ -49,11 +49,15 @@ impl<'a> Reader<'a> {
     }
     fn u32(&mut self) -> Result<u32, Corrupt> {
         let b = self.take(4)?;
-        Ok(u32::from_be_bytes(b.try_into().map_err(|_| Corrupt("u32"))?))
+        Ok(u32::from_be_bytes(
+            b.try_into().map_err(|_| Corrupt("u32"))?,
+        ))
     }
     fn u64(&mut self) -> Result<u64, Corrupt> {
         let b = self.take(8)?;
-        Ok(u64::from_be_bytes(b.try_into().map_err(|_| Corrupt("u64"))?))
+        Ok(u64::from_be_bytes(
+            b.try_into().map_err(|_| Corrupt("u64"))?,
+        ))
     }
     fn str(&mut self) -> Result<String, Corrupt> {
         let n = self.u32()? as usize;

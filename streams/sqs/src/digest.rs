@@ -84,7 +84,11 @@ mod tests {
         );
         assert_eq!(body("derp"), "58fd9edd83341c29f1aebba81c31e257");
         for (name, value, digest) in [
-            ("timestamp", "1493147359901", "994258b45346a2cc3f9cbb611aa7af30"),
+            (
+                "timestamp",
+                "1493147359901",
+                "994258b45346a2cc3f9cbb611aa7af30",
+            ),
             (
                 "SOME_Valid.attribute-Name",
                 "1493147359900",

@@ -20,7 +20,9 @@ use crate::{Sqs, SqsError};
 const DRAIN_BATCH: usize = 64;
 
 /// Parses `MessageAttributes` in the JSON protocol's shape.
-pub fn parse_json_attributes(v: &serde_json::Value) -> Result<BTreeMap<String, MessageAttribute>, SqsError> {
+pub fn parse_json_attributes(
+    v: &serde_json::Value,
+) -> Result<BTreeMap<String, MessageAttribute>, SqsError> {
     use base64::Engine as _;
     let obj = v.as_object().ok_or_else(|| {
         SqsError::InvalidParameterValue("MessageAttributes must be a map.".into())
@@ -56,8 +58,8 @@ pub fn parse_json_attributes(v: &serde_json::Value) -> Result<BTreeMap<String, M
 }
 
 fn to_send(p: &Pending) -> Result<SendMessage, SqsError> {
-    let body = String::from_utf8(p.entry.payload.clone())
-        .map_err(|_| SqsError::InvalidMessageContents)?;
+    let body =
+        String::from_utf8(p.entry.payload.clone()).map_err(|_| SqsError::InvalidMessageContents)?;
     let mut m = SendMessage {
         body,
         ..SendMessage::default()

@@ -20,11 +20,12 @@ pub mod drain;
 pub mod error;
 pub mod model;
 
+#[cfg(test)]
+mod tests;
+
 pub use codec::{AttrValue, MessageAttribute};
 pub use error::SqsError;
-pub use model::{
-    name_of_url, MoveTask, Queue, ReceiveRequest, Received, SendMessage, Sent, Sqs,
-};
+pub use model::{name_of_url, MoveTask, Queue, ReceiveRequest, Received, SendMessage, Sent, Sqs};
 
 impl Sqs {
     /// Starts the outbox drainer and the retention sweeper on `runner`.

@@ -184,8 +184,26 @@ pub(crate) struct QueueState {
     pub(crate) lock: Mutex<()>,
     /// Notified when messages may have become receivable.
     event: Event,
-    /// FIFO ReceiveRequestAttemptId -> (expiry, (seq, receive count)).
-    attempts: Mutex<HashMap<String, (u64, Vec<(u64, u32)>)>>,
+    /// FIFO ReceiveRequestAttemptId -> what it received.
+    attempts: Mutex<HashMap<String, Attempt>>,
+}
+
+/// What a FIFO receive attempt took: until when it may be retried, and
+/// the `(seq, receive count)` of each message.
+struct Attempt {
+    expires_ms: u64,
+    taken: Vec<(u64, u32)>,
+}
+
+/// One pass of a receive.
+struct Pass {
+    received: Vec<Received>,
+    /// When the next message becomes visible, if one is waiting.
+    next_ms: Option<u64>,
+    /// Queues messages were dead-lettered to (their waiters are woken).
+    moved: Vec<u64>,
+    /// The batch to wait for.
+    deferred: Option<Deferred<()>>,
 }
 
 struct Keyspaces {
@@ -362,10 +380,14 @@ impl Sqs {
 
     fn all_queues(&self) -> Result<Vec<Queue>> {
         let mut out = Vec::new();
-        for e in self.0.store.iter(&self.0.ks.queues, &KeyRange::all(), Direction::Forward) {
+        for e in self
+            .0
+            .store
+            .iter(&self.0.ks.queues, &KeyRange::all(), Direction::Forward)
+        {
             let e = e?;
-            let name = String::from_utf8(e.key.to_vec())
-                .map_err(|_| codec::Corrupt("queue name"))?;
+            let name =
+                String::from_utf8(e.key.to_vec()).map_err(|_| codec::Corrupt("queue name"))?;
             out.push(Queue {
                 arn: self.0.arns.queue(&name),
                 name,
@@ -431,7 +453,12 @@ impl Sqs {
         })
     }
 
-    fn check_redrive(&self, name: &str, fifo: bool, attributes: &BTreeMap<String, String>) -> Result<()> {
+    fn check_redrive(
+        &self,
+        name: &str,
+        fifo: bool,
+        attributes: &BTreeMap<String, String>,
+    ) -> Result<()> {
         let Some(policy) = attributes.get("RedrivePolicy") else {
             return Ok(());
         };
@@ -464,7 +491,11 @@ impl Sqs {
             KeyRange::prefix(prefix.as_bytes())
         };
         let mut out = Vec::new();
-        for e in self.0.store.iter(&self.0.ks.queues, &range, Direction::Forward) {
+        for e in self
+            .0
+            .store
+            .iter(&self.0.ks.queues, &range, Direction::Forward)
+        {
             let e = e?;
             out.push(String::from_utf8(e.key.to_vec()).map_err(|_| codec::Corrupt("queue name"))?);
         }
@@ -547,7 +578,10 @@ impl Sqs {
             }
         }
         if want("CreatedTimestamp") {
-            out.insert("CreatedTimestamp".into(), (q.record.created_ms / 1000).to_string());
+            out.insert(
+                "CreatedTimestamp".into(),
+                (q.record.created_ms / 1000).to_string(),
+            );
         }
         if want("LastModifiedTimestamp") {
             out.insert(
@@ -589,7 +623,11 @@ impl Sqs {
     }
 
     /// Sets attributes of a queue.
-    pub async fn set_attributes(&self, name: &str, attributes: &BTreeMap<String, String>) -> Result<()> {
+    pub async fn set_attributes(
+        &self,
+        name: &str,
+        attributes: &BTreeMap<String, String>,
+    ) -> Result<()> {
         let q = self.queue(name)?;
         let checked = attrs::check(attributes, q.fifo(), false, &self.0.arns)?;
         self.check_redrive(name, q.fifo(), &checked)?;
@@ -666,7 +704,10 @@ impl Sqs {
         Ok(self
             .all_queues()?
             .into_iter()
-            .filter(|s| s.redrive().is_some_and(|r| r.dead_letter_target_arn == q.arn))
+            .filter(|s| {
+                s.redrive()
+                    .is_some_and(|r| r.dead_letter_target_arn == q.arn)
+            })
             .map(|s| s.name)
             .collect())
     }
@@ -778,10 +819,7 @@ impl Sqs {
             ("MessageDeduplicationId", &m.dedup_id),
         ] {
             if let Some(v) = v {
-                if v.is_empty()
-                    || v.len() > 128
-                    || !v.bytes().all(|b| b.is_ascii_graphic())
-                {
+                if v.is_empty() || v.len() > 128 || !v.bytes().all(|b| b.is_ascii_graphic()) {
                     return Err(SqsError::invalid_value(
                         v,
                         param,
@@ -833,7 +871,11 @@ impl Sqs {
             digest::attributes(&one)
         });
         let fifo = q.fifo();
-        let group = if fifo { m.group_id.clone().unwrap_or_default() } else { String::new() };
+        let group = if fifo {
+            m.group_id.clone().unwrap_or_default()
+        } else {
+            String::new()
+        };
         let mut dedup_id = String::new();
         let mut dedup_key = None;
         if fifo {
@@ -870,7 +912,9 @@ impl Sqs {
         }
         let seq = batch.allocate("sqs_message_seq")?;
         let message_id = self.message_id(q.id(), seq);
-        let delay_s = m.delay_seconds.unwrap_or_else(|| q.attr_u64("DelaySeconds", 0));
+        let delay_s = m
+            .delay_seconds
+            .unwrap_or_else(|| q.attr_u64("DelaySeconds", 0));
         let record = MessageRecord {
             sent_ms: now,
             visible_at_ms: now + delay_s * 1000,
@@ -905,7 +949,8 @@ impl Sqs {
     /// Sends a message; returns once it is durable.
     pub async fn send(&self, queue: &str, m: SendMessage) -> Result<Sent> {
         let mut r = self.send_batch(queue, vec![m]).await?;
-        r.pop().unwrap_or_else(|| Err(SqsError::Internal("empty send".into())))
+        r.pop()
+            .unwrap_or_else(|| Err(SqsError::Internal("empty send".into())))
     }
 
     /// Sends messages in one batch; each gets its own result. Returns
@@ -935,7 +980,12 @@ impl Sqs {
 
     /// Receives up to `req.max` messages, waiting up to the long-poll time
     /// for the first; returns once the receive is durable.
-    pub async fn receive(&self, queue: &str, req: &ReceiveRequest, mut stop: Stop) -> Result<Vec<Received>> {
+    pub async fn receive(
+        &self,
+        queue: &str,
+        req: &ReceiveRequest,
+        mut stop: Stop,
+    ) -> Result<Vec<Received>> {
         let q = self.queue(queue)?;
         let wait_ms = req.wait_seconds.unwrap_or_else(|| q.wait_time_s()) * 1000;
         let deadline = tokio::time::Instant::now() + Duration::from_millis(wait_ms);
@@ -946,8 +996,13 @@ impl Sqs {
             if q.id() != state_id(&q) {
                 return Err(SqsError::QueueDoesNotExist);
             }
-            let (received, next_ms, moved, d) = self.receive_once(&q, req)?;
-            if let Some(d) = d {
+            let Pass {
+                received,
+                next_ms,
+                moved,
+                deferred,
+            } = self.receive_once(&q, req)?;
+            if let Some(d) = deferred {
                 self.durable(d).await?;
             }
             for id in moved {
@@ -976,17 +1031,15 @@ impl Sqs {
     /// One pass of a receive: the messages, when the next one becomes
     /// visible, the queues messages were dead-lettered to, and the batch
     /// to wait for.
-    #[allow(clippy::type_complexity)]
-    fn receive_once(
-        &self,
-        q: &Queue,
-        req: &ReceiveRequest,
-    ) -> Result<(Vec<Received>, Option<u64>, Vec<u64>, Option<Deferred<()>>)> {
+    fn receive_once(&self, q: &Queue, req: &ReceiveRequest) -> Result<Pass> {
         let id = q.id();
         let state = self.state(id);
         let _g = lock(&state.lock);
         let now = self.now_ms();
-        let vt_ms = req.visibility_timeout.unwrap_or_else(|| q.visibility_timeout_s()) * 1000;
+        let vt_ms = req
+            .visibility_timeout
+            .unwrap_or_else(|| q.visibility_timeout_s())
+            * 1000;
         let max = req.max.clamp(1, 10);
         let mut batch = self.0.store.batch();
         let mut taken: Vec<(u64, MessageRecord)> = Vec::new();
@@ -1000,8 +1053,8 @@ impl Sqs {
         // are still in flight with the same receive.
         if let (true, Some(attempt)) = (q.fifo(), &req.attempt_id) {
             let mut attempts = lock(&state.attempts);
-            attempts.retain(|_, (exp, _)| *exp > now);
-            if let Some((_, list)) = attempts.get(attempt) {
+            attempts.retain(|_, a| a.expires_ms > now);
+            if let Some(Attempt { taken: list, .. }) = attempts.get(attempt) {
                 let mut again = Vec::new();
                 for (seq, count) in list {
                     if let Some(m) = self.load(id, *seq)? {
@@ -1015,7 +1068,12 @@ impl Sqs {
                         .iter()
                         .map(|(seq, m)| self.received(q, *seq, m, req))
                         .collect();
-                    return Ok((out, None, moved, None));
+                    return Ok(Pass {
+                        received: out,
+                        next_ms: None,
+                        moved,
+                        deferred: None,
+                    });
                 }
             }
         }
@@ -1026,7 +1084,11 @@ impl Sqs {
         let retention_ms = q.retention_ms();
         let range = KeyRange::prefix(&id.to_be_bytes());
         let mut looked = 0;
-        for e in self.0.store.iter(&self.0.ks.visible, &range, Direction::Forward) {
+        for e in self
+            .0
+            .store
+            .iter(&self.0.ks.visible, &range, Direction::Forward)
+        {
             let e = e?;
             let (t, seq) = codec::split_time_key(&e.key)?;
             if t > now {
@@ -1050,7 +1112,9 @@ impl Sqs {
                 continue;
             }
             if !q.fifo() {
-                if let Some(m) = self.take(&mut batch, q, seq, m, now, vt_ms, &redrive, &dlq, &mut moved)? {
+                if let Some(m) = self.take(
+                    &mut batch, q, seq, m, now, vt_ms, &redrive, &dlq, &mut moved,
+                )? {
                     taken_seqs.insert(seq);
                     taken.push((seq, m));
                 }
@@ -1082,7 +1146,9 @@ impl Sqs {
                     break;
                 }
                 let receive_count = gm.receive_count;
-                match self.take(&mut batch, q, gseq, gm, now, vt_ms, &redrive, &dlq, &mut moved)? {
+                match self.take(
+                    &mut batch, q, gseq, gm, now, vt_ms, &redrive, &dlq, &mut moved,
+                )? {
                     Some(gm) => {
                         taken_seqs.insert(gseq);
                         taken.push((gseq, gm));
@@ -1097,10 +1163,10 @@ impl Sqs {
             if let Some(attempt) = &req.attempt_id {
                 lock(&state.attempts).insert(
                     attempt.clone(),
-                    (
-                        now + DEDUP_WINDOW_MS,
-                        taken.iter().map(|(s, m)| (*s, m.receive_count)).collect(),
-                    ),
+                    Attempt {
+                        expires_ms: now + DEDUP_WINDOW_MS,
+                        taken: taken.iter().map(|(s, m)| (*s, m.receive_count)).collect(),
+                    },
                 );
             }
         }
@@ -1113,7 +1179,12 @@ impl Sqs {
         } else {
             Some(batch.commit()?)
         };
-        Ok((out, next_ms, moved, d))
+        Ok(Pass {
+            received: out,
+            next_ms,
+            moved,
+            deferred: d,
+        })
     }
 
     /// Takes a visible message for a receive, or dead-letters it (`None`).
@@ -1147,22 +1218,30 @@ impl Sqs {
                 return Ok(None);
             }
         }
-        batch.remove(&self.0.ks.visible, &codec::time_key(id, m.visible_at_ms, seq))?;
+        batch.remove(
+            &self.0.ks.visible,
+            &codec::time_key(id, m.visible_at_ms, seq),
+        )?;
         m.receive_count += 1;
         if m.first_receive_ms == 0 {
             m.first_receive_ms = now;
         }
         m.visible_at_ms = now + vt_ms;
-        batch.insert(&self.0.ks.visible, &codec::time_key(id, m.visible_at_ms, seq), &[1])?;
-        batch.insert(&self.0.ks.messages, &codec::message_key(id, seq), &m.encode())?;
+        batch.insert(
+            &self.0.ks.visible,
+            &codec::time_key(id, m.visible_at_ms, seq),
+            &[1],
+        )?;
+        batch.insert(
+            &self.0.ks.messages,
+            &codec::message_key(id, seq),
+            &m.encode(),
+        )?;
         Ok(Some(m))
     }
 
     fn received(&self, q: &Queue, seq: u64, m: &MessageRecord, req: &ReceiveRequest) -> Received {
-        let all_sys = req
-            .system_attribute_names
-            .iter()
-            .any(|n| n == "All");
+        let all_sys = req.system_attribute_names.iter().any(|n| n == "All");
         let want = |n: &str| all_sys || req.system_attribute_names.iter().any(|x| x == n);
         let mut attributes = BTreeMap::new();
         let mut put = |k: &str, v: String| {
@@ -1192,9 +1271,9 @@ impl Sqs {
                     sel == "All"
                         || sel == ".*"
                         || sel == *name
-                        || sel
-                            .strip_suffix(".*")
-                            .is_some_and(|p| name.starts_with(p) && name[p.len()..].starts_with('.'))
+                        || sel.strip_suffix(".*").is_some_and(|p| {
+                            name.starts_with(p) && name[p.len()..].starts_with('.')
+                        })
                 })
             })
             .map(|(k, v)| (k.clone(), v.clone()))
@@ -1398,7 +1477,9 @@ impl Sqs {
         max_per_second: Option<u64>,
     ) -> Result<String> {
         let source = self.queue_by_arn(source_arn).map_err(|_| {
-            SqsError::ResourceNotFound("The resource that you specified for the SourceArn parameter doesn't exist.".into())
+            SqsError::ResourceNotFound(
+                "The resource that you specified for the SourceArn parameter doesn't exist.".into(),
+            )
         })?;
         if self.dead_letter_sources(&source.name)?.is_empty() {
             return Err(SqsError::InvalidParameterValue(
@@ -1420,13 +1501,10 @@ impl Sqs {
             }
         }
         let mut tasks = lock(&self.0.tasks);
-        if tasks
-            .iter()
-            .any(|t| {
-                let t = lock(t);
-                t.source_arn == source.arn && t.status == "RUNNING"
-            })
-        {
+        if tasks.iter().any(|t| {
+            let t = lock(t);
+            t.source_arn == source.arn && t.status == "RUNNING"
+        }) {
             return Err(SqsError::UnsupportedOperation(
                 "There is already a task running. Only one active task is allowed for a source queue arn at a given time.".into(),
             ));
@@ -1436,9 +1514,8 @@ impl Sqs {
         let handle = {
             use base64::Engine as _;
             let id = self.message_id(source.id(), now);
-            base64::engine::general_purpose::STANDARD.encode(
-                serde_json::json!({"taskId": id, "sourceArn": source.arn}).to_string(),
-            )
+            base64::engine::general_purpose::STANDARD
+                .encode(serde_json::json!({"taskId": id, "sourceArn": source.arn}).to_string())
         };
         let task = Arc::new(Mutex::new(MoveTask {
             task_handle: handle.clone(),
@@ -1474,7 +1551,9 @@ impl Sqs {
                 if stop.is_stopped() || lock(&task).status != "RUNNING" {
                     return Ok(());
                 }
-                let n = self.move_some(&source, dest.as_deref(), (to_move - moved).min(10)).await?;
+                let n = self
+                    .move_some(&source, dest.as_deref(), (to_move - moved).min(10))
+                    .await?;
                 if n == 0 {
                     break;
                 }
@@ -1524,7 +1603,9 @@ impl Sqs {
             let mut count = 0;
             for e in entries {
                 let (_, seq) = codec::split_time_key(&e.key)?;
-                let Some(m) = self.load(q.id(), seq)? else { continue };
+                let Some(m) = self.load(q.id(), seq)? else {
+                    continue;
+                };
                 let target = match &dest {
                     Some(d) => d.clone(),
                     None => self.queue_by_arn(&m.dlq_source).map_err(|_| {
@@ -1559,7 +1640,9 @@ impl Sqs {
     /// The most recent move tasks of `source_arn`, newest first.
     pub fn list_moves(&self, source_arn: &str, max: usize) -> Result<Vec<MoveTask>> {
         self.queue_by_arn(source_arn).map_err(|_| {
-            SqsError::ResourceNotFound("The resource that you specified for the SourceArn parameter doesn't exist.".into())
+            SqsError::ResourceNotFound(
+                "The resource that you specified for the SourceArn parameter doesn't exist.".into(),
+            )
         })?;
         let tasks = lock(&self.0.tasks);
         Ok(tasks

@@ -1,0 +1,161 @@
+//! Model tests that need the clock moved or another service's entries:
+//! retention expiry, the purge cool-down, the outbox drainer.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tarn_core::arn::Arns;
+use tarn_core::outbox::{Entry, Outbox, Target};
+use tarn_core::runner::Runner;
+
+use crate::{ReceiveRequest, SendMessage, Sqs, SqsError};
+
+fn open() -> (tarn_engine::Engine, Sqs) {
+    let engine = tarn_engine::Engine::open(tarn_engine::Options::default()).expect("engine");
+    let sqs = Sqs::open(&engine, Arns::new("us-east-1", "000000000000")).expect("sqs");
+    (engine, sqs)
+}
+
+fn body(b: &str) -> SendMessage {
+    SendMessage {
+        body: b.into(),
+        ..SendMessage::default()
+    }
+}
+
+fn receive_all() -> ReceiveRequest {
+    ReceiveRequest {
+        max: 10,
+        wait_seconds: Some(0),
+        ..ReceiveRequest::default()
+    }
+}
+
+#[tokio::test]
+async fn messages_expire_after_the_retention_period() {
+    let (_engine, sqs) = open();
+    let attrs = BTreeMap::from([("MessageRetentionPeriod".to_owned(), "60".to_owned())]);
+    sqs.create_queue("q", &attrs, &BTreeMap::new())
+        .await
+        .expect("create");
+    sqs.send("q", body("old")).await.expect("send");
+    sqs.advance_clock_ms(30_000);
+    sqs.send("q", body("new")).await.expect("send");
+    sqs.advance_clock_ms(31_000);
+    // "old" is past 60 s; the sweeper's pass removes it.
+    let next = sqs.expire().await.expect("expire");
+    assert!(next.is_some(), "the next expiry is known");
+    let runner = Runner::new();
+    let got = sqs
+        .receive("q", &receive_all(), runner.stop_signal())
+        .await
+        .expect("receive");
+    assert_eq!(
+        got.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+        ["new"]
+    );
+}
+
+#[tokio::test]
+async fn a_purge_is_allowed_again_after_60_seconds() {
+    let (_engine, sqs) = open();
+    sqs.create_queue("q", &BTreeMap::new(), &BTreeMap::new())
+        .await
+        .expect("create");
+    sqs.purge("q").await.expect("purge");
+    assert_eq!(
+        sqs.purge("q").await,
+        Err(SqsError::PurgeQueueInProgress("q".into()))
+    );
+    sqs.advance_clock_ms(60_000);
+    sqs.purge("q").await.expect("purge after 60 s");
+}
+
+#[tokio::test]
+async fn outbox_entries_become_messages_exactly_once() {
+    let (engine, sqs) = open();
+    let store = engine.store();
+    let outbox = Outbox::open(&store).expect("outbox");
+    sqs.create_queue("q", &BTreeMap::new(), &BTreeMap::new())
+        .await
+        .expect("create");
+    let fifo = BTreeMap::from([("FifoQueue".to_owned(), "true".to_owned())]);
+    sqs.create_queue("f.fifo", &fifo, &BTreeMap::new())
+        .await
+        .expect("create");
+    let runner = Runner::new();
+    sqs.start(&runner, outbox.clone());
+
+    let mut batch = store.batch();
+    let mut notices = Vec::new();
+    let entry = |resource: &str, payload: &str, attributes: Vec<(&str, &str)>| Entry {
+        resource: resource.into(),
+        kind: "send".into(),
+        payload: payload.as_bytes().to_vec(),
+        attributes: attributes
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        created_ms: 0,
+    };
+    for e in [
+        entry(
+            "arn:aws:sqs:us-east-1:000000000000:q",
+            "hello",
+            vec![(
+                "MessageAttributes",
+                r#"{"k":{"DataType":"String","StringValue":"v"},"b":{"DataType":"Binary","BinaryValue":"AAE="}}"#,
+            )],
+        ),
+        entry("arn:aws:sqs:us-east-1:000000000000:missing", "lost", vec![]),
+        entry(
+            "arn:aws:sqs:us-east-1:000000000000:f.fifo",
+            "first",
+            vec![("MessageGroupId", "g"), ("MessageDeduplicationId", "d")],
+        ),
+        entry(
+            "arn:aws:sqs:us-east-1:000000000000:f.fifo",
+            "duplicate",
+            vec![("MessageGroupId", "g"), ("MessageDeduplicationId", "d")],
+        ),
+    ] {
+        notices.push(outbox.put(&mut batch, Target::SQS, &e).expect("put"));
+    }
+    batch
+        .commit()
+        .expect("commit")
+        .wait(&engine)
+        .expect("durable");
+    notices
+        .into_iter()
+        .for_each(tarn_core::outbox::Notice::send);
+
+    let req = ReceiveRequest {
+        max: 10,
+        wait_seconds: Some(5),
+        message_attribute_names: vec!["All".into()],
+        ..ReceiveRequest::default()
+    };
+    let got = sqs
+        .receive("q", &req, runner.stop_signal())
+        .await
+        .expect("receive");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].body, "hello");
+    assert_eq!(got[0].message_attributes.len(), 2);
+    let got = sqs
+        .receive("f.fifo", &req, runner.stop_signal())
+        .await
+        .expect("receive");
+    assert_eq!(
+        got.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+        ["first"]
+    );
+    // Every entry is gone, the one for a missing queue too.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !outbox.pending(Target::SQS, 10).expect("pending").is_empty() {
+        assert!(std::time::Instant::now() < deadline, "entries left");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(runner.shutdown(Duration::from_secs(5)).await.is_empty());
+}
