@@ -1075,3 +1075,33 @@ async fn acknowledged_messages_survive_a_restart() {
     want.sort();
     assert_eq!(bodies, want);
 }
+
+#[tokio::test]
+async fn a_stop_ends_long_polls_at_once() {
+    let mut server = Server::start();
+    let c = client(&server);
+    let url = queue(&c, "q", &[]).await;
+    let poll = {
+        let (c, url) = (c.clone(), url.clone());
+        tokio::spawn(async move {
+            c.receive_message()
+                .queue_url(&url)
+                .wait_time_seconds(20)
+                .send()
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let stopped = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .expect("terminate");
+    assert!(stopped, "exited on its own");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stop took {:?}",
+        started.elapsed()
+    );
+    let got = poll.await.expect("poll").expect("answered before the stop");
+    assert!(got.messages().is_empty());
+}

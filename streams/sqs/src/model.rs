@@ -992,10 +992,12 @@ impl Sqs {
         let state = self.state(q.id());
         loop {
             let listener = state.event.listen();
-            let q = self.queue(queue)?;
-            if q.id() != state_id(&q) {
+            let q_now = self.queue(queue)?;
+            if q_now.id() != q.id() {
+                // Deleted and re-created while we waited.
                 return Err(SqsError::QueueDoesNotExist);
             }
+            let q = q_now;
             let Pass {
                 received,
                 next_ms,
@@ -1666,12 +1668,6 @@ impl Sqs {
         }
         Err(SqsError::ResourceNotFound("Task does not exist.".into()))
     }
-}
-
-/// A queue's id as the long poll's state was taken for (the same: a queue
-/// deleted and re-created gets a new id, and its old waiters end).
-fn state_id(q: &Queue) -> u64 {
-    q.id()
 }
 
 /// The size SQS counts against the limit: the body and each attribute's
