@@ -159,3 +159,60 @@ async fn outbox_entries_become_messages_exactly_once() {
     }
     assert!(runner.shutdown(Duration::from_secs(5)).await.is_empty());
 }
+
+#[tokio::test]
+async fn data_of_a_queue_deleted_mid_drop_is_dropped_at_start() {
+    let (engine, sqs) = open();
+    let fifo = BTreeMap::from([("FifoQueue".to_owned(), "true".to_owned())]);
+    let q = sqs
+        .create_queue("gone.fifo", &fifo, &BTreeMap::new())
+        .await
+        .expect("create");
+    sqs.create_queue("kept", &BTreeMap::new(), &BTreeMap::new())
+        .await
+        .expect("create");
+    for i in 0..3 {
+        let m = SendMessage {
+            group_id: Some("g".into()),
+            dedup_id: Some(format!("d{i}")),
+            ..body("m")
+        };
+        sqs.send("gone.fifo", m).await.expect("send");
+    }
+    sqs.send("kept", body("stays")).await.expect("send");
+    // As a crash right after DeleteQueue's first batch leaves it.
+    let store = engine.store();
+    let queues = store.keyspace("sqs_queues").expect("keyspace");
+    let mut batch = store.batch();
+    batch.remove(&queues, b"gone.fifo").expect("remove");
+    batch
+        .commit()
+        .expect("commit")
+        .wait(&engine)
+        .expect("durable");
+    assert_eq!(sqs.drop_orphans().await.expect("drop"), 1);
+    for ks in [
+        "sqs_messages",
+        "sqs_sent",
+        "sqs_visible",
+        "sqs_groups",
+        "sqs_dedup",
+    ] {
+        let ks = store.keyspace(ks).expect("keyspace");
+        let left = store
+            .scan(
+                &ks,
+                &tarn_engine::store::KeyRange::prefix(&q.id().to_be_bytes()),
+                tarn_engine::store::Direction::Forward,
+                10,
+            )
+            .expect("scan");
+        assert!(left.is_empty(), "{} left in {}", left.len(), ks.name());
+    }
+    assert_eq!(sqs.drop_orphans().await.expect("drop"), 0);
+    let got = sqs
+        .receive("kept", &receive_all(), Runner::new().stop_signal())
+        .await
+        .expect("receive");
+    assert_eq!(got.len(), 1);
+}
