@@ -173,7 +173,7 @@ struct SendParams {
     id: Option<String>,
     message_body: Option<String>,
     delay_seconds: Option<i64>,
-    message_attributes: Option<BTreeMap<String, AttrParam>>,
+    message_attributes: Option<Value>,
     message_system_attributes: Option<BTreeMap<String, AttrParam>>,
     message_deduplication_id: Option<String>,
     message_group_id: Option<String>,
@@ -190,30 +190,6 @@ struct AttrParam {
     string_value: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     binary_value: Option<String>,
-}
-
-fn to_attributes(m: &BTreeMap<String, AttrParam>) -> Result<BTreeMap<String, MessageAttribute>> {
-    let mut out = BTreeMap::new();
-    for (name, a) in m {
-        let data_type = a.data_type.clone().unwrap_or_default();
-        let value = match (&a.string_value, &a.binary_value) {
-            (_, Some(b)) if data_type.starts_with("Binary") => AttrValue::Binary(
-                base64::engine::general_purpose::STANDARD
-                    .decode(b)
-                    .map_err(|_| {
-                        SqsError::InvalidParameterValue(format!(
-                            "The message attribute '{name}' has an invalid binary value."
-                        ))
-                    })?,
-            ),
-            (Some(s), _) => AttrValue::String(s.clone()),
-            (None, Some(_)) => AttrValue::String(String::new()),
-            (None, None) if data_type.starts_with("Binary") => AttrValue::Binary(Vec::new()),
-            (None, None) => AttrValue::String(String::new()),
-        };
-        out.insert(name.clone(), MessageAttribute { data_type, value });
-    }
-    Ok(out)
 }
 
 fn from_attributes(m: &BTreeMap<String, MessageAttribute>) -> BTreeMap<String, AttrParam> {
@@ -293,7 +269,10 @@ fn check_entry_ids(entries: &[SendParams], entry_name: &'static str) -> Result<(
 }
 
 fn to_send(e: &SendParams) -> Result<SendMessage> {
-    let attributes = to_attributes(e.message_attributes.as_ref().unwrap_or(&BTreeMap::new()))?;
+    let attributes = match &e.message_attributes {
+        Some(v) => tarn_sqs::drain::parse_json_attributes(v)?,
+        None => BTreeMap::new(),
+    };
     let mut trace_header = None;
     if let Some(sys) = &e.message_system_attributes {
         for (k, a) in sys {
@@ -395,6 +374,23 @@ struct IdOut {
     id: String,
 }
 
+/// The reply of a delete or visibility batch: each entry's id, under
+/// `Successful` or with its error under `Failed`.
+fn ids_out(entries: &[SendParams], results: Vec<Result<()>>) -> BatchOut<IdOut> {
+    let mut out = BatchOut {
+        successful: Vec::new(),
+        failed: Vec::new(),
+    };
+    for (e, r) in entries.iter().zip(results) {
+        let id = e.id.clone().unwrap_or_default();
+        match r {
+            Ok(()) => out.successful.push(IdOut { id }),
+            Err(err) => out.failed.push(batch_error(id, &err)),
+        }
+    }
+    out
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct MessageOut {
@@ -473,6 +469,33 @@ fn page(
     Ok((rest, next))
 }
 
+/// A page of queue URLs under `key`, with `NextToken` if more follow;
+/// `key` is left out when empty unless `always`.
+fn urls_page(
+    app: &App,
+    req: &Request<'_>,
+    p: &Params,
+    names: Vec<String>,
+    key: &str,
+    always: bool,
+) -> Result<Value> {
+    let (names, next) = page(names, p.max_results, p.next_token.as_deref())?;
+    let mut out = serde_json::Map::new();
+    if always || !names.is_empty() {
+        out.insert(
+            key.into(),
+            names
+                .iter()
+                .map(|n| Value::String(req.url(app, n)))
+                .collect(),
+        );
+    }
+    if let Some(t) = next {
+        out.insert("NextToken".into(), Value::String(t));
+    }
+    Ok(Value::Object(out))
+}
+
 async fn run(app: &App, op: &str, req: &Request<'_>) -> Result<Value> {
     let p: Params = parse(&req.params)?;
     let sqs = &app.sqs;
@@ -499,21 +522,7 @@ async fn run(app: &App, op: &str, req: &Request<'_>) -> Result<Value> {
         }
         "ListQueues" => {
             let names = sqs.list_queues(p.queue_name_prefix.as_deref().unwrap_or(""))?;
-            let (names, next) = page(names, p.max_results, p.next_token.as_deref())?;
-            let mut out = serde_json::Map::new();
-            if !names.is_empty() {
-                out.insert(
-                    "QueueUrls".into(),
-                    names
-                        .iter()
-                        .map(|n| Value::String(req.url(app, n)))
-                        .collect(),
-                );
-            }
-            if let Some(t) = next {
-                out.insert("NextToken".into(), Value::String(t));
-            }
-            Ok(Value::Object(out))
+            urls_page(app, req, &p, names, "QueueUrls", false)
         }
         "DeleteQueue" => {
             sqs.delete_queue(&req.queue_name(app, &p)?).await?;
@@ -659,19 +668,7 @@ async fn run(app: &App, op: &str, req: &Request<'_>) -> Result<Value> {
                 .iter()
                 .map(|e| e.receipt_handle.clone().unwrap_or_default())
                 .collect();
-            let results = sqs.delete_batch(&name, &handles).await?;
-            let mut out = BatchOut {
-                successful: Vec::new(),
-                failed: Vec::new(),
-            };
-            for (e, r) in entries.iter().zip(results) {
-                let id = e.id.clone().unwrap_or_default();
-                match r {
-                    Ok(()) => out.successful.push(IdOut { id }),
-                    Err(err) => out.failed.push(batch_error(id, &err)),
-                }
-            }
-            json(out)
+            json(ids_out(&entries, sqs.delete_batch(&name, &handles).await?))
         }
         "ChangeMessageVisibility" => {
             let name = req.queue_name(app, &p)?;
@@ -708,19 +705,10 @@ async fn run(app: &App, op: &str, req: &Request<'_>) -> Result<Value> {
                     )
                 })
                 .collect();
-            let results = sqs.change_visibility_batch(&name, &changes).await?;
-            let mut out = BatchOut {
-                successful: Vec::new(),
-                failed: Vec::new(),
-            };
-            for (e, r) in entries.iter().zip(results) {
-                let id = e.id.clone().unwrap_or_default();
-                match r {
-                    Ok(()) => out.successful.push(IdOut { id }),
-                    Err(err) => out.failed.push(batch_error(id, &err)),
-                }
-            }
-            json(out)
+            json(ids_out(
+                &entries,
+                sqs.change_visibility_batch(&name, &changes).await?,
+            ))
         }
         "TagQueue" => {
             let name = req.queue_name(app, &p)?;
@@ -743,19 +731,8 @@ async fn run(app: &App, op: &str, req: &Request<'_>) -> Result<Value> {
         }
         "ListDeadLetterSourceQueues" => {
             let names = sqs.dead_letter_sources(&req.queue_name(app, &p)?)?;
-            let (names, next) = page(names, p.max_results, p.next_token.as_deref())?;
-            let mut out = serde_json::Map::new();
-            out.insert(
-                "queueUrls".into(),
-                names
-                    .iter()
-                    .map(|n| Value::String(req.url(app, n)))
-                    .collect(),
-            );
-            if let Some(t) = next {
-                out.insert("NextToken".into(), Value::String(t));
-            }
-            Ok(Value::Object(out))
+            // SQS's model spells this member `queueUrls` and requires it.
+            urls_page(app, req, &p, names, "queueUrls", true)
         }
         "StartMessageMoveTask" => {
             let source = required(&p.source_arn, "SourceArn")?;

@@ -14,24 +14,11 @@
 
 use serde_json::Value;
 
+use crate::protocol::query::escape;
 use crate::protocol::reply::{Reply, XML};
 
 /// SQS's XML namespace.
 pub(crate) const NAMESPACE: &str = "http://queue.amazonaws.com/doc/2012-11-05/";
-
-fn escape(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
-}
 
 fn scalar(v: &Value, out: &mut String) {
     match v {

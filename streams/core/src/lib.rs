@@ -6,11 +6,13 @@
 //!   and region, for every resource Tarn serves or will serve (pure).
 //! - [`runner`]: the one owner of background loops, which stops and joins
 //!   them on shutdown.
+//! - [`id`]: UUID-shaped identifiers from hashes.
 //! - [`outbox`]: work for another service, written in the batch of its
 //!   cause and drained exactly once by the target.
 
 #![forbid(unsafe_code)]
 
 pub mod arn;
+pub mod id;
 pub mod outbox;
 pub mod runner;

@@ -19,7 +19,11 @@ use crate::{Sqs, SqsError};
 /// Entries drained per batch.
 const DRAIN_BATCH: usize = 64;
 
-/// Parses `MessageAttributes` in the JSON protocol's shape.
+/// Parses `MessageAttributes` in the JSON protocol's shape
+/// (`{"name": {"DataType": …, "StringValue": …, "BinaryValue": base64}}`):
+/// a `Binary…` type takes `BinaryValue`, the others `StringValue`; a value
+/// missing is empty, which [`check_attributes`](crate::model::check_attributes)
+/// refuses with SQS's message.
 pub fn parse_json_attributes(
     v: &serde_json::Value,
 ) -> Result<BTreeMap<String, MessageAttribute>, SqsError> {
@@ -29,12 +33,10 @@ pub fn parse_json_attributes(
     })?;
     let mut out = BTreeMap::new();
     for (name, a) in obj {
-        let data_type = a
-            .get("DataType")
-            .and_then(|t| t.as_str())
-            .unwrap_or_default()
-            .to_owned();
-        let value = if let Some(b) = a.get("BinaryValue").and_then(|b| b.as_str()) {
+        let field = |f: &str| a.get(f).and_then(|x| x.as_str());
+        let data_type = field("DataType").unwrap_or_default().to_owned();
+        let value = if data_type.starts_with("Binary") {
+            let b = field("BinaryValue").unwrap_or_default();
             AttrValue::Binary(
                 base64::engine::general_purpose::STANDARD
                     .decode(b)
@@ -45,12 +47,7 @@ pub fn parse_json_attributes(
                     })?,
             )
         } else {
-            AttrValue::String(
-                a.get("StringValue")
-                    .and_then(|s| s.as_str())
-                    .unwrap_or_default()
-                    .to_owned(),
-            )
+            AttrValue::String(field("StringValue").unwrap_or_default().to_owned())
         };
         out.insert(name.clone(), MessageAttribute { data_type, value });
     }

@@ -66,7 +66,7 @@ impl Queue {
     }
     /// Whether it is a FIFO queue.
     pub fn fifo(&self) -> bool {
-        self.record.attributes.get("FifoQueue").map(String::as_str) == Some("true")
+        self.attr_is("FifoQueue", "true")
     }
     /// Its default visibility timeout, seconds.
     pub fn visibility_timeout_s(&self) -> u64 {
@@ -79,19 +79,14 @@ impl Queue {
     fn retention_ms(&self) -> u64 {
         self.attr_u64("MessageRetentionPeriod", 345_600) * 1000
     }
+    fn attr_is(&self, name: &str, value: &str) -> bool {
+        self.record.attributes.get(name).map(String::as_str) == Some(value)
+    }
     fn content_dedup(&self) -> bool {
-        self.record
-            .attributes
-            .get("ContentBasedDeduplication")
-            .map(String::as_str)
-            == Some("true")
+        self.attr_is("ContentBasedDeduplication", "true")
     }
     fn group_scope(&self) -> bool {
-        self.record
-            .attributes
-            .get("DeduplicationScope")
-            .map(String::as_str)
-            == Some("messageGroup")
+        self.attr_is("DeduplicationScope", "messageGroup")
     }
     fn redrive(&self) -> Option<attrs::Redrive> {
         self.record
@@ -328,24 +323,9 @@ impl Sqs {
         h.update(&queue.to_be_bytes());
         h.update(&seq.to_be_bytes());
         let b = h.finalize();
-        let b = b.as_bytes();
-        let hex: String = b[..16]
-            .iter()
-            .enumerate()
-            .map(|(i, x)| match i {
-                6 => format!("{:02x}", (x & 0x0f) | 0x40),
-                8 => format!("{:02x}", (x & 0x3f) | 0x80),
-                _ => format!("{x:02x}"),
-            })
-            .collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &hex[..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        )
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&b.as_bytes()[..16]);
+        tarn_core::id::uuid(&first)
     }
 
     // ---- queues ----
