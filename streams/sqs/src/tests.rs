@@ -216,3 +216,123 @@ async fn data_of_a_queue_deleted_mid_drop_is_dropped_at_start() {
         .expect("receive");
     assert_eq!(got.len(), 1);
 }
+
+/// Random sends, receives, deletes and visibility changes against a model
+/// (what is queued, what is in flight under which handle), with the engine
+/// closed and reopened between rounds: receives only return queued
+/// messages that are not in flight, and at the end exactly the model's
+/// messages are left.
+#[tokio::test]
+async fn random_operations_agree_with_a_model_across_reopens() {
+    use std::collections::{BTreeSet, HashMap};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let open_at = |dir: &std::path::Path| {
+        let engine = tarn_engine::Engine::open(tarn_engine::Options {
+            data_dir: Some(dir.to_path_buf()),
+            durability: tarn_engine::Durability::Sync,
+            ..tarn_engine::Options::default()
+        })
+        .expect("engine");
+        let sqs = Sqs::open(&engine, Arns::new("us-east-1", "000000000000")).expect("sqs");
+        (engine, sqs)
+    };
+    let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    let mut queued: BTreeSet<String> = BTreeSet::new();
+    let mut in_flight: HashMap<String, String> = HashMap::new();
+    let mut sent = 0u64;
+    let stop = Runner::new();
+    for round in 0..4 {
+        let (engine, sqs) = open_at(dir.path());
+        if round == 0 {
+            sqs.create_queue("q", &BTreeMap::new(), &BTreeMap::new())
+                .await
+                .expect("create");
+        }
+        for _ in 0..60 {
+            match next(4) {
+                0 => {
+                    let b = format!("m{sent}");
+                    sent += 1;
+                    sqs.send("q", body(&b)).await.expect("send");
+                    queued.insert(b);
+                }
+                1 => {
+                    let req = ReceiveRequest {
+                        max: 1 + next(10) as usize,
+                        visibility_timeout: Some(3600),
+                        wait_seconds: Some(0),
+                        ..ReceiveRequest::default()
+                    };
+                    let visible = queued.len() - in_flight.len();
+                    let got = sqs
+                        .receive("q", &req, stop.stop_signal())
+                        .await
+                        .expect("receive");
+                    assert_eq!(got.len(), visible.min(req.max), "receives what is visible");
+                    for m in got {
+                        assert!(queued.contains(&m.body), "{} was never sent", m.body);
+                        assert!(
+                            in_flight.insert(m.body.clone(), m.receipt_handle).is_none(),
+                            "{} delivered twice in one window",
+                            m.body
+                        );
+                    }
+                }
+                2 => {
+                    if let Some(b) = in_flight.keys().next().cloned() {
+                        let h = in_flight.remove(&b).expect("handle");
+                        sqs.delete("q", &h).await.expect("delete");
+                        queued.remove(&b);
+                    }
+                }
+                _ => {
+                    if let Some(b) = in_flight.keys().next().cloned() {
+                        let h = in_flight.remove(&b).expect("handle");
+                        sqs.change_visibility("q", &h, 0).await.expect("release");
+                    }
+                }
+            }
+        }
+        drop(sqs);
+        drop(engine);
+    }
+    let (_engine, sqs) = open_at(dir.path());
+    let attrs = sqs
+        .get_attributes("q", &["All".to_owned()])
+        .expect("attributes");
+    assert_eq!(
+        attrs["ApproximateNumberOfMessagesNotVisible"],
+        in_flight.len().to_string()
+    );
+    assert_eq!(
+        attrs["ApproximateNumberOfMessages"],
+        (queued.len() - in_flight.len()).to_string()
+    );
+    for (b, h) in in_flight.drain() {
+        sqs.change_visibility("q", &h, 0)
+            .await
+            .unwrap_or_else(|e| panic!("{b}: {e}"));
+    }
+    let mut left = BTreeSet::new();
+    loop {
+        let got = sqs
+            .receive("q", &receive_all(), stop.stop_signal())
+            .await
+            .expect("receive");
+        if got.is_empty() {
+            break;
+        }
+        for m in got {
+            sqs.delete("q", &m.receipt_handle).await.expect("delete");
+            assert!(left.insert(m.body));
+        }
+    }
+    assert_eq!(left, queued);
+}
