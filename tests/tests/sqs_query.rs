@@ -243,3 +243,34 @@ async fn json_errors_carry_the_query_code_header() {
     let r = send_raw(&server, &json("AmazonSQS.ListQueues", "{}")).await;
     assert_eq!((r.status, r.body.as_str()), (200, "{}"));
 }
+
+#[tokio::test]
+async fn queue_names_of_any_length_in_urls_are_just_missing_queues() {
+    let server = Server::start();
+    let long = "q".repeat(70_000);
+    let r = send_raw(
+        &server,
+        &json(
+            "AmazonSQS.SendMessage",
+            &format!(r#"{{"QueueUrl":"http://h/000000000000/{long}","MessageBody":"x"}}"#),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(
+        r.header("x-amzn-query-error"),
+        Some("AWS.SimpleQueueService.NonExistentQueue;Sender")
+    );
+    let r = send_raw(
+        &server,
+        &json(
+            "AmazonSQS.GetQueueUrl",
+            &format!(r#"{{"QueueName":"{long}"}}"#),
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.header("x-amzn-query-error"),
+        Some("AWS.SimpleQueueService.NonExistentQueue;Sender")
+    );
+}

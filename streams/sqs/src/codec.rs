@@ -115,6 +115,10 @@ impl QueueRecord {
             let n = r.u32()?;
             for _ in 0..n {
                 let k = r.str()?;
+                // Keys are written in order, once each.
+                if map.last_key_value().is_some_and(|(last, _)| *last >= k) {
+                    return Err(Corrupt("map keys out of order"));
+                }
                 map.insert(k, r.str()?);
             }
         }
@@ -226,6 +230,12 @@ impl MessageRecord {
         let n = r.u32()?;
         for _ in 0..n {
             let name = r.str()?;
+            if m.attributes
+                .last_key_value()
+                .is_some_and(|(last, _)| *last >= name)
+            {
+                return Err(Corrupt("attribute names out of order"));
+            }
             let data_type = r.str()?;
             let value = match r.u8()? {
                 1 => AttrValue::String(r.str()?),
@@ -409,6 +419,25 @@ mod tests {
         for cut in 0..bytes.len() {
             assert!(QueueRecord::decode(&bytes[..cut]).is_err(), "cut {cut}");
         }
+    }
+
+    #[test]
+    fn maps_with_repeated_or_unordered_keys_are_refused() {
+        let mut w = Writer(Vec::new());
+        w.u8(VERSION);
+        for v in [7, 1, 2, 0] {
+            w.u64(v);
+        }
+        w.u32(2);
+        for k in ["b", "a"] {
+            w.str(k);
+            w.str("v");
+        }
+        w.u32(0);
+        assert_eq!(
+            QueueRecord::decode(&w.0),
+            Err(Corrupt("map keys out of order"))
+        );
     }
 
     #[test]

@@ -332,6 +332,10 @@ impl Sqs {
 
     /// The queue `name`.
     pub fn queue(&self, name: &str) -> Result<Queue> {
+        // No stored name is longer; a longer one is no key to look up.
+        if name.is_empty() || name.len() > 80 {
+            return Err(SqsError::QueueDoesNotExist);
+        }
         let Some(v) = self.0.store.get(&self.0.ks.queues, name.as_bytes())? else {
             return Err(SqsError::QueueDoesNotExist);
         };
