@@ -446,3 +446,154 @@ async fn messages_received_too_often_go_to_the_dead_letter_queue_and_move_back()
         ("ResourceNotFoundException", "Task does not exist.")
     );
 }
+
+#[tokio::test]
+async fn redrive_allow_policies_choose_who_may_dead_letter_here() {
+    let server = Server::start();
+    let c = client(&server);
+    let policy = |dlq: &str| {
+        format!(
+            r#"{{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:{dlq}","maxReceiveCount":3}}"#
+        )
+    };
+    queue(
+        &c,
+        "closed",
+        &[(
+            QueueAttributeName::RedriveAllowPolicy,
+            r#"{"redrivePermission":"denyAll"}"#,
+        )],
+    )
+    .await;
+    queue(
+        &c,
+        "picky",
+        &[(
+            QueueAttributeName::RedriveAllowPolicy,
+            r#"{"redrivePermission":"byQueue","sourceQueueArns":["arn:aws:sqs:us-east-1:000000000000:friend"]}"#,
+        )],
+    )
+    .await;
+    let (code, message) = service_error(
+        c.create_queue()
+            .queue_name("src")
+            .attributes(QueueAttributeName::RedrivePolicy, policy("closed"))
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidParameterValue");
+    assert!(message.contains("does not allow this queue"), "{message}");
+    let (code, _) = service_error(
+        c.create_queue()
+            .queue_name("stranger")
+            .attributes(QueueAttributeName::RedrivePolicy, policy("picky"))
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidParameterValue");
+    queue(
+        &c,
+        "friend",
+        &[(QueueAttributeName::RedrivePolicy, policy("picky").as_str())],
+    )
+    .await;
+    let (code, _) = service_error(
+        c.create_queue()
+            .queue_name("bad")
+            .attributes(
+                QueueAttributeName::RedriveAllowPolicy,
+                r#"{"redrivePermission":"byQueue"}"#,
+            )
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidAttributeValue");
+}
+
+#[tokio::test]
+async fn a_slow_move_task_can_be_cancelled() {
+    let server = Server::start();
+    let c = client(&server);
+    let dlq = queue(&c, "dlq", &[]).await;
+    let dlq_arn = "arn:aws:sqs:us-east-1:000000000000:dlq";
+    let src = queue(
+        &c,
+        "src",
+        &[(
+            QueueAttributeName::RedrivePolicy,
+            r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":1}"#,
+        )],
+    )
+    .await;
+    for i in 0..5 {
+        c.send_message()
+            .queue_url(&dlq)
+            .message_body(format!("m{i}"))
+            .send()
+            .await
+            .expect("send");
+    }
+    let handle = c
+        .start_message_move_task()
+        .source_arn(dlq_arn)
+        .destination_arn("arn:aws:sqs:us-east-1:000000000000:src")
+        .max_number_of_messages_per_second(1)
+        .send()
+        .await
+        .expect("start")
+        .task_handle
+        .expect("handle");
+    let (code, _) = service_error(c.start_message_move_task().source_arn(dlq_arn).send().await);
+    assert_eq!(
+        code, "AWS.SimpleQueueService.UnsupportedOperation",
+        "one task at a time"
+    );
+    let running = c
+        .list_message_move_tasks()
+        .source_arn(dlq_arn)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(running.results()[0].status.as_deref(), Some("RUNNING"));
+    assert_eq!(
+        running.results()[0].task_handle.as_deref(),
+        Some(handle.as_str())
+    );
+    let moved = c
+        .cancel_message_move_task()
+        .task_handle(&handle)
+        .send()
+        .await
+        .expect("cancel")
+        .approximate_number_of_messages_moved;
+    assert!(moved < 5, "{moved}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let tasks = c
+            .list_message_move_tasks()
+            .source_arn(dlq_arn)
+            .send()
+            .await
+            .expect("list");
+        match tasks.results()[0].status.as_deref() {
+            Some("CANCELLED") => break,
+            Some("CANCELLING") => {}
+            other => panic!("unexpected status {other:?}"),
+        }
+        assert!(Instant::now() < deadline, "never cancelled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let left = c
+        .get_queue_attributes()
+        .queue_url(&src)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .expect("attributes")
+        .attributes
+        .and_then(|a| {
+            a.get(&QueueAttributeName::ApproximateNumberOfMessages)
+                .cloned()
+        });
+    assert!(left.is_some_and(|n| n.parse::<u32>().is_ok_and(|n| n < 5)));
+}

@@ -135,6 +135,23 @@ pub fn redrive(value: &str) -> Result<Option<Redrive>, SqsError> {
     }))
 }
 
+/// Whether a dead-letter queue whose `RedriveAllowPolicy` is `policy`
+/// takes `source_arn` as a source: `allowAll` (or no policy), `denyAll`,
+/// or `byQueue` with the source among `sourceQueueArns`.
+pub fn redrive_allowed(policy: &str, source_arn: &str) -> bool {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(policy) else {
+        return true;
+    };
+    match v.get("redrivePermission").and_then(|p| p.as_str()) {
+        Some("denyAll") => false,
+        Some("byQueue") => v
+            .get("sourceQueueArns")
+            .and_then(|a| a.as_array())
+            .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(source_arn))),
+        _ => true,
+    }
+}
+
 /// Checks `requested` attributes for a queue (`fifo` or not), and returns
 /// them in canonical form. `creating`: FifoQueue may be given.
 pub fn check(
@@ -202,8 +219,13 @@ pub fn check(
                                 "Value {value} for parameter RedriveAllowPolicy is invalid. Reason: Invalid JSON."
                             ))
                         })?;
+                        let arns_given = v
+                            .get("sourceQueueArns")
+                            .and_then(|a| a.as_array())
+                            .map(Vec::len);
                         match v.get("redrivePermission").and_then(|p| p.as_str()) {
-                            Some("allowAll" | "denyAll" | "byQueue") => {}
+                            Some("allowAll" | "denyAll") => {}
+                            Some("byQueue") if matches!(arns_given, Some(1..=10)) => {}
                             _ => {
                                 return Err(SqsError::InvalidAttributeValueMessage(format!(
                                     "Value {value} for parameter RedriveAllowPolicy is invalid. Reason: Amazon SQS can't create the redrive allow policy, as it’s in an unsupported format."

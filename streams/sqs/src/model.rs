@@ -464,6 +464,18 @@ impl Sqs {
                 "Value {policy} for parameter RedrivePolicy is invalid. Reason: Queue cannot be its own dead-letter queue."
             )));
         }
+        if !attrs::redrive_allowed(
+            dlq.record
+                .attributes
+                .get("RedriveAllowPolicy")
+                .map_or("", String::as_str),
+            &self.0.arns.queue(name),
+        ) {
+            return Err(SqsError::InvalidParameterValue(format!(
+                "Value {policy} for parameter RedrivePolicy is invalid. Reason: Queue {} does not allow this queue to use it as a dead-letter queue.",
+                dlq.arn
+            )));
+        }
         Ok(())
     }
 
@@ -1598,7 +1610,11 @@ impl Sqs {
                     return Ok(());
                 }
                 let n = self
-                    .move_some(&source, dest.as_deref(), (to_move - moved).min(10))
+                    .move_some(
+                        &source,
+                        dest.as_deref(),
+                        (to_move - moved).min(rate.unwrap_or(10).min(10)),
+                    )
                     .await?;
                 if n == 0 {
                     break;
