@@ -37,6 +37,8 @@ pub const DEDUP_WINDOW_MS: u64 = 5 * 60 * 1000;
 const RECEIVE_SCAN_MAX: usize = 10_000;
 /// Records removed per batch when a queue is purged or deleted.
 const DROP_BATCH: usize = 1000;
+/// Messages a queue may have in flight (SQS's quota, standard and FIFO).
+pub const INFLIGHT_MAX: u64 = 120_000;
 /// The purge cool-down.
 const PURGE_INTERVAL_MS: u64 = 60_000;
 
@@ -181,6 +183,20 @@ pub(crate) struct QueueState {
     event: Event,
     /// FIFO ReceiveRequestAttemptId -> what it received.
     attempts: Mutex<HashMap<String, Attempt>>,
+    /// An upper bound of the messages in flight (`None`: unknown). Kept
+    /// under `lock`: receives add, deletes and releases subtract; an
+    /// expired visibility timeout does not, so the bound drifts up and is
+    /// recounted exactly only when it nears the limit.
+    inflight_upper: Mutex<Option<u64>>,
+}
+
+impl QueueState {
+    /// `n` messages left flight (deleted or made visible).
+    fn release(&self, n: u64) {
+        if let Some(u) = lock(&self.inflight_upper).as_mut() {
+            *u = u.saturating_sub(n);
+        }
+    }
 }
 
 /// What a FIFO receive attempt took: until when it may be retried, and
@@ -221,6 +237,8 @@ struct Inner {
     changed: Event,
     seed: u64,
     clock_skew_ms: AtomicU64,
+    /// Messages a queue may have in flight (SQS: 120,000).
+    inflight_max: AtomicU64,
 }
 
 /// The SQS model of one engine. Cheap to clone.
@@ -273,6 +291,7 @@ impl Sqs {
             changed: Event::new(),
             seed,
             clock_skew_ms: AtomicU64::new(0),
+            inflight_max: AtomicU64::new(INFLIGHT_MAX),
         })))
     }
 
@@ -289,6 +308,12 @@ impl Sqs {
     pub fn advance_clock_ms(&self, ms: u64) {
         self.0.clock_skew_ms.fetch_add(ms, Ordering::Relaxed);
         self.0.changed.notify(usize::MAX);
+    }
+
+    /// Sets how many messages a queue may have in flight (tests of the
+    /// limit; SQS's is [`INFLIGHT_MAX`]).
+    pub fn set_inflight_max(&self, n: u64) {
+        self.0.inflight_max.store(n, Ordering::Relaxed);
     }
 
     pub(crate) fn now_ms(&self) -> u64 {
@@ -588,6 +613,7 @@ impl Sqs {
             let d = {
                 let state = self.state(id);
                 let _g = lock(&state.lock);
+                *lock(&state.inflight_upper) = None;
                 let mut batch = self.0.store.batch();
                 for e in &entries {
                     let (_, seq) = codec::split_time_key(&e.key)?;
@@ -1133,6 +1159,28 @@ impl Sqs {
             }
         }
 
+        // The in-flight limit: standard queues answer OverLimit, FIFO
+        // queues return nothing (the SQS developer guide, quotas).
+        let limit = self.0.inflight_max.load(Ordering::Relaxed);
+        let mut upper = lock(&state.inflight_upper);
+        if upper.is_none_or(|u| u + max as u64 > limit) {
+            *upper = Some(self.counts(id)?.1);
+        }
+        let inflight = upper.unwrap_or(0);
+        if inflight >= limit {
+            if q.fifo() {
+                return Ok(Pass {
+                    received: Vec::new(),
+                    next_ms: None,
+                    moved,
+                    deferred: None,
+                });
+            }
+            return Err(SqsError::OverLimit(
+                "The maximum number of in flight messages is reached.".into(),
+            ));
+        }
+        let max = max.min(usize::try_from(limit - inflight).unwrap_or(max));
         let mut next_ms = None;
         let mut blocked: HashSet<String> = HashSet::new();
         let mut taken_seqs: HashSet<u64> = HashSet::new();
@@ -1212,6 +1260,8 @@ impl Sqs {
                 }
             }
         }
+        *upper = Some(inflight + taken.len() as u64);
+        drop(upper);
         if q.fifo() {
             if let Some(attempt) = &req.attempt_id {
                 lock(&state.attempts).insert(
@@ -1368,11 +1418,14 @@ impl Sqs {
             let mut batch = self.0.store.batch();
             let mut results = Vec::with_capacity(handles.len());
             let mut done = HashSet::new();
+            let now = self.now_ms();
+            let mut released = 0;
             for h in handles {
                 results.push(match self.by_handle(&q, h) {
                     Ok(Some((seq, m, true))) => {
                         if done.insert(seq) {
                             self.remove_message(&mut batch, q.id(), seq, &m)?;
+                            released += u64::from(m.visible_at_ms > now);
                         }
                         Ok(())
                     }
@@ -1380,6 +1433,7 @@ impl Sqs {
                     Err(e) => Err(e),
                 });
             }
+            state.release(released);
             (batch.commit()?, results)
         };
         self.durable(d).await?;
@@ -1435,6 +1489,9 @@ impl Sqs {
                                 &codec::time_key(q.id(), m.visible_at_ms, seq),
                             )?;
                             m2.visible_at_ms = now + timeout * 1000;
+                            if *timeout == 0 {
+                                state.release(1);
+                            }
                             batch.insert(
                                 &self.0.ks.visible,
                                 &codec::time_key(q.id(), m2.visible_at_ms, seq),

@@ -336,3 +336,65 @@ async fn random_operations_agree_with_a_model_across_reopens() {
     }
     assert_eq!(left, queued);
 }
+
+#[tokio::test]
+async fn receives_past_the_in_flight_limit_are_over_limit() {
+    let (_engine, sqs) = open();
+    sqs.set_inflight_max(3);
+    sqs.create_queue("q", &BTreeMap::new(), &BTreeMap::new())
+        .await
+        .expect("create");
+    let fifo = BTreeMap::from([
+        ("FifoQueue".to_owned(), "true".to_owned()),
+        ("ContentBasedDeduplication".to_owned(), "true".to_owned()),
+    ]);
+    sqs.create_queue("f.fifo", &fifo, &BTreeMap::new())
+        .await
+        .expect("create");
+    for i in 0..5 {
+        sqs.send("q", body(&format!("m{i}"))).await.expect("send");
+        let m = SendMessage {
+            group_id: Some(format!("g{i}")),
+            ..body(&format!("m{i}"))
+        };
+        sqs.send("f.fifo", m).await.expect("send");
+    }
+    let stop = Runner::new();
+    let req = ReceiveRequest {
+        visibility_timeout: Some(600),
+        ..receive_all()
+    };
+    let got = sqs
+        .receive("q", &req, stop.stop_signal())
+        .await
+        .expect("receive");
+    assert_eq!(got.len(), 3, "up to the limit");
+    assert_eq!(
+        sqs.receive("q", &req, stop.stop_signal()).await,
+        Err(SqsError::OverLimit(
+            "The maximum number of in flight messages is reached.".into()
+        ))
+    );
+    sqs.delete("q", &got[0].receipt_handle)
+        .await
+        .expect("delete");
+    sqs.change_visibility("q", &got[1].receipt_handle, 0)
+        .await
+        .expect("release");
+    let again = sqs
+        .receive("q", &req, stop.stop_signal())
+        .await
+        .expect("receive");
+    assert_eq!(again.len(), 2);
+    // FIFO queues answer with nothing rather than an error.
+    let got = sqs
+        .receive("f.fifo", &req, stop.stop_signal())
+        .await
+        .expect("receive");
+    assert_eq!(got.len(), 3);
+    let none = sqs
+        .receive("f.fifo", &req, stop.stop_signal())
+        .await
+        .expect("receive");
+    assert!(none.is_empty());
+}
