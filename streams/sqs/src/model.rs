@@ -1482,6 +1482,15 @@ impl Sqs {
                         if m.visible_at_ms <= now {
                             current.insert(seq, m);
                             Err(SqsError::MessageNotInflight)
+                        } else if now + timeout * 1000 > m.first_receive_ms + 43_200_000 {
+                            // A message stays in flight at most 12 hours
+                            // from its first receive.
+                            current.insert(seq, m);
+                            Err(SqsError::invalid_value(
+                                timeout,
+                                "VisibilityTimeout",
+                                "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]",
+                            ))
                         } else {
                             let mut m2 = m.clone();
                             batch.remove(

@@ -398,3 +398,31 @@ async fn receives_past_the_in_flight_limit_are_over_limit() {
         .expect("receive");
     assert!(none.is_empty());
 }
+
+#[tokio::test]
+async fn a_message_stays_in_flight_at_most_12_hours_from_its_first_receive() {
+    let (_engine, sqs) = open();
+    sqs.create_queue("q", &BTreeMap::new(), &BTreeMap::new())
+        .await
+        .expect("create");
+    sqs.send("q", body("m")).await.expect("send");
+    let req = ReceiveRequest {
+        visibility_timeout: Some(43_200),
+        ..receive_all()
+    };
+    let got = sqs
+        .receive("q", &req, Runner::new().stop_signal())
+        .await
+        .expect("receive");
+    sqs.advance_clock_ms(3_600_000);
+    let h = &got[0].receipt_handle;
+    assert_eq!(
+        sqs.change_visibility("q", h, 43_200).await,
+        Err(SqsError::InvalidParameterValue(
+            "Value 43200 for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]".into()
+        ))
+    );
+    sqs.change_visibility("q", h, 39_600)
+        .await
+        .expect("within 12 hours");
+}
