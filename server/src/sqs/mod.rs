@@ -241,6 +241,18 @@ fn range(v: Option<i64>, name: &str, lo: i64, hi: i64, reason: &str) -> Result<O
     }
 }
 
+/// A batch request's entries, their ids checked.
+fn batch_entries(p: &Params, entry_name: &'static str) -> Result<Vec<SendParams>> {
+    let entries: Vec<SendParams> = p
+        .entries
+        .iter()
+        .flatten()
+        .map(parse)
+        .collect::<Result<_>>()?;
+    check_entry_ids(&entries, entry_name)?;
+    Ok(entries)
+}
+
 fn check_entry_ids(entries: &[SendParams], entry_name: &'static str) -> Result<()> {
     if entries.is_empty() {
         return Err(SqsError::EmptyBatchRequest(entry_name));
@@ -559,13 +571,7 @@ async fn run(app: &App, op: &str, req: &Request<'_>) -> Result<Value> {
         }
         "SendMessageBatch" => {
             let name = req.queue_name(app, &p)?;
-            let entries: Vec<SendParams> = p
-                .entries
-                .iter()
-                .flatten()
-                .map(parse)
-                .collect::<Result<_>>()?;
-            check_entry_ids(&entries, "SendMessageBatchRequestEntry")?;
+            let entries = batch_entries(&p, "SendMessageBatchRequestEntry")?;
             let total: usize = entries
                 .iter()
                 .map(|e| e.message_body.as_ref().map_or(0, String::len))
@@ -657,13 +663,7 @@ async fn run(app: &App, op: &str, req: &Request<'_>) -> Result<Value> {
         }
         "DeleteMessageBatch" => {
             let name = req.queue_name(app, &p)?;
-            let entries: Vec<SendParams> = p
-                .entries
-                .iter()
-                .flatten()
-                .map(parse)
-                .collect::<Result<_>>()?;
-            check_entry_ids(&entries, "DeleteMessageBatchRequestEntry")?;
+            let entries = batch_entries(&p, "DeleteMessageBatchRequestEntry")?;
             let handles: Vec<String> = entries
                 .iter()
                 .map(|e| e.receipt_handle.clone().unwrap_or_default())
@@ -687,13 +687,7 @@ async fn run(app: &App, op: &str, req: &Request<'_>) -> Result<Value> {
         }
         "ChangeMessageVisibilityBatch" => {
             let name = req.queue_name(app, &p)?;
-            let entries: Vec<SendParams> = p
-                .entries
-                .iter()
-                .flatten()
-                .map(parse)
-                .collect::<Result<_>>()?;
-            check_entry_ids(&entries, "ChangeMessageVisibilityBatchRequestEntry")?;
+            let entries = batch_entries(&p, "ChangeMessageVisibilityBatchRequestEntry")?;
             let changes: Vec<(String, u64)> = entries
                 .iter()
                 .map(|e| {
