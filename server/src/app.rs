@@ -22,6 +22,10 @@ pub struct App {
     /// The owner of every background loop of the event-side services;
     /// stopped and joined before the engine is flushed at shutdown.
     pub runner: tarn_core::runner::Runner,
+    /// Work between services, one per engine.
+    pub outbox: tarn_core::outbox::Outbox,
+    /// SQS queues and messages.
+    pub sqs: tarn_sqs::Sqs,
     request_seq: AtomicU64,
     request_seed: u64,
     address: std::sync::OnceLock<String>,
@@ -32,23 +36,55 @@ pub struct App {
 
 impl App {
     /// Wraps an engine for serving.
+    ///
+    /// # Panics
+    /// If the services' store keyspaces cannot be opened; servers use
+    /// [`App::try_new`], this is for tests on in-memory engines.
     pub fn new(engine: tarn_engine::Engine, region: String, account_id: String) -> Arc<App> {
+        match App::try_new(engine, region, account_id) {
+            Ok(app) => app,
+            Err(e) => panic!("cannot open the services' storage: {e}"),
+        }
+    }
+
+    /// Wraps an engine for serving, opening the services' storage.
+    pub fn try_new(
+        engine: tarn_engine::Engine,
+        region: String,
+        account_id: String,
+    ) -> Result<Arc<App>, String> {
+        let arns = Arns::new(region, account_id);
+        let outbox = tarn_core::outbox::Outbox::open(&engine.store()).map_err(|e| e.to_string())?;
+        let sqs = tarn_sqs::Sqs::open(&engine, arns.clone()).map_err(|e| e.to_string())?;
         let request_seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0)
             ^ u64::from(std::process::id());
-        Arc::new(App {
+        Ok(Arc::new(App {
             engine,
-            arns: Arns::new(region, account_id),
+            arns,
             runner: tarn_core::runner::Runner::new(),
+            outbox,
+            sqs,
             request_seq: AtomicU64::new(0),
             request_seed,
             address: std::sync::OnceLock::new(),
             iterator_ttl_ms: AtomicU64::new(tarn_streams::ITERATOR_TTL_MS),
             logs: std::sync::OnceLock::new(),
             iam: std::sync::OnceLock::new(),
-        })
+        }))
+    }
+
+    /// Starts the services' background loops (outbox drainers, sweepers)
+    /// on the runner; call once, inside the runtime, before serving.
+    pub fn start_background(&self) {
+        self.sqs.start(&self.runner, self.outbox.clone());
+        // Opening the logs starts their retention sweeper (inside the
+        // runtime, which this is).
+        if let Err(e) = self.logs() {
+            tracing::warn!(error = %e, "cannot open the logs' storage");
+        }
     }
 
     /// The region the server answers for.

@@ -23,6 +23,7 @@ pub mod error;
 pub mod iam;
 pub mod logs;
 pub mod protocol;
+pub mod sqs;
 pub mod streams;
 
 pub use app::App;

@@ -203,11 +203,25 @@ fn run(args: Args) -> Result<(), String> {
             );
             let _ = out.flush();
         }
-        let app = tarn_server::App::new(engine, args.region.clone(), args.account_id.clone());
+        let app = tarn_server::App::try_new(engine, args.region.clone(), args.account_id.clone())
+            .map_err(|e| format!("cannot open the services' storage: {e}"))?;
+        app.start_background();
         app.set_address(local.to_string());
         app.set_iterator_ttl_ms(args.stream_iterator_ttl_ms);
+        let stopping = Arc::clone(&app);
         axum::serve(listener, tarn_server::router(Arc::clone(&app)))
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                // Long polls (SQS's 20 s receives) end with the background
+                // loops, so that in-flight requests do not hold the stop.
+                let stuck = stopping
+                    .runner
+                    .shutdown(std::time::Duration::from_secs(5))
+                    .await;
+                if !stuck.is_empty() {
+                    tracing::warn!(tasks = ?stuck, "background tasks did not stop within 5 s");
+                }
+            })
             .await
             .map_err(|e| format!("server failed: {e}"))?;
         // Background loops stop before the engine they write to is flushed.

@@ -396,9 +396,6 @@ async fn placeholder_services_answer_their_sdks_with_unknown_operation() {
     let server = Server::start();
     let e = server.endpoint.as_str();
 
-    let (code, message) = service_error(sdk_client!(aws_sdk_sqs, e).list_queues().send().await);
-    assert_eq!((code.as_str(), message.as_str()), ("InvalidAction", ""));
-
     let (code, message) = service_error(sdk_client!(aws_sdk_sns, e).list_topics().send().await);
     assert_eq!(
         (code.as_str(), message.as_str()),
@@ -493,7 +490,7 @@ async fn json_protocols_render_unknown_operations_their_way() {
         &json_request(
             "sqs",
             "application/x-amz-json-1.0",
-            "AmazonSQS.ListQueues",
+            "AmazonSQS.Frobnicate",
             b"{}",
         ),
     )
@@ -594,7 +591,7 @@ async fn query_protocol_posts_are_routed_by_scope_or_queue_path() {
     );
     let r = send_raw(
         &server,
-        &form(Some("sqs"), "/", "Action=ListQueues&Version=2012-11-05"),
+        &form(Some("sqs"), "/", "Action=Frobnicate&Version=2012-11-05"),
     )
     .await;
     check(
@@ -603,7 +600,7 @@ async fn query_protocol_posts_are_routed_by_scope_or_queue_path() {
         xml_error(
             SQS_NS,
             "InvalidAction",
-            "The action ListQueues is not valid for this endpoint.",
+            "The action Frobnicate is not valid for this endpoint.",
             true,
             "{id}",
         ),
@@ -614,7 +611,7 @@ async fn query_protocol_posts_are_routed_by_scope_or_queue_path() {
         &form(
             None,
             "/000000000000/jobs",
-            "Action=SendMessage&MessageBody=hi",
+            "Action=Frobnicate&MessageBody=hi",
         ),
     )
     .await;
@@ -624,7 +621,7 @@ async fn query_protocol_posts_are_routed_by_scope_or_queue_path() {
         xml_error(
             SQS_NS,
             "InvalidAction",
-            "The action SendMessage is not valid for this endpoint.",
+            "The action Frobnicate is not valid for this endpoint.",
             true,
             "{id}",
         ),

@@ -282,6 +282,23 @@ async fn aws_json(
         ServiceId::Logs => return crate::logs::dispatch(app, op, body, reply_type).await,
         ServiceId::DynamoDb => crate::dynamodb::dispatch(app, op, body).await,
         ServiceId::DynamoDbStreams => crate::streams::dispatch(app, op, body).await,
+        ServiceId::Sqs => {
+            let params = if body.is_empty() {
+                serde_json::Value::Object(serde_json::Map::new())
+            } else {
+                match serde_json::from_slice(body) {
+                    Ok(v) => v,
+                    Err(_) => return render(Failure::serialization(&service.errors)),
+                }
+            };
+            let request = crate::sqs::Request {
+                params,
+                host: host(parts),
+                query: None,
+                path_queue: None,
+            };
+            return crate::sqs::dispatch(app, op, request).await;
+        }
         // Services that serve no operation yet never get here.
         _ => {
             return render(Failure::unknown_operation(
@@ -362,6 +379,15 @@ async fn query(
                 ServiceId::Iam => {
                     return Some(crate::iam::dispatch(app, action, &form, request_id).await)
                 }
+                ServiceId::Sqs => {
+                    let request = crate::sqs::Request {
+                        params: crate::sqs::form_params(body),
+                        host: host(parts),
+                        query: Some(request_id),
+                        path_queue: by_path.then(|| parts.uri.path()),
+                    };
+                    return Some(crate::sqs::dispatch(app, action, request).await);
+                }
                 // Services that serve no operation yet never get here.
                 _ => Failure::unknown_operation(
                     &service.errors,
@@ -389,6 +415,15 @@ async fn rest(
         Protocol::RuntimeApi => rest::render_runtime(&f),
         _ => rest::render(&f),
     }
+}
+
+/// The request's `Host`, if it has a usable one.
+fn host(parts: &axum::http::request::Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty())
 }
 
 /// DynamoDB's answer to what no service claims.

@@ -44,7 +44,8 @@ impl<'a> Form<'a> {
     }
 }
 
-/// Escapes text for an XML element.
+/// Escapes text for an XML element (a carriage return too, which XML
+/// parsers would otherwise read as a newline).
 pub(crate) fn escape(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
@@ -53,6 +54,7 @@ pub(crate) fn escape(s: &str, out: &mut String) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#xD;"),
             c => out.push(c),
         }
     }

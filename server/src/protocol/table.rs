@@ -174,7 +174,7 @@ pub static SERVICES: [Service; 10] = [
         cbor: false,
         protocols: &[Protocol::AwsJson1_0, Protocol::AwsQuery],
         api_version: "2012-11-05",
-        operations: &[],
+        operations: crate::sqs::OPERATIONS,
         crc32: false,
         signed: true,
         errors: ErrorStyle {
