@@ -67,6 +67,9 @@ pub enum SqsError {
     /// A limit of the queue is reached; the full message.
     #[error("{0}")]
     OverLimit(String),
+    /// CreateQueue of a name deleted less than 60 s ago.
+    #[error("queue deleted recently")]
+    QueueDeletedRecently,
     /// Storage failed.
     #[error("internal error: {0}")]
     Internal(String),
@@ -104,6 +107,10 @@ impl SqsError {
                 "AWS.SimpleQueueService.NonExistentQueue",
             ),
             QueueAlreadyExists(_) => sender("QueueNameExists", "QueueAlreadyExists"),
+            QueueDeletedRecently => sender(
+                "QueueDeletedRecently",
+                "AWS.SimpleQueueService.QueueDeletedRecently",
+            ),
             InvalidParameterValue(_) => {
                 sender("InvalidParameterValueException", "InvalidParameterValue")
             }
@@ -168,6 +175,7 @@ impl SqsError {
         use SqsError::*;
         match self {
             QueueDoesNotExist => "The specified queue does not exist.".into(),
+            QueueDeletedRecently => "You must wait 60 seconds after deleting a queue before you can create another queue with the same name.".into(),
             QueueAlreadyExists(attr) => format!(
                 "A queue already exists with the same name and a different value for attribute {attr}"
             ),

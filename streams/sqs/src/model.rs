@@ -41,6 +41,9 @@ const DROP_BATCH: usize = 1000;
 pub const INFLIGHT_MAX: u64 = 120_000;
 /// The purge cool-down.
 const PURGE_INTERVAL_MS: u64 = 60_000;
+/// How long a deleted queue's name stays unavailable (SQS: "you must wait
+/// at least 60 seconds before creating a queue with the same name").
+const RECREATE_WAIT_MS: u64 = 60_000;
 
 type Result<T> = std::result::Result<T, SqsError>;
 
@@ -239,6 +242,9 @@ struct Inner {
     clock_skew_ms: AtomicU64,
     /// Messages a queue may have in flight (SQS: 120,000).
     inflight_max: AtomicU64,
+    /// When each recently deleted queue name was deleted (in memory: a
+    /// restart forgets it), for CreateQueue's 60-second wait.
+    deleted: Mutex<HashMap<String, u64>>,
 }
 
 /// The SQS model of one engine. Cheap to clone.
@@ -292,6 +298,7 @@ impl Sqs {
             seed,
             clock_skew_ms: AtomicU64::new(0),
             inflight_max: AtomicU64::new(INFLIGHT_MAX),
+            deleted: Mutex::new(HashMap::new()),
         })))
     }
 
@@ -438,6 +445,13 @@ impl Sqs {
                 return Ok(existing);
             }
             let now = self.now_ms();
+            {
+                let mut deleted = lock(&self.0.deleted);
+                deleted.retain(|_, at| now < *at + RECREATE_WAIT_MS);
+                if deleted.contains_key(name) {
+                    return Err(SqsError::QueueDeletedRecently);
+                }
+            }
             let mut batch = self.0.store.batch();
             let id = batch.allocate("sqs_queue_ids")?;
             let mut attributes = attrs::defaults(fifo);
@@ -530,6 +544,7 @@ impl Sqs {
         batch.remove(&self.0.ks.queues, name.as_bytes())?;
         let d = batch.commit()?;
         self.durable(d).await?;
+        lock(&self.0.deleted).insert(name.to_owned(), self.now_ms());
         self.notify(q.id());
         lock(&self.0.states).remove(&q.id());
         self.drop_queue_data(q.id()).await

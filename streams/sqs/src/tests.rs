@@ -72,6 +72,27 @@ async fn a_purge_is_allowed_again_after_60_seconds() {
 }
 
 #[tokio::test]
+async fn a_deleted_name_is_free_again_after_60_seconds() {
+    let (_engine, sqs) = open();
+    let none = BTreeMap::new();
+    sqs.create_queue("q", &none, &none).await.expect("create");
+    sqs.delete_queue("q").await.expect("delete");
+    assert_eq!(
+        sqs.create_queue("q", &none, &none).await.map(|_| ()),
+        Err(SqsError::QueueDeletedRecently)
+    );
+    // Other names are not held up.
+    sqs.create_queue("q2", &none, &none).await.expect("create q2");
+    sqs.advance_clock_ms(59_000);
+    assert_eq!(
+        sqs.create_queue("q", &none, &none).await.map(|_| ()),
+        Err(SqsError::QueueDeletedRecently)
+    );
+    sqs.advance_clock_ms(1_000);
+    sqs.create_queue("q", &none, &none).await.expect("create after 60 s");
+}
+
+#[tokio::test]
 async fn outbox_entries_become_messages_exactly_once() {
     let (engine, sqs) = open();
     let store = engine.store();
