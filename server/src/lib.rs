@@ -19,6 +19,7 @@ pub mod app;
 pub mod coding;
 pub mod dynamodb;
 pub mod error;
+pub mod lambda;
 pub mod protocol;
 pub mod streams;
 
