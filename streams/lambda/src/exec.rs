@@ -210,7 +210,7 @@ fn drain_pipe(inst: &Instance, pipe: &Pipe) -> bool {
     let mut partial = pipe.partial.lock().unwrap_or_else(PoisonError::into_inner);
     let mut buf = [0u8; 8192];
     loop {
-        match (&*pipe.fd.get_ref()).read(&mut buf) {
+        match pipe.fd.get_ref().read(&mut buf) {
             Ok(0) => {
                 if !partial.is_empty() {
                     let line = String::from_utf8_lossy(&partial).into_owned();
