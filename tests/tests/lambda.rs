@@ -1294,3 +1294,57 @@ async fn no_instance_outlives_a_sigkilled_tarn() {
         }
     }
 }
+
+#[tokio::test]
+async fn queued_invokes_and_functions_survive_a_sigkill_and_drain_at_start() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let out = tempfile::tempdir().expect("tempdir");
+    let events = out.path().join("events");
+    let mut server = Server::start_in(data.path(), &[]);
+    let c = client(&server);
+    create(
+        &c,
+        "held",
+        Runtime::Python312,
+        "app.handler",
+        python_zip(),
+        &[("OUT", events.to_str().expect("utf-8"))],
+        3,
+    )
+    .await;
+    // Reserved concurrency 0 holds every invocation in the queue.
+    c.put_function_concurrency()
+        .function_name("held")
+        .reserved_concurrent_executions(0)
+        .send()
+        .await
+        .expect("put concurrency");
+    let (code, _, status) = lambda_error(
+        c.invoke()
+            .function_name("held")
+            .payload(Blob::new("{}"))
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("TooManyRequestsException", 429));
+    for i in 0..3 {
+        invoke_event(&c, "held", json!({"i": i})).await;
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!events.exists(), "nothing ran while throttled");
+    server.kill();
+
+    let server = Server::start_in(data.path(), &[]);
+    let c = client(&server);
+    c.delete_function_concurrency()
+        .function_name("held")
+        .send()
+        .await
+        .expect("delete concurrency");
+    let mut got = wait_for_lines(&events, 3);
+    got.sort();
+    assert_eq!(got, [r#"{"i": 0}"#, r#"{"i": 1}"#, r#"{"i": 2}"#]);
+    // The unpacked code outlived the restart too.
+    let r = invoke(&c, "held", json!({"again": true})).await;
+    assert_eq!(r.function_error, None, "{:?}", r.payload);
+}
