@@ -260,6 +260,10 @@ pub struct Exec {
     spawner: Mutex<std::sync::mpsc::Sender<(std::process::Command, SpawnReply)>>,
     stopping: AtomicBool,
     seq: AtomicU64,
+    /// The Python interpreter's real path (`sys.executable`), once known:
+    /// starting it directly skips wrappers such as pyenv's shims, a
+    /// good part of a cold start.
+    python_path: Arc<std::sync::OnceLock<PathBuf>>,
 }
 
 impl std::fmt::Debug for Exec {
@@ -292,7 +296,28 @@ impl Exec {
                     let _ = reply.send(cmd.spawn());
                 }
             })?;
+        let python_path = Arc::new(std::sync::OnceLock::new());
+        let resolved = Arc::clone(&python_path);
+        let python = settings.python.clone();
+        // Resolved off the request path; until it is known, the configured
+        // name is used.
+        std::thread::Builder::new()
+            .name("tarn-lambda-python".into())
+            .spawn(move || {
+                let out = std::process::Command::new(&python)
+                    .args(["-c", "import sys; sys.stdout.write(sys.executable)"])
+                    .stdin(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .output();
+                if let Ok(out) = out {
+                    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+                    if out.status.success() && path.is_absolute() {
+                        let _ = resolved.set(path);
+                    }
+                }
+            })?;
         let exec = Arc::new(Exec {
+            python_path,
             settings,
             runner: Arc::clone(&runner),
             sink,
@@ -735,7 +760,10 @@ impl Exec {
     fn command(&self, config: &Config, code_dir: &Path) -> Result<std::process::Command, String> {
         let runtime = config.runtime.as_str();
         if runtime.starts_with("python") {
-            let mut c = std::process::Command::new(&self.settings.python);
+            let mut c = match self.python_path.get() {
+                Some(p) => std::process::Command::new(p),
+                None => std::process::Command::new(&self.settings.python),
+            };
             c.arg("-u")
                 .arg(self.settings.runtimes_dir.join("python_runtime.py"));
             Ok(c)
