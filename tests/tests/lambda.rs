@@ -1348,3 +1348,81 @@ async fn queued_invokes_and_functions_survive_a_sigkill_and_drain_at_start() {
     let r = invoke(&c, "held", json!({"again": true})).await;
     assert_eq!(r.function_error, None, "{:?}", r.payload);
 }
+
+#[tokio::test]
+async fn the_runtime_api_refuses_unknown_instances_and_request_ids() {
+    use tarn_tests::{send_raw, RawRequest};
+    let server = Server::start();
+    // No instance has this token.
+    let r = send_raw(
+        &server,
+        &RawRequest {
+            method: "POST".to_owned(),
+            body: b"{}".to_vec(),
+            ..RawRequest::get("/lambda-runtime/0123/2018-06-01/runtime/invocation/x/response")
+        }
+        .unsigned(),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    let body: Value = serde_json::from_str(&r.body).expect("json");
+    assert_eq!(body["errorType"], "Runtime.UnknownInstance");
+    // A path the Runtime API does not serve: its Go server's plain 404.
+    let r = send_raw(
+        &server,
+        &RawRequest::get("/lambda-runtime/0123/2018-06-01/runtime/nothing").unsigned(),
+    )
+    .await;
+    assert_eq!((r.status, r.body.as_str()), (404, "404 page not found\n"));
+    // The Lambda API itself must be signed.
+    let r = send_raw(
+        &server,
+        &RawRequest::get("/2015-03-31/functions/").unsigned(),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(
+        r.header("x-amzn-errortype"),
+        Some("MissingAuthenticationTokenException")
+    );
+    // A body that is not JSON.
+    let r = send_raw(
+        &server,
+        &RawRequest {
+            method: "POST".to_owned(),
+            body: b"{nope".to_vec(),
+            ..RawRequest::get("/2015-03-31/functions")
+        }
+        .signed_for("lambda"),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(
+        r.header("x-amzn-errortype"),
+        Some("InvalidRequestContentException")
+    );
+
+    // A live instance answering for a request it is not running.
+    let c = client(&server);
+    let zip = zip_of(&[("bootstrap", WRONG_ID_BOOTSTRAP, 0o755)]);
+    create(&c, "wrong-id", Runtime::Providedal2023, "h", zip, &[], 3).await;
+    let r = invoke(&c, "wrong-id", json!({})).await;
+    assert_eq!(r.function_error, None, "{:?}", r.payload);
+    assert_eq!(r.payload["status"], 400);
+    assert_eq!(r.payload["reply"]["errorType"], "InvalidRequestID");
+}
+
+const WRONG_ID_BOOTSTRAP: &str = r#"#!/bin/sh
+set -eu
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+while true; do
+  HEADERS="$(mktemp)"
+  curl -sS -D "$HEADERS" "$API/invocation/next" > /dev/null
+  ID="$(grep -i '^lambda-runtime-aws-request-id:' "$HEADERS" | cut -d' ' -f2 | tr -d '\r\n')"
+  rm -f "$HEADERS"
+  BODY="$(mktemp)"
+  STATUS="$(curl -sS -o "$BODY" -w '%{http_code}' -X POST "$API/invocation/not-$ID/response" -d '{}')"
+  curl -sS -X POST "$API/invocation/$ID/response" -d "{\"status\":$STATUS,\"reply\":$(cat "$BODY")}" > /dev/null
+  rm -f "$BODY"
+done
+"#;
