@@ -33,6 +33,12 @@ use crate::logs::{self, LogLine, LogSink};
 use crate::model::Config;
 use crate::time::{iso_ms, now_ms};
 
+/// How long an instance may sit idle before it is stopped (Lambda keeps
+/// idle environments for minutes, not forever).
+const IDLE_MS_MAX: u64 = 10 * 60 * 1000;
+/// How often idle instances are looked for.
+const IDLE_SWEEP: Duration = Duration::from_secs(30);
+
 const PYTHON_RUNTIME: &str = include_str!("runtimes/python_runtime.py");
 const NODE_RUNTIME: &str = include_str!("runtimes/node_runtime.js");
 
@@ -149,6 +155,8 @@ struct Instance {
     retired: AtomicBool,
     started: Instant,
     init_ms: AtomicU64,
+    /// When it last went idle, ms since the epoch.
+    idle_since_ms: AtomicU64,
     pipes: Vec<Arc<Pipe>>,
     sink: Arc<dyn LogSink>,
 }
@@ -329,7 +337,9 @@ impl Exec {
         });
         let reaper = Arc::clone(&exec);
         runner.spawn("lambda-reaper", move |mut stop| async move {
-            stop.wait().await;
+            while stop.sleep(IDLE_SWEEP).await {
+                reaper.stop_idle(IDLE_MS_MAX);
+            }
             reaper.stop();
         });
         Ok(exec)
@@ -342,6 +352,30 @@ impl Exec {
         for i in all {
             i.kill();
             let _ = i.dead_tx.send(true);
+        }
+    }
+
+    /// Stops instances idle for more than `idle_ms_max`.
+    fn stop_idle(&self, idle_ms_max: u64) {
+        let now = now_ms();
+        let mut stale = Vec::new();
+        {
+            let mut pools = self.lock_pools();
+            for idle in pools.idle.values_mut() {
+                idle.retain(|i| {
+                    let old =
+                        now.saturating_sub(i.idle_since_ms.load(Ordering::Relaxed)) > idle_ms_max;
+                    if old {
+                        stale.push(Arc::clone(i));
+                    }
+                    !old
+                });
+            }
+            pools.idle.retain(|_, v| !v.is_empty());
+        }
+        for i in stale {
+            tracing::debug!(function = %i.function, pid = i.pid, "stopping an idle instance");
+            i.kill();
         }
     }
 
@@ -588,6 +622,7 @@ impl Exec {
             st.current.take().map(|c| c.log).unwrap_or_default()
         };
         if keep && !inst.is_dead() && !inst.retired.load(Ordering::SeqCst) {
+            inst.idle_since_ms.store(now_ms(), Ordering::Relaxed);
             self.lock_pools()
                 .idle
                 .entry(pool.to_owned())
@@ -719,6 +754,7 @@ impl Exec {
             retired: AtomicBool::new(false),
             started: Instant::now(),
             init_ms: AtomicU64::new(0),
+            idle_since_ms: AtomicU64::new(0),
             pipes,
             sink: Arc::clone(&self.sink),
         });
