@@ -158,6 +158,15 @@ fn wait_for_lines(path: &Path, lines: usize) -> Vec<String> {
     }
 }
 
+/// A file handlers append their events to (the directory lives as long as
+/// the first value), its path and the path as text for `OUT`.
+fn events_file() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("events");
+    let text = path.to_str().expect("utf-8").to_owned();
+    (dir, path, text)
+}
+
 /// Whether a process is gone (or a zombie nobody reaped yet).
 fn gone(pid: u64) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -213,9 +222,7 @@ fn python_zip() -> Vec<u8> {
 async fn a_python_handler_runs_with_lambdas_context_environment_and_log() {
     let server = Server::start();
     let c = client(&server);
-    let out = tempfile::tempdir().expect("tempdir");
-    let out_file = out.path().join("events");
-    let out_str = out_file.to_str().expect("utf-8").to_owned();
+    let (_out, out_file, out_str) = events_file();
     create(
         &c,
         "py",
@@ -421,9 +428,7 @@ exports.callback = (event, context, callback) => {
 async fn a_node_handler_runs_async_and_callback_style_with_lambdas_errors() {
     let server = Server::start();
     let c = client(&server);
-    let out = tempfile::tempdir().expect("tempdir");
-    let out_file = out.path().join("events");
-    let out_str = out_file.to_str().expect("utf-8").to_owned();
+    let (_out, out_file, out_str) = events_file();
     let zip = zip_of(&[("index.js", NODE_APP, 0o644)]);
     create(
         &c,
@@ -499,9 +504,7 @@ done
 async fn a_provided_bootstrap_speaks_the_runtime_api_itself() {
     let server = Server::start();
     let c = client(&server);
-    let out = tempfile::tempdir().expect("tempdir");
-    let out_file = out.path().join("events");
-    let out_str = out_file.to_str().expect("utf-8").to_owned();
+    let (_out, out_file, out_str) = events_file();
     let zip = zip_of(&[("bootstrap", BOOTSTRAP, 0o755)]);
     create(
         &c,
@@ -1041,6 +1044,18 @@ async fn the_api_manages_functions_and_answers_with_lambdas_errors() {
     assert_eq!(dry.status_code(), 204);
 
     // Errors.
+    let new_function = |name: &str| {
+        c.create_function()
+            .function_name(name)
+            .runtime(Runtime::Python312)
+            .role(ROLE)
+            .handler("app.handler")
+            .code(
+                FunctionCode::builder()
+                    .zip_file(Blob::new(python_zip()))
+                    .build(),
+            )
+    };
     let check = |got: (String, String, u16), want: (&str, &str, u16)| {
         assert_eq!((got.0.as_str(), got.1.as_str(), got.2), want);
     };
@@ -1083,12 +1098,8 @@ async fn the_api_manages_functions_and_answers_with_lambdas_errors() {
     );
     check(
         lambda_error(
-            c.create_function()
-                .function_name("g")
-                .runtime(Runtime::Python312)
+            new_function("g")
                 .role("not-a-role")
-                .handler("app.handler")
-                .code(FunctionCode::builder().zip_file(Blob::new(python_zip())).build())
                 .send()
                 .await,
         ),
@@ -1100,13 +1111,8 @@ async fn the_api_manages_functions_and_answers_with_lambdas_errors() {
     );
     check(
         lambda_error(
-            c.create_function()
-                .function_name("g")
-                .runtime(Runtime::Python312)
-                .role(ROLE)
-                .handler("app.handler")
+            new_function("g")
                 .timeout(0)
-                .code(FunctionCode::builder().zip_file(Blob::new(python_zip())).build())
                 .send()
                 .await,
         ),
@@ -1118,11 +1124,7 @@ async fn the_api_manages_functions_and_answers_with_lambdas_errors() {
     );
     check(
         lambda_error(
-            c.create_function()
-                .function_name("g")
-                .runtime(Runtime::Python312)
-                .role(ROLE)
-                .handler("app.handler")
+            new_function("g")
                 .code(
                     FunctionCode::builder()
                         .zip_file(Blob::new("not a zip"))
@@ -1139,13 +1141,8 @@ async fn the_api_manages_functions_and_answers_with_lambdas_errors() {
     );
     check(
         lambda_error(
-            c.create_function()
-                .function_name("g")
-                .runtime(Runtime::Python312)
-                .role(ROLE)
-                .handler("app.handler")
+            new_function("g")
                 .environment(Environment::builder().variables("AWS_REGION", "x").build())
-                .code(FunctionCode::builder().zip_file(Blob::new(python_zip())).build())
                 .send()
                 .await,
         ),

@@ -1017,17 +1017,7 @@ impl Lambda {
         let invoked_arn = self.arn(&r.name, r.qualifier.as_deref());
         let request_id = self.uuid();
         let outcome = self
-            .exec
-            .invoke(
-                &r.name,
-                &view.version,
-                &view.config,
-                view.function.reserved_concurrency,
-                &invoked_arn,
-                &request_id,
-                payload,
-                client_context,
-            )
+            .run(r, &view, &invoked_arn, &request_id, payload, client_context)
             .await
             .map_err(|t| Error::TooManyRequests {
                 reason: match t {
@@ -1041,6 +1031,30 @@ impl Lambda {
             outcome,
             executed_version: view.version,
         })
+    }
+
+    /// Runs one invocation of a resolved view on the process runner.
+    pub(crate) async fn run(
+        &self,
+        r: &FunctionRef,
+        view: &View,
+        invoked_arn: &str,
+        request_id: &str,
+        payload: Vec<u8>,
+        client_context: Option<String>,
+    ) -> Result<crate::Outcome, crate::exec::Throttle> {
+        self.exec
+            .invoke(
+                &r.name,
+                &view.version,
+                &view.config,
+                view.function.reserved_concurrency,
+                invoked_arn,
+                request_id,
+                payload,
+                client_context,
+            )
+            .await
     }
 
     /// Invoke with `DryRun`: checks the function exists.

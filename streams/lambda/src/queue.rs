@@ -230,17 +230,7 @@ impl Lambda {
             return self.finish(&p, dest.map(|d| (d, record))).await;
         }
         let result = self
-            .exec
-            .invoke(
-                &r.name,
-                &view.version,
-                &view.config,
-                view.function.reserved_concurrency,
-                &e.resource,
-                &request_id,
-                e.payload.clone(),
-                None,
-            )
+            .run(&r, &view, &e.resource, &request_id, e.payload.clone(), None)
             .await;
         let outcome = match result {
             Ok(o) => o,
