@@ -1423,3 +1423,255 @@ while true; do
   rm -f "$BODY"
 done
 "#;
+
+#[tokio::test]
+async fn every_other_api_error_has_lambdas_code_status_and_message() {
+    let server = Server::start();
+    let c = client(&server);
+    let v1 = zip_of(&[("app.py", "def handler(e, c):\n    return 1\n", 0o644)]);
+    create(&c, "e", Runtime::Python312, "app.handler", v1, &[], 3).await;
+    c.publish_version()
+        .function_name("e")
+        .send()
+        .await
+        .expect("publish");
+    c.create_alias()
+        .function_name("e")
+        .name("live")
+        .function_version("1")
+        .send()
+        .await
+        .expect("alias");
+    let check = |got: (String, String, u16), want: (&str, &str, u16)| {
+        assert_eq!((got.0.as_str(), got.1.as_str(), got.2), want);
+    };
+    let invalid = "InvalidParameterValueException";
+    check(
+        lambda_error(
+            c.invoke()
+                .function_name("e:live")
+                .qualifier("1")
+                .send()
+                .await,
+        ),
+        (
+            invalid,
+            "The derived qualifier from the function name does not match the specified qualifier.",
+            400,
+        ),
+    );
+    check(
+        lambda_error(
+            c.invoke()
+                .function_name("e")
+                .invocation_type(InvocationType::from("Sometimes"))
+                .send()
+                .await,
+        ),
+        (
+            "ValidationException",
+            "1 validation error detected: Value 'Sometimes' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
+            400,
+        ),
+    );
+    check(
+        lambda_error(
+            c.invoke()
+                .function_name("e")
+                .client_context("not base64 json!")
+                .send()
+                .await,
+        ),
+        (
+            invalid,
+            "Client context must be a valid Base64-encoded JSON object.",
+            400,
+        ),
+    );
+    let big = format!("\"{}\"", "x".repeat(300 * 1024));
+    check(
+        lambda_error(
+            c.invoke()
+                .function_name("e")
+                .invocation_type(InvocationType::Event)
+                .payload(Blob::new(big))
+                .send()
+                .await,
+        ),
+        (
+            "RequestTooLargeException",
+            "Request must be smaller than 262144 bytes for the InvokeFunction operation",
+            413,
+        ),
+    );
+    check(
+        lambda_error(
+            c.create_alias()
+                .function_name("e")
+                .name("next")
+                .function_version("7")
+                .send()
+                .await,
+        ),
+        (
+            "ResourceNotFoundException",
+            "Function not found: arn:aws:lambda:us-east-1:000000000000:function:e:7",
+            404,
+        ),
+    );
+    check(
+        lambda_error(
+            c.update_alias()
+                .function_name("e")
+                .name("live")
+                .revision_id("stale")
+                .send()
+                .await,
+        ),
+        (
+            invalid,
+            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+            400,
+        ),
+    );
+    check(
+        lambda_error(
+            c.delete_function()
+                .function_name("e")
+                .qualifier("1")
+                .send()
+                .await,
+        ),
+        (
+            "ResourceConflictException",
+            "Unable to delete version because the following aliases reference it: [live]",
+            409,
+        ),
+    );
+    check(
+        lambda_error(
+            c.publish_version()
+                .function_name("e")
+                .code_sha256("nope")
+                .send()
+                .await,
+        ),
+        (
+            invalid,
+            &format!(
+                "CodeSHA256 (nope) is different from current CodeSHA256 in $LATEST ({}). Please try again with the CodeSHA256 in $LATEST.",
+                c.get_function_configuration()
+                    .function_name("e")
+                    .send()
+                    .await
+                    .expect("get")
+                    .code_sha256()
+                    .unwrap_or_default()
+            ),
+            400,
+        ),
+    );
+    check(
+        lambda_error(
+            c.tag_resource()
+                .resource("arn:aws:lambda:us-east-1:000000000000:function:e:1")
+                .tags("a", "b")
+                .send()
+                .await,
+        ),
+        (
+            invalid,
+            "Tags on function aliases and versions are not supported. Please specify a function ARN.",
+            400,
+        ),
+    );
+    check(
+        lambda_error(
+            c.put_function_concurrency()
+                .function_name("e")
+                .reserved_concurrent_executions(-1)
+                .send()
+                .await,
+        ),
+        (
+            "ValidationException",
+            "1 validation error detected: Value '-1' at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 0",
+            400,
+        ),
+    );
+    check(
+        lambda_error(
+            c.put_function_event_invoke_config()
+                .function_name("e")
+                .maximum_event_age_in_seconds(59)
+                .send()
+                .await,
+        ),
+        (
+            "ValidationException",
+            "1 validation error detected: Value '59' at 'maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value greater than or equal to 60",
+            400,
+        ),
+    );
+    check(
+        lambda_error(
+            c.put_function_event_invoke_config()
+                .function_name("e")
+                .destination_config(
+                    DestinationConfig::builder()
+                        .on_failure(OnFailure::builder().destination("not-an-arn").build())
+                        .build(),
+                )
+                .send()
+                .await,
+        ),
+        (invalid, "The destination ARN not-an-arn is invalid.", 400),
+    );
+    check(
+        lambda_error(
+            c.update_function_configuration()
+                .function_name("e")
+                .memory_size(64)
+                .send()
+                .await,
+        ),
+        (
+            "ValidationException",
+            "1 validation error detected: Value '64' at 'memorySize' failed to satisfy constraint: Member must have value greater than or equal to 128",
+            400,
+        ),
+    );
+    check(
+        lambda_error(c.list_functions().max_items(0).send().await),
+        (
+            "ValidationException",
+            "1 validation error detected: Value '0' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1",
+            400,
+        ),
+    );
+    check(
+        lambda_error(
+            c.create_function()
+                .function_name("image")
+                .role(ROLE)
+                .code(FunctionCode::builder().image_uri("repo:tag").build())
+                .package_type(aws_sdk_lambda::types::PackageType::Image)
+                .send()
+                .await,
+        ),
+        (
+            invalid,
+            "Tarn runs .zip file archives only, not container images.",
+            400,
+        ),
+    );
+    // Nothing of the refused requests changed the function.
+    let got = c
+        .get_alias()
+        .function_name("e")
+        .name("live")
+        .send()
+        .await
+        .expect("alias");
+    assert_eq!(got.function_version(), Some("1"));
+}
