@@ -36,6 +36,9 @@ use crate::time::{iso_ms, now_ms};
 /// How long an instance may sit idle before it is stopped (Lambda keeps
 /// idle environments for minutes, not forever).
 const IDLE_MS_MAX: u64 = 10 * 60 * 1000;
+/// How long a new instance may take to ask for its first job (Lambda's
+/// init phase limit).
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often idle instances are looked for.
 const IDLE_SWEEP: Duration = Duration::from_secs(30);
 
@@ -84,9 +87,13 @@ pub struct Outcome {
 struct Job {
     request_id: String,
     payload: Vec<u8>,
-    deadline_ms: u64,
+    /// The function's timeout: the deadline is set when the runtime takes
+    /// the job, since start-up is not part of an invocation's time.
+    timeout_ms: u64,
     invoked_arn: String,
     client_context: Option<String>,
+    /// Told when the runtime takes the job.
+    taken: oneshot::Sender<()>,
 }
 
 /// What `/next` returns to the runtime.
@@ -115,6 +122,13 @@ pub enum RuntimeError {
     InvalidRequestId,
     /// The instance was stopped while it waited.
     Stopped,
+}
+
+/// How waiting for an invocation ended.
+enum Waited {
+    Done(Result<Completion, oneshot::error::RecvError>),
+    InitTimeout,
+    Timeout,
 }
 
 enum Completion {
@@ -540,25 +554,41 @@ impl Exec {
         }
         inst.emit(format!("START RequestId: {request_id} Version: {version}"));
         let timeout = Duration::from_secs(u64::from(config.timeout_s.max(1)));
+        let (taken_tx, taken_rx) = oneshot::channel();
         let job = Job {
             request_id: request_id.to_owned(),
             payload,
-            deadline_ms: now_ms() + timeout.as_millis() as u64,
+            timeout_ms: timeout.as_millis() as u64,
             invoked_arn: invoked_arn.to_owned(),
             client_context,
+            taken: taken_tx,
         };
         // The slot holds one job and the instance is ours alone: this
         // never waits.
         let _ = inst.jobs_tx.send(job).await;
-        let result = tokio::time::timeout(timeout, done_rx).await;
+        // First the runtime starts and takes the job (or fails to start),
+        // then the function's own timeout runs.
+        let mut done_rx = done_rx;
+        let early = tokio::select! {
+            _ = taken_rx => None,
+            d = &mut done_rx => Some(Waited::Done(d)),
+            () = tokio::time::sleep(INIT_TIMEOUT) => Some(Waited::InitTimeout),
+        };
+        let result = match early {
+            Some(w) => w,
+            None => match tokio::time::timeout(timeout, done_rx).await {
+                Ok(d) => Waited::Done(d),
+                Err(_) => Waited::Timeout,
+            },
+        };
         let mut keep = true;
         let (payload, function_error) = match result {
-            Ok(Ok(Completion::Response(body))) => (body, None),
-            Ok(Ok(Completion::Error(body))) => {
+            Waited::Done(Ok(Completion::Response(body))) => (body, None),
+            Waited::Done(Ok(Completion::Error(body))) => {
                 keep = inst.state().init_error.is_none();
                 (body, Some("Unhandled"))
             }
-            Ok(Ok(Completion::Exited(status))) => {
+            Waited::Done(Ok(Completion::Exited(status))) => {
                 keep = false;
                 (
                     error_json(
@@ -570,7 +600,7 @@ impl Exec {
                     Some("Unhandled"),
                 )
             }
-            Ok(Err(_)) => {
+            Waited::Done(Err(_)) => {
                 keep = false;
                 (
                     error_json(
@@ -580,7 +610,20 @@ impl Exec {
                     Some("Unhandled"),
                 )
             }
-            Err(_) => {
+            Waited::InitTimeout => {
+                keep = false;
+                inst.kill();
+                let message = format!("Init timed out after {}.00 seconds", INIT_TIMEOUT.as_secs());
+                inst.emit(format!("{} {request_id} {message}", iso_ms(now_ms())));
+                (
+                    error_json(
+                        "Sandbox.Timedout",
+                        &format!("RequestId: {request_id} Error: {message}"),
+                    ),
+                    Some("Unhandled"),
+                )
+            }
+            Waited::Timeout => {
                 keep = false;
                 inst.kill();
                 let line = format!(
@@ -879,6 +922,8 @@ impl Exec {
             _ = dead.wait_for(|d| *d) => None,
         };
         let job = job.ok_or(RuntimeError::Stopped)?;
+        let deadline_ms = now_ms() + job.timeout_ms;
+        let _ = job.taken.send(());
         Ok(Next {
             trace_id: format!(
                 "Root=1-{:08x}-{};Parent={};Sampled=0",
@@ -887,7 +932,7 @@ impl Exec {
                 &token[..16]
             ),
             request_id: job.request_id,
-            deadline_ms: job.deadline_ms,
+            deadline_ms,
             invoked_arn: job.invoked_arn,
             client_context: job.client_context,
             payload: job.payload,
