@@ -91,6 +91,7 @@ struct Invoked {
     function_error: Option<String>,
     log: String,
     version: Option<String>,
+    request_id: Option<String>,
 }
 
 async fn invoke(c: &Client, name: &str, payload: Value) -> Invoked {
@@ -124,6 +125,7 @@ async fn invoke(c: &Client, name: &str, payload: Value) -> Invoked {
         function_error: out.function_error().map(str::to_owned),
         log,
         version: out.executed_version().map(str::to_owned),
+        request_id: aws_sdk_lambda::operation::RequestId::request_id(&out).map(str::to_owned),
     }
 }
 
@@ -236,6 +238,11 @@ async fn a_python_handler_runs_with_lambdas_context_environment_and_log() {
 
     let r = invoke(&c, "py", json!({"n": 1})).await;
     assert_eq!(r.function_error, None, "{:?}", r.payload);
+    assert_eq!(
+        r.request_id.as_deref(),
+        r.payload["request_id"].as_str(),
+        "the reply's request id is the invocation's"
+    );
     assert_eq!(r.version.as_deref(), Some("$LATEST"));
     let p = &r.payload;
     assert_eq!(p["event"], json!({"n": 1}));

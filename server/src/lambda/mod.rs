@@ -681,6 +681,8 @@ async fn invoke(
                 "x-amz-executed-version",
                 &invoked.executed_version,
             );
+            // As on Lambda, the reply's request id is the invocation's.
+            put_header(&mut reply, "x-amzn-requestid", &invoked.request_id);
             if log_type == "Tail" {
                 let tail = tarn_lambda::logs::tail(&o.log);
                 let b64 = base64::engine::general_purpose::STANDARD.encode(tail);

@@ -137,6 +137,8 @@ pub struct Invoked {
     pub outcome: crate::Outcome,
     /// `X-Amz-Executed-Version`.
     pub executed_version: String,
+    /// The invocation's request id (the function's `aws_request_id`).
+    pub request_id: String,
 }
 
 /// A function reference split into name and qualifier.
@@ -1030,6 +1032,7 @@ impl Lambda {
         Ok(Invoked {
             outcome,
             executed_version: view.version,
+            request_id,
         })
     }
 
