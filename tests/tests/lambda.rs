@@ -1682,3 +1682,34 @@ async fn every_other_api_error_has_lambdas_code_status_and_message() {
         .expect("alias");
     assert_eq!(got.function_version(), Some("1"));
 }
+
+#[tokio::test]
+async fn a_clean_stop_kills_warm_instances_without_waiting_on_their_long_polls() {
+    let mut server = Server::start();
+    let c = client(&server);
+    create(
+        &c,
+        "py",
+        Runtime::Python312,
+        "app.handler",
+        python_zip(),
+        &[],
+        3,
+    )
+    .await;
+    let r = invoke(&c, "py", json!({})).await;
+    let pid = r.payload["pid"].as_u64().expect("pid");
+    assert!(!gone(pid));
+    let started = Instant::now();
+    assert!(server.terminate(), "tarn exits cleanly on SIGTERM");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopping took {:?}",
+        started.elapsed()
+    );
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !gone(pid) {
+        assert!(Instant::now() < deadline, "instance {pid} outlived tarn");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
