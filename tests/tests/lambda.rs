@@ -596,6 +596,19 @@ async fn parallel_invokes_start_instances_up_to_the_limits_and_reuse_warm_ones()
     };
     let (first, second) = tokio::join!(slow, second);
     assert_eq!(first.function_error, None);
+    match &second {
+        Err(aws_sdk_lambda::error::SdkError::ServiceError(e)) => match e.err() {
+            aws_sdk_lambda::operation::invoke::InvokeError::TooManyRequestsException(t) => {
+                assert_eq!(
+                    t.reason().map(|r| r.as_str()),
+                    Some("ReservedFunctionConcurrentInvocationLimitExceeded")
+                );
+                assert_eq!(t.r#type(), Some("User"));
+            }
+            other => panic!("expected TooManyRequestsException, got {other:?}"),
+        },
+        other => panic!("expected a service error, got {other:?}"),
+    }
     let (code, message, status) = lambda_error(second);
     assert_eq!(
         (code.as_str(), message.as_str(), status),

@@ -305,7 +305,39 @@ pub async fn dispatch(
     bytes: &[u8],
 ) -> Result<Reply, Failure> {
     let lambda = app.lambda()?;
-    Ok(serve(&lambda, route, parts, bytes).await?)
+    Ok(serve(&lambda, route, parts, bytes)
+        .await
+        .unwrap_or_else(render_error))
+}
+
+/// Renders a model error as Lambda does: the REST renderer's status,
+/// `x-amzn-ErrorType` and `message`, plus Lambda's `Type` (`User` or
+/// `Service`) and, for throttling, its `Reason`.
+fn render_error(e: Error) -> Reply {
+    let reason = match &e {
+        Error::TooManyRequests { reason } => Some(*reason),
+        _ => None,
+    };
+    let f = Failure::from(e);
+    #[derive(Serialize)]
+    struct Body<'a> {
+        #[serde(rename = "Type")]
+        kind: &'static str,
+        message: &'a str,
+        #[serde(rename = "Reason", skip_serializing_if = "Option::is_none")]
+        reason: Option<&'static str>,
+    }
+    let mut reply = crate::protocol::rest::render(&f);
+    reply.body = serde_json::to_vec(&Body {
+        kind: match f.fault {
+            Fault::Sender => "User",
+            Fault::Receiver => "Service",
+        },
+        message: f.message.as_deref().unwrap_or(""),
+        reason,
+    })
+    .unwrap_or_default();
+    reply
 }
 
 async fn serve(
