@@ -761,6 +761,13 @@ async fn failed_async_invokes_are_retried_then_sent_to_the_on_failure_function()
         "no third attempt"
     );
 
+    let listed = c
+        .list_function_event_invoke_configs()
+        .function_name("flaky")
+        .send()
+        .await
+        .expect("list configs");
+    assert_eq!(listed.function_event_invoke_configs().len(), 1);
     c.delete_function_event_invoke_config()
         .function_name("flaky")
         .send()

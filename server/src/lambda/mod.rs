@@ -45,6 +45,7 @@ pub const OPERATIONS: &[&str] = &[
     "UpdateFunctionEventInvokeConfig",
     "GetFunctionEventInvokeConfig",
     "DeleteFunctionEventInvokeConfig",
+    "ListFunctionEventInvokeConfigs",
     "PutFunctionConcurrency",
     "GetFunctionConcurrency",
     "DeleteFunctionConcurrency",
@@ -158,6 +159,9 @@ pub fn route(method: &Method, path: &str) -> Option<Route> {
             "DELETE" => r("DeleteFunctionEventInvokeConfig", f, ""),
             _ => None,
         },
+        ["2019-09-25", "functions", f, "event-invoke-config", "list"] if m == "GET" => {
+            r("ListFunctionEventInvokeConfigs", f, "")
+        }
         ["2017-03-31", "tags", rest @ ..] if !rest.is_empty() => {
             // An ARN's `/` would split it; put it back together.
             let arn = rest.join("/");
@@ -591,6 +595,18 @@ async fn serve(
             let c = lambda.invoke_config(&r)?;
             let arn = lambda.arn(&r.name, Some(&c.qualifier));
             Ok(json(StatusCode::OK, &wire::invoke_config(&c, arn)))
+        }
+        "ListFunctionEventInvokeConfigs" => {
+            let r = plain()?;
+            let configs = lambda.invoke_configs(&r.name)?;
+            let out: Vec<wire::InvokeConfigOut> = configs
+                .iter()
+                .map(|c| wire::invoke_config(c, lambda.arn(&r.name, Some(&c.qualifier))))
+                .collect();
+            Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({ "FunctionEventInvokeConfigs": out }),
+            ))
         }
         "DeleteFunctionEventInvokeConfig" => {
             lambda.delete_invoke_config(&reference()?).await?;

@@ -925,6 +925,12 @@ impl Lambda {
             .ok_or_else(|| self.no_invoke_config(&r.name, &qualifier))
     }
 
+    /// ListFunctionEventInvokeConfigs.
+    pub fn invoke_configs(&self, name: &str) -> Result<Vec<InvokeConfigRecord>, Error> {
+        self.function(name)?;
+        self.records.invoke_configs(name)
+    }
+
     /// DeleteFunctionEventInvokeConfig.
     pub async fn delete_invoke_config(&self, r: &FunctionRef) -> Result<(), Error> {
         let qualifier = self.invoke_config_target(r)?;

@@ -210,6 +210,11 @@ impl Records {
         self.get(&key(name, Kind::InvokeConfig, qualifier.as_bytes()))
     }
 
+    /// Every event invoke config of a function, by qualifier.
+    pub fn invoke_configs(&self, name: &str) -> Result<Vec<InvokeConfigRecord>, Error> {
+        self.scan(&key(name, Kind::InvokeConfig, b""))
+    }
+
     fn scan<T: DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<T>, Error> {
         let mut out = Vec::new();
         for e in self.store.iter(
