@@ -599,13 +599,15 @@ async fn serve(
         "ListFunctionEventInvokeConfigs" => {
             let r = plain()?;
             let configs = lambda.invoke_configs(&r.name)?;
-            let out: Vec<wire::InvokeConfigOut> = configs
+            let function_event_invoke_configs = configs
                 .iter()
                 .map(|c| wire::invoke_config(c, lambda.arn(&r.name, Some(&c.qualifier))))
                 .collect();
             Ok(json(
                 StatusCode::OK,
-                &serde_json::json!({ "FunctionEventInvokeConfigs": out }),
+                &wire::InvokeConfigsOut {
+                    function_event_invoke_configs,
+                },
             ))
         }
         "DeleteFunctionEventInvokeConfig" => {

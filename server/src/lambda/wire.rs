@@ -364,6 +364,13 @@ pub fn invoke_config(c: &InvokeConfigRecord, function_arn: String) -> InvokeConf
     }
 }
 
+/// ListFunctionEventInvokeConfigs.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InvokeConfigsOut {
+    pub function_event_invoke_configs: Vec<InvokeConfigOut>,
+}
+
 /// ListTags.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
