@@ -856,7 +856,10 @@ pub async fn runtime(
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod route_tests {
     use super::*;
 
     #[test]
