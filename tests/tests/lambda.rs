@@ -1733,3 +1733,53 @@ async fn a_clean_stop_kills_warm_instances_without_waiting_on_their_long_polls()
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[tokio::test]
+async fn successful_async_invokes_send_their_record_to_the_on_success_function() {
+    let server = Server::start();
+    let c = client(&server);
+    let (_out, records, records_str) = events_file();
+    create(
+        &c,
+        "ok",
+        Runtime::Python312,
+        "app.handler",
+        python_zip(),
+        &[],
+        3,
+    )
+    .await;
+    create(
+        &c,
+        "recorder",
+        Runtime::Python312,
+        "rec.handler",
+        zip_of(&[("rec.py", RECORDER, 0o644)]),
+        &[("OUT", &records_str)],
+        3,
+    )
+    .await;
+    c.put_function_event_invoke_config()
+        .function_name("ok")
+        .destination_config(
+            DestinationConfig::builder()
+                .on_success(
+                    aws_sdk_lambda::types::OnSuccess::builder()
+                        .destination("arn:aws:lambda:us-east-1:000000000000:function:recorder")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("put config");
+    invoke_event(&c, "ok", json!({"k": 1})).await;
+    let record = wait_for_lines(&records, 1);
+    let record: Value = serde_json::from_str(&record[0]).expect("record json");
+    assert_eq!(record["requestContext"]["condition"], "Success");
+    assert_eq!(record["requestContext"]["approximateInvokeCount"], 1);
+    assert_eq!(record["requestPayload"], json!({"k": 1}));
+    assert_eq!(record["responseContext"]["statusCode"], 200);
+    assert!(record["responseContext"].get("functionError").is_none());
+    assert_eq!(record["responsePayload"]["event"], json!({"k": 1}));
+}
