@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tarn_core::arn::Arns;
+use tarn_core::outbox::Outbox;
+use tarn_lambda::{Lambda, LogSink};
 
 /// Events one turn of the log retention sweeper removes at most.
 const LOGS_SWEEP_EVENTS_MAX: usize = 10_000;
@@ -21,11 +23,15 @@ pub struct App {
     pub arns: Arns,
     /// The owner of every background loop of the event-side services;
     /// stopped and joined before the engine is flushed at shutdown.
-    pub runner: tarn_core::runner::Runner,
-    /// Work between services, one per engine.
-    pub outbox: tarn_core::outbox::Outbox,
+    pub runner: Arc<tarn_core::runner::Runner>,
+    /// Work services hand each other, written in the batch of its cause
+    /// (one per engine).
+    pub outbox: Outbox,
     /// SQS queues and messages.
     pub sqs: tarn_sqs::Sqs,
+    /// Functions, started by [`App::start_lambda`] (or with defaults at
+    /// first use).
+    lambda: std::sync::Mutex<Option<Arc<Lambda>>>,
     request_seq: AtomicU64,
     request_seed: u64,
     address: std::sync::OnceLock<String>,
@@ -54,7 +60,7 @@ impl App {
         account_id: String,
     ) -> Result<Arc<App>, String> {
         let arns = Arns::new(region, account_id);
-        let outbox = tarn_core::outbox::Outbox::open(&engine.store()).map_err(|e| e.to_string())?;
+        let outbox = Outbox::open(&engine.store()).map_err(|e| e.to_string())?;
         let sqs = tarn_sqs::Sqs::open(&engine, arns.clone()).map_err(|e| e.to_string())?;
         let request_seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -64,9 +70,10 @@ impl App {
         Ok(Arc::new(App {
             engine,
             arns,
-            runner: tarn_core::runner::Runner::new(),
+            runner: Arc::new(tarn_core::runner::Runner::new()),
             outbox,
             sqs,
+            lambda: std::sync::Mutex::new(None),
             request_seq: AtomicU64::new(0),
             request_seed,
             address: std::sync::OnceLock::new(),
@@ -84,6 +91,70 @@ impl App {
         // runtime, which this is).
         if let Err(e) = self.logs() {
             tracing::warn!(error = %e, "cannot open the logs' storage");
+        }
+    }
+
+    /// Starts the Lambda service: function code under
+    /// `options.functions_dir`, the asynchronous-invoke drainer on the
+    /// runner. Call it inside the tokio runtime, after
+    /// [`App::set_address`]. A second call returns the running service.
+    pub fn start_lambda(&self, options: LambdaOptions) -> Result<Arc<Lambda>, tarn_lambda::Error> {
+        let mut slot = self
+            .lambda
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(l) = slot.as_ref() {
+            return Ok(Arc::clone(l));
+        }
+        let settings = tarn_lambda::Settings {
+            exec: tarn_lambda::ExecSettings {
+                address: self.address().to_owned(),
+                region: self.region().to_owned(),
+                python: options.python,
+                node: options.node,
+                concurrency_max: options.concurrency_max,
+                runtimes_dir: options.functions_dir.join(".runtimes"),
+            },
+            functions_dir: options.functions_dir,
+            retry_delay_ms: options.retry_delay_ms,
+        };
+        let lambda = Lambda::open(
+            &self.engine,
+            &self.outbox,
+            &self.arns,
+            Arc::clone(&self.runner),
+            options.sink,
+            settings,
+        )?;
+        lambda.start();
+        *slot = Some(Arc::clone(&lambda));
+        Ok(lambda)
+    }
+
+    /// The Lambda service, started with [`LambdaOptions::default`] if
+    /// nothing started it.
+    pub fn lambda(&self) -> Result<Arc<Lambda>, tarn_lambda::Error> {
+        if let Some(l) = self
+            .lambda
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
+            return Ok(Arc::clone(l));
+        }
+        self.start_lambda(LambdaOptions::default())
+    }
+
+    /// Kills every function instance (Tarn is stopping: their long polls
+    /// must not hold the server's graceful shutdown).
+    pub fn stop_functions(&self) {
+        if let Some(l) = self
+            .lambda
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
+            l.stop();
         }
     }
 
@@ -239,6 +310,61 @@ impl App {
             }
         }
         id
+    }
+}
+
+/// Function output into CloudWatch Logs, where Lambda writes it: group
+/// `/aws/lambda/<name>`, a stream per instance, created on first use.
+pub struct LogsSink(tarn_logs::Logs);
+
+impl LogsSink {
+    /// A sink writing to `logs`.
+    pub fn new(logs: tarn_logs::Logs) -> LogsSink {
+        LogsSink(logs)
+    }
+}
+
+impl LogSink for LogsSink {
+    fn append(&self, group: &str, stream: &str, events: Vec<tarn_lambda::LogLine>) {
+        let events: Vec<(u64, String)> = events
+            .into_iter()
+            .map(|l| (l.timestamp_ms, l.message))
+            .collect();
+        // Visible once committed; the group commit makes it durable with
+        // the next sync, which nothing here needs to wait for.
+        if let Err(e) = self.0.append(group, stream, &events) {
+            tracing::warn!(group, stream, error = %e, "cannot write function log lines");
+        }
+    }
+}
+
+/// How the Lambda service runs (`tarn --help`, "Functions").
+pub struct LambdaOptions {
+    /// Where function code is unpacked (`<data>/functions`).
+    pub functions_dir: std::path::PathBuf,
+    /// The Python interpreter for `python3.x` functions.
+    pub python: String,
+    /// The Node.js interpreter for `nodejs*` functions.
+    pub node: String,
+    /// The most invocations running at once, all functions together.
+    pub concurrency_max: usize,
+    /// The first retry delay of a failed asynchronous invoke, in ms.
+    pub retry_delay_ms: u64,
+    /// Where function log lines go besides Tarn's own log.
+    pub sink: Arc<dyn LogSink>,
+}
+
+impl Default for LambdaOptions {
+    fn default() -> Self {
+        LambdaOptions {
+            functions_dir: std::env::temp_dir()
+                .join(format!("tarn-functions-{}", std::process::id())),
+            python: "python3".into(),
+            node: "node".into(),
+            concurrency_max: 64,
+            retry_delay_ms: 60_000,
+            sink: Arc::new(tarn_lambda::TracingSink),
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub mod coding;
 pub mod dynamodb;
 pub mod error;
 pub mod iam;
+pub mod lambda;
 pub mod logs;
 pub mod protocol;
 pub mod sqs;

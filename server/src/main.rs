@@ -81,6 +81,20 @@ struct Args {
     /// 15 minutes; shorter for tests).
     #[arg(long, default_value_t = 15 * 60 * 1000, hide = true)]
     stream_iterator_ttl_ms: u64,
+    /// Python interpreter that runs python3.x functions.
+    #[arg(long, env = "TARN_LAMBDA_PYTHON", default_value = "python3")]
+    lambda_python: String,
+    /// Node.js interpreter that runs nodejs* functions.
+    #[arg(long, env = "TARN_LAMBDA_NODE", default_value = "node")]
+    lambda_node: String,
+    /// Most function invocations running at once (all functions); more
+    /// are throttled with TooManyRequestsException.
+    #[arg(long, default_value_t = 64)]
+    lambda_concurrency: usize,
+    /// First retry delay of a failed asynchronous invoke, in milliseconds
+    /// (Lambda's is about a minute; the second retry waits twice as long).
+    #[arg(long, default_value_t = 60_000)]
+    lambda_retry_delay_ms: u64,
 }
 
 fn main() -> ExitCode {
@@ -144,7 +158,7 @@ fn log_filter(level: &str) -> String {
         "error" | "off" => level,
         _ => "warn",
     };
-    format!("{deps},tarn={level},tarn_server={level},tarn_engine={level},tarn_streams={level}")
+    format!("{deps},tarn={level},tarn_server={level},tarn_engine={level},tarn_streams={level},tarn_lambda={level}")
 }
 
 fn run(args: Args) -> Result<(), String> {
@@ -208,10 +222,33 @@ fn run(args: Args) -> Result<(), String> {
         app.start_background();
         app.set_address(local.to_string());
         app.set_iterator_ttl_ms(args.stream_iterator_ttl_ms);
+        // Function code lives beside the database; with --in-memory, in a
+        // temporary directory removed at exit.
+        let functions_dir = if args.in_memory {
+            std::env::temp_dir().join(format!("tarn-functions-{}", std::process::id()))
+        } else {
+            args.data_dir.join("functions")
+        };
+        app.start_lambda(tarn_server::app::LambdaOptions {
+            functions_dir: functions_dir.clone(),
+            python: args.lambda_python.clone(),
+            node: args.lambda_node.clone(),
+            concurrency_max: args.lambda_concurrency.max(1),
+            retry_delay_ms: args.lambda_retry_delay_ms,
+            sink: Arc::new(tarn_server::app::LogsSink::new(
+                app.logs()
+                    .map_err(|e| format!("cannot open the logs' storage: {e}"))?
+                    .clone(),
+            )),
+        })
+        .map_err(|e| format!("cannot start functions in {}: {e}", functions_dir.display()))?;
         let stopping = Arc::clone(&app);
         axum::serve(listener, tarn_server::router(Arc::clone(&app)))
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
+                // Instances' Runtime API long polls would hold the graceful
+                // shutdown open: stop them first.
+                stopping.stop_functions();
                 // Long polls (SQS's 20 s receives) end with the background
                 // loops, so that in-flight requests do not hold the stop.
                 let stuck = stopping
@@ -224,6 +261,9 @@ fn run(args: Args) -> Result<(), String> {
             })
             .await
             .map_err(|e| format!("server failed: {e}"))?;
+        if args.in_memory {
+            let _ = std::fs::remove_dir_all(&functions_dir);
+        }
         // Background loops stop before the engine they write to is flushed.
         let stuck = app.runner.shutdown(std::time::Duration::from_secs(5)).await;
         if !stuck.is_empty() {

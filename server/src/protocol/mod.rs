@@ -403,17 +403,45 @@ async fn query(
 
 /// A REST request (the Lambda API, the Lambda Runtime API, Pipes).
 async fn rest(
-    _app: &App,
+    app: &App,
     service: &'static Service,
     parts: &axum::http::request::Parts,
-    _body: &[u8],
+    body: &[u8],
 ) -> Reply {
     let protocol = service.protocols[0];
-    // No REST service serves an operation yet: every route is unknown.
-    let f = Failure::unknown_operation(&service.errors, protocol, parts.uri.path(), None);
-    match protocol {
+    let render = |f: Failure| match protocol {
         Protocol::RuntimeApi => rest::render_runtime(&f),
         _ => rest::render(&f),
+    };
+    let unknown = || Failure::unknown_operation(&service.errors, protocol, parts.uri.path(), None);
+    match service.id {
+        ServiceId::Lambda => {
+            let Some(route) = crate::lambda::route(&parts.method, parts.uri.path()) else {
+                return render(unknown());
+            };
+            if let Err(e) = sigv4::check(
+                &parts.headers,
+                parts.uri.query(),
+                Some(service.signing_name),
+            ) {
+                return render(Failure::auth(&service.errors, protocol, &e));
+            }
+            crate::lambda::dispatch(app, &route, parts, body)
+                .await
+                .unwrap_or_else(render)
+        }
+        ServiceId::LambdaRuntime => {
+            let Some((token, op, id)) =
+                crate::lambda::runtime_route(&parts.method, parts.uri.path())
+            else {
+                return render(unknown());
+            };
+            crate::lambda::runtime(app, &token, op, &id, body)
+                .await
+                .unwrap_or_else(render)
+        }
+        // Services that serve no operation yet: every route is unknown.
+        _ => render(unknown()),
     }
 }
 

@@ -252,7 +252,7 @@ pub static SERVICES: [Service; 10] = [
         cbor: false,
         protocols: &[Protocol::RestJson],
         api_version: "2015-03-31",
-        operations: &[],
+        operations: crate::lambda::OPERATIONS,
         crc32: false,
         signed: true,
         errors: REST_ERRORS,
@@ -266,7 +266,7 @@ pub static SERVICES: [Service; 10] = [
         cbor: false,
         protocols: &[Protocol::RuntimeApi],
         api_version: "2018-06-01",
-        operations: &[],
+        operations: crate::lambda::RUNTIME_OPERATIONS,
         crc32: false,
         signed: false,
         errors: REST_ERRORS,
@@ -380,7 +380,9 @@ pub fn rest_service(path: &str) -> Option<&'static Service> {
     if path.len() < 2 {
         return None;
     }
-    if path.starts_with("/2018-06-01/runtime/") {
+    // Function instances reach the Runtime API under their own token
+    // (`AWS_LAMBDA_RUNTIME_API` = `host:port/lambda-runtime/<token>`).
+    if path.starts_with("/2018-06-01/runtime/") || path.starts_with("/lambda-runtime/") {
         return Some(Service::of(ServiceId::LambdaRuntime));
     }
     if path == "/v1/pipes" || path.starts_with("/v1/pipes/") {

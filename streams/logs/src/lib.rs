@@ -3,8 +3,8 @@
 //!
 //! What the Logs API serves and what Lambda writes go through one
 //! [`Logs`]: [`Logs::append`] is the way in for functions (it creates the
-//! group and stream if missing, as Lambda does; [`lambda_group`] and
-//! [`lambda_stream`] name them as Lambda does), [`Logs::put`] is
+//! group and stream if missing, as Lambda does; `tarn-lambda` names them),
+//! [`Logs::put`] is
 //! PutLogEvents' (the group and stream must exist; events out of the
 //! accepted time window are reported, not stored), and [`Logs::read`]
 //! serves GetLogEvents and FilterLogEvents: one scan of a group's events
@@ -804,25 +804,6 @@ impl Logs {
     }
 }
 
-/// The log group Lambda writes a function's output to:
-/// `/aws/lambda/<function>`.
-pub fn lambda_group(function: &str) -> String {
-    format!("/aws/lambda/{function}")
-}
-
-/// The log stream of one function instance, named as Lambda names it:
-/// the UTC date the instance started, the version in brackets and the
-/// instance's 32 hex digits (`2026/12/05/[$LATEST]0123…cdef`).
-pub fn lambda_stream(started_ms: u64, version: &str, instance: u128) -> String {
-    let day = tarn_core::arn::stream_label(started_ms);
-    format!(
-        "{}/{}/{}/[{version}]{instance:032x}",
-        &day[0..4],
-        &day[5..7],
-        &day[8..10]
-    )
-}
-
 /// Milliseconds since the epoch.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -1071,15 +1052,6 @@ mod tests {
             .wait(&engine)
             .expect("d");
         assert_eq!(logs.read("swept", &all).expect("read").events.len(), 1);
-    }
-
-    #[test]
-    fn lambda_names_are_lambdas() {
-        assert_eq!(lambda_group("resize"), "/aws/lambda/resize");
-        assert_eq!(
-            lambda_stream(1_796_431_410_000, "$LATEST", 0xabc),
-            "2026/12/05/[$LATEST]00000000000000000000000000000abc"
-        );
     }
 
     #[test]

@@ -82,14 +82,18 @@ async fn a_deleted_name_is_free_again_after_60_seconds() {
         Err(SqsError::QueueDeletedRecently)
     );
     // Other names are not held up.
-    sqs.create_queue("q2", &none, &none).await.expect("create q2");
+    sqs.create_queue("q2", &none, &none)
+        .await
+        .expect("create q2");
     sqs.advance_clock_ms(59_000);
     assert_eq!(
         sqs.create_queue("q", &none, &none).await.map(|_| ()),
         Err(SqsError::QueueDeletedRecently)
     );
     sqs.advance_clock_ms(1_000);
-    sqs.create_queue("q", &none, &none).await.expect("create after 60 s");
+    sqs.create_queue("q", &none, &none)
+        .await
+        .expect("create after 60 s");
 }
 
 #[tokio::test]
