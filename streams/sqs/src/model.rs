@@ -191,9 +191,35 @@ pub(crate) struct QueueState {
     /// expired visibility timeout does not, so the bound drifts up and is
     /// recounted exactly only when it nears the limit.
     inflight_upper: Mutex<Option<u64>>,
+    /// Where a receive starts reading the visible index (see [`Floor`]).
+    floor: Mutex<Floor>,
+}
+
+/// A lower bound of the live entries in a queue's visible index, so that a
+/// receive does not wade through the tombstones every earlier receive left
+/// at the front of the index (an LSM tree keeps them until compaction):
+/// without it a receive's cost grows with the messages received before it.
+///
+/// Invariant: no live visible entry of the queue has a key below `at`
+/// (`None`: unknown, read from the start). A receive (under the queue's
+/// lock) sets `at` from what its scan found; every insert of a visible
+/// entry lowers `at` and records itself in `lowered` *before* its batch
+/// commits, and the receive folds `lowered` into what it sets, so an
+/// insert racing a scan is never left below the floor.
+#[derive(Default)]
+struct Floor {
+    at: Option<(u64, u64)>,
+    lowered: Option<(u64, u64)>,
 }
 
 impl QueueState {
+    /// A visible entry `(t, seq)` is about to be inserted.
+    fn lower_floor(&self, key: (u64, u64)) {
+        let mut f = lock(&self.floor);
+        f.at = f.at.map(|a| a.min(key));
+        f.lowered = Some(f.lowered.map_or(key, |l| l.min(key)));
+    }
+
     /// `n` messages left flight (deleted or made visible).
     fn release(&self, n: u64) {
         if let Some(u) = lock(&self.inflight_upper).as_mut() {
@@ -843,6 +869,7 @@ impl Sqs {
         m: &MessageRecord,
     ) -> Result<()> {
         let ks = &self.0.ks;
+        self.state(queue).lower_floor((m.visible_at_ms, seq));
         batch.insert(&ks.messages, &codec::message_key(queue, seq), &m.encode())?;
         let state = u8::from(m.receive_count > 0);
         batch.insert(
@@ -1200,8 +1227,19 @@ impl Sqs {
         let mut blocked: HashSet<String> = HashSet::new();
         let mut taken_seqs: HashSet<u64> = HashSet::new();
         let retention_ms = q.retention_ms();
-        let range = KeyRange::prefix(&id.to_be_bytes());
+        let start = {
+            let mut f = lock(&state.floor);
+            f.lowered = None;
+            f.at.unwrap_or((0, 0))
+        };
+        let from = codec::time_key(id, start.0, start.1);
+        let to = codec::time_key(id, u64::MAX, u64::MAX);
+        let range = KeyRange::new(Bound::Included(&from[..]), Bound::Included(&to[..]));
         let mut looked = 0;
+        // The first entry this pass leaves in place, and the last one it
+        // saw: the next receive starts at the former, or past the latter.
+        let mut first_kept: Option<(u64, u64)> = None;
+        let mut last_seen: Option<(u64, u64)> = None;
         for e in self
             .0
             .store
@@ -1209,12 +1247,15 @@ impl Sqs {
         {
             let e = e?;
             let (t, seq) = codec::split_time_key(&e.key)?;
+            last_seen = Some((t, seq));
             if t > now {
                 next_ms = Some(t);
+                first_kept.get_or_insert((t, seq));
                 break;
             }
             looked += 1;
             if taken.len() >= max || looked > RECEIVE_SCAN_MAX {
+                first_kept.get_or_insert((t, seq));
                 break;
             }
             if taken_seqs.contains(&seq) {
@@ -1228,6 +1269,11 @@ impl Sqs {
             if m.sent_ms + retention_ms <= now {
                 self.remove_message(&mut batch, id, seq, &m)?;
                 continue;
+            }
+            if q.fifo() {
+                // A FIFO entry stays unless its group's receive below
+                // takes it; the floor may not pass it either way.
+                first_kept.get_or_insert((t, seq));
             }
             if !q.fifo() {
                 if let Some(m) = self.take(
@@ -1277,6 +1323,12 @@ impl Sqs {
         }
         *upper = Some(inflight + taken.len() as u64);
         drop(upper);
+        {
+            let mut f = lock(&state.floor);
+            let found = first_kept.or(last_seen).unwrap_or(start);
+            let at = f.lowered.map_or(found, |l| l.min(found));
+            f.at = Some(at);
+        }
         if q.fifo() {
             if let Some(attempt) = &req.attempt_id {
                 lock(&state.attempts).insert(
@@ -1345,6 +1397,7 @@ impl Sqs {
             m.first_receive_ms = now;
         }
         m.visible_at_ms = now + vt_ms;
+        self.state(id).lower_floor((m.visible_at_ms, seq));
         batch.insert(
             &self.0.ks.visible,
             &codec::time_key(id, m.visible_at_ms, seq),
@@ -1516,6 +1569,7 @@ impl Sqs {
                             if *timeout == 0 {
                                 state.release(1);
                             }
+                            state.lower_floor((m2.visible_at_ms, seq));
                             batch.insert(
                                 &self.0.ks.visible,
                                 &codec::time_key(q.id(), m2.visible_at_ms, seq),

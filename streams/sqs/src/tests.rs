@@ -447,7 +447,61 @@ async fn a_message_stays_in_flight_at_most_12_hours_from_its_first_receive() {
             "Value 43200 for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]".into()
         ))
     );
-    sqs.change_visibility("q", h, 39_600)
+    // 39,599 s, not 39,600: the real clock moved on since the receive.
+    sqs.change_visibility("q", h, 39_599)
         .await
         .expect("within 12 hours");
+}
+
+/// Receives skip the front of the visible index that earlier receives
+/// emptied (the floor); whatever is inserted below that floor afterwards
+/// (a new send, a message made visible again, a delayed one coming due)
+/// must still be received.
+#[tokio::test]
+async fn receives_find_messages_that_land_below_where_the_last_receive_stopped() {
+    let (_engine, sqs) = open();
+    let none = BTreeMap::new();
+    sqs.create_queue("q", &none, &none).await.expect("create");
+    let stop = || Runner::new().stop_signal();
+    let take = |vt: u64| ReceiveRequest {
+        visibility_timeout: Some(vt),
+        ..receive_all()
+    };
+    for i in 0..25 {
+        sqs.send("q", body(&format!("m{i}"))).await.expect("send");
+    }
+    // Three receives empty the front; 25 messages are in flight for 60 s.
+    let mut in_flight = Vec::new();
+    for _ in 0..3 {
+        in_flight.extend(sqs.receive("q", &take(60), stop()).await.expect("receive"));
+    }
+    assert_eq!(in_flight.len(), 25);
+    assert!(sqs
+        .receive("q", &take(60), stop())
+        .await
+        .expect("empty")
+        .is_empty());
+    // A new send lands below the in-flight entries the floor now sits at.
+    sqs.send("q", body("late")).await.expect("send");
+    let got = sqs.receive("q", &take(60), stop()).await.expect("receive");
+    assert_eq!(
+        got.iter().map(|r| r.body.as_str()).collect::<Vec<_>>(),
+        ["late"]
+    );
+    // A message made visible again lands below it too.
+    sqs.change_visibility("q", &in_flight[7].receipt_handle, 0)
+        .await
+        .expect("release");
+    let got = sqs.receive("q", &take(60), stop()).await.expect("receive");
+    assert_eq!(
+        got.iter().map(|r| r.body.as_str()).collect::<Vec<_>>(),
+        ["m7"]
+    );
+    // Visibility timeouts running out bring the rest back, all of them.
+    sqs.advance_clock_ms(61_000);
+    let mut again = Vec::new();
+    for _ in 0..4 {
+        again.extend(sqs.receive("q", &take(60), stop()).await.expect("receive"));
+    }
+    assert_eq!(again.len(), 26, "24 timed out, late, m7");
 }
