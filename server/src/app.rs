@@ -266,25 +266,9 @@ impl App {
         h.update(self.account_id().as_bytes());
         h.update(&id.to_be_bytes());
         h.update(&created_ms.to_be_bytes());
-        let b = h.finalize();
-        let b = b.as_bytes();
-        let hex: String = b[..16]
-            .iter()
-            .enumerate()
-            .map(|(i, x)| match i {
-                6 => format!("{:02x}", (x & 0x0f) | 0x40),
-                8 => format!("{:02x}", (x & 0x3f) | 0x80),
-                _ => format!("{x:02x}"),
-            })
-            .collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &hex[..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        )
+        let mut b = [0; 16];
+        b.copy_from_slice(&h.finalize().as_bytes()[..16]);
+        tarn_core::id::uuid(&b)
     }
 
     /// A fresh 52-character request id in DynamoDB's alphabet, `[0-9A-Z]`.

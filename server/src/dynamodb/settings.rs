@@ -149,18 +149,9 @@ pub(super) fn sse_key(app: &App, sse: &SseSpecificationIn) -> Result<Option<Stri
         Some(id) => app.arns.kms_key(id),
         None => {
             let h = blake3::hash(format!("dynamodb-managed-key:{}", app.account_id()).as_bytes());
-            let hex: String = h.as_bytes()[..16]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            app.arns.kms_key(&format!(
-                "{}-{}-{}-{}-{}",
-                &hex[..8],
-                &hex[8..12],
-                &hex[12..16],
-                &hex[16..20],
-                &hex[20..32]
-            ))
+            let mut b = [0; 16];
+            b.copy_from_slice(&h.as_bytes()[..16]);
+            app.arns.kms_key(&tarn_core::id::hyphenated(&b))
         }
     };
     Ok(Some(key))

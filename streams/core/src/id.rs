@@ -7,6 +7,12 @@ pub fn uuid(bytes: &[u8; 16]) -> String {
     let mut b = *bytes;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
+    hyphenated(&b)
+}
+
+/// The 16 bytes in UUID layout (8-4-4-4-12 lowercase hex digits) as they
+/// are, without version or variant bits.
+pub fn hyphenated(b: &[u8; 16]) -> String {
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
     format!(
         "{}-{}-{}-{}-{}",
@@ -27,6 +33,10 @@ mod tests {
         assert_eq!(
             super::uuid(&[0; 16]),
             "00000000-0000-4000-8000-000000000000"
+        );
+        assert_eq!(
+            super::hyphenated(&[0xff; 16]),
+            "ffffffff-ffff-ffff-ffff-ffffffffffff"
         );
     }
 }
