@@ -38,6 +38,9 @@ pub struct App {
     iterator_ttl_ms: AtomicU64,
     logs: std::sync::OnceLock<tarn_logs::Logs>,
     iam: std::sync::OnceLock<tarn_iam::Iam>,
+    /// Itself, for what must reach the server without keeping it alive
+    /// (function instances' Runtime API endpoints).
+    me: std::sync::Weak<App>,
 }
 
 impl App {
@@ -67,7 +70,8 @@ impl App {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0)
             ^ u64::from(std::process::id());
-        Ok(Arc::new(App {
+        Ok(Arc::new_cyclic(|me| App {
+            me: me.clone(),
             engine,
             arns,
             runner: Arc::new(tarn_core::runner::Runner::new()),
@@ -109,6 +113,7 @@ impl App {
         let settings = tarn_lambda::Settings {
             exec: tarn_lambda::ExecSettings {
                 address: self.address().to_owned(),
+                endpoints: Arc::new(crate::lambda::Endpoints::new(self.me.clone())),
                 region: self.region().to_owned(),
                 python: options.python,
                 node: options.node,

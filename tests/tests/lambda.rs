@@ -271,7 +271,9 @@ async fn a_python_handler_runs_with_lambdas_context_environment_and_log() {
     assert!(env["AWS_SESSION_TOKEN"].is_string());
     let host = server.endpoint.trim_start_matches("http://");
     let api = env["AWS_LAMBDA_RUNTIME_API"].as_str().expect("api");
-    assert!(api.starts_with(&format!("{host}/lambda-runtime/")), "{api}");
+    // Lambda's bare `host:port`: the instance's own port, not Tarn's.
+    assert!(is_loopback_host_port(api), "{api}");
+    assert_ne!(api, host);
     assert_eq!(env["LAMBDA_TASK_ROOT"], p["cwd"]);
     // YYYY/MM/DD/[$LATEST]<32 hex>
     let stream = p["log_stream"].as_str().expect("stream");
@@ -1371,6 +1373,127 @@ async fn queued_invokes_and_functions_survive_a_sigkill_and_drain_at_start() {
     // The unpacked code outlived the restart too.
     let r = invoke(&c, "held", json!({"again": true})).await;
     assert_eq!(r.function_error, None, "{:?}", r.payload);
+}
+
+/// `^127\.0\.0\.1:[0-9]+$`.
+fn is_loopback_host_port(s: &str) -> bool {
+    s.strip_prefix("127.0.0.1:")
+        .is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A bootstrap that builds its URLs as Lambda's own clients do
+/// (`http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/...`), answers with the
+/// address it was given, and hangs on an event that says `hang`.
+const API_BOOTSTRAP: &str = r#"#!/bin/sh
+set -eu
+while true; do
+  HEADERS="$(mktemp)"
+  EVENT="$(curl -sS -D "$HEADERS" "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/next")"
+  ID="$(grep -i '^lambda-runtime-aws-request-id:' "$HEADERS" | cut -d' ' -f2 | tr -d '\r\n')"
+  rm -f "$HEADERS"
+  case "$EVENT" in *hang*) sleep 30 ;; esac
+  curl -sS -X POST "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/$ID/response" \
+    -d "{\"api\":\"$AWS_LAMBDA_RUNTIME_API\",\"pid\":$$}" > /dev/null
+done
+"#;
+
+/// One HTTP/1.1 request to `address`: the status and the body.
+async fn http_to(address: &str, method: &str, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    );
+    s.write_all(head.as_bytes()).await.expect("write");
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
+        .await
+        .expect("reply in time")
+        .expect("read");
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("head");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    (status, body.to_owned())
+}
+
+/// Waits (at most 10 s) until nothing listens on `address`.
+async fn wait_refused(address: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::net::TcpStream::connect(address).await {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return,
+            r => assert!(
+                Instant::now() < deadline,
+                "{address} still accepts connections: {r:?}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn each_instance_gets_its_own_bare_runtime_api_address_closed_with_it() {
+    let server = Server::start();
+    let c = client(&server);
+    let zip = zip_of(&[("bootstrap", API_BOOTSTRAP, 0o755)]);
+    create(&c, "api", Runtime::Providedal2023, "h", zip, &[], 1).await;
+    let r = invoke(&c, "api", json!({})).await;
+    assert_eq!(r.function_error, None, "{:?}", r.payload);
+    let first = r.payload["api"].as_str().expect("api").to_owned();
+    assert!(is_loopback_host_port(&first), "{first}");
+    assert_ne!(first, server.endpoint.trim_start_matches("http://"));
+
+    // The port serves only its instance's Runtime API, with its errors.
+    let (status, body) = http_to(&first, "GET", "/2018-06-01/runtime/nothing").await;
+    assert_eq!((status, body.as_str()), (404, "404 page not found\n"));
+    let (status, body) = http_to(&first, "GET", "/2015-03-31/functions/").await;
+    assert_eq!((status, body.as_str()), (404, "404 page not found\n"));
+    let (status, body) = http_to(
+        &first,
+        "POST",
+        "/2018-06-01/runtime/invocation/not-running/response",
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(body["errorType"], "InvalidRequestID");
+
+    // A timeout kills the instance: its port closes.
+    let r = invoke(&c, "api", json!({"hang": true})).await;
+    assert_eq!(r.function_error.as_deref(), Some("Unhandled"));
+    assert!(
+        r.payload["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("Task timed out")),
+        "{:?}",
+        r.payload
+    );
+    wait_refused(&first).await;
+
+    // The next instance gets a port of its own, closed when the function
+    // is deleted.
+    let r = invoke(&c, "api", json!({})).await;
+    assert_eq!(r.function_error, None, "{:?}", r.payload);
+    let second = r.payload["api"].as_str().expect("api").to_owned();
+    assert!(is_loopback_host_port(&second), "{second}");
+    let pid = r.payload["pid"].as_u64().expect("pid");
+    c.delete_function()
+        .function_name("api")
+        .send()
+        .await
+        .expect("delete");
+    wait_refused(&second).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !gone(pid) {
+        assert!(Instant::now() < deadline, "instance {pid} still runs");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 //! Lambda exception, status and message by one `From` impl and rendered by
 //! `protocol::rest`. Findings behind the shapes: `docs/research/lambda.md`.
 
+mod endpoints;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use tarn_lambda::{Error, Lambda, RuntimeError};
 use crate::app::App;
 use crate::protocol::failure::{Failure, Fault};
 use crate::protocol::reply::{Reply, JSON};
+pub use endpoints::Endpoints;
 use wire::Phase;
 
 /// The operations served.

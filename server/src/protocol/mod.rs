@@ -77,6 +77,29 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new().fallback(handle).with_state(app)
 }
 
+/// The router of one function instance's own Runtime API endpoint: every
+/// request is served as the instance's (`/lambda-runtime/<token>` is put
+/// before its path), so that whatever is not a Runtime API route gets the
+/// Runtime API's error.
+pub fn runtime_router(app: Arc<App>, token: &str) -> Router {
+    let prefix = format!("/lambda-runtime/{token}");
+    Router::new()
+        .fallback(move |state: State<Arc<App>>, mut req: Request| {
+            let path = req
+                .uri()
+                .path_and_query()
+                .map_or("/", axum::http::uri::PathAndQuery::as_str);
+            let path = if path.starts_with('/') { path } else { "/" };
+            // A path that parsed parses with the prefix; the fallback is
+            // no route (an unknown operation).
+            *req.uri_mut() = format!("{prefix}{path}")
+                .parse()
+                .unwrap_or_else(|_| axum::http::Uri::from_static("/lambda-runtime/-/"));
+            handle(state, req)
+        })
+        .with_state(app)
+}
+
 /// What every reply to one request gets from the connection.
 struct Conn {
     request_id: String,

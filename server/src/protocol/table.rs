@@ -380,8 +380,8 @@ pub fn rest_service(path: &str) -> Option<&'static Service> {
     if path.len() < 2 {
         return None;
     }
-    // Function instances reach the Runtime API under their own token
-    // (`AWS_LAMBDA_RUNTIME_API` = `host:port/lambda-runtime/<token>`).
+    // Function instances reach the Runtime API on their own port, which
+    // puts `/lambda-runtime/<token>` before the path (`lambda::Endpoints`).
     if path.starts_with("/2018-06-01/runtime/") || path.starts_with("/lambda-runtime/") {
         return Some(Service::of(ServiceId::LambdaRuntime));
     }

@@ -6,10 +6,12 @@
 //! it the event through the instance's job slot, and waits for the
 //! instance to post `/response` or `/error`, at most the function's
 //! timeout. A timeout kills the instance's process group; an instance
-//! that exits is replaced by the next invocation. Each instance's
-//! `AWS_LAMBDA_RUNTIME_API` carries a token
-//! (`127.0.0.1:PORT/lambda-runtime/<token>`), so that the shared port
-//! tells instances apart.
+//! that exits is replaced by the next invocation. Each instance gets its
+//! own loopback endpoint, opened through [`RuntimeEndpoints`] before the
+//! process starts and closed when it ends: `AWS_LAMBDA_RUNTIME_API` is a
+//! bare `127.0.0.1:PORT`, as on Lambda (runtime clients such as Rust's
+//! `lambda_runtime` read it as a URI authority, so it can carry no path),
+//! and the port alone tells the instance apart (its token).
 //!
 //! Invariants: an instance runs at most one invocation at a time; busy
 //! counts go up when an instance is taken and down exactly once when the
@@ -45,11 +47,38 @@ const IDLE_SWEEP: Duration = Duration::from_secs(30);
 const PYTHON_RUNTIME: &str = include_str!("runtimes/python_runtime.py");
 const NODE_RUNTIME: &str = include_str!("runtimes/node_runtime.js");
 
+/// An instance's own Runtime API endpoint.
+pub struct Endpoint {
+    /// Its `host:port`, given as `AWS_LAMBDA_RUNTIME_API`.
+    pub address: String,
+    /// Closes the endpoint when dropped.
+    pub guard: Box<dyn std::any::Any + Send>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the endpoint an instance reaches the Runtime API at; the server
+/// implements it (it knows the router). Requests there are the instance
+/// `token`'s ([`Exec::next`], [`Exec::response`], ...).
+pub trait RuntimeEndpoints: Send + Sync + std::fmt::Debug {
+    /// Opens `token`'s endpoint; it serves until the guard is dropped or
+    /// Tarn stops.
+    fn open(&self, token: &str) -> Result<Endpoint, String>;
+}
+
 /// How instances are started.
 #[derive(Clone, Debug)]
 pub struct ExecSettings {
-    /// `host:port` of Tarn, for `AWS_LAMBDA_RUNTIME_API`.
+    /// `host:port` of Tarn, for `AWS_ENDPOINT_URL`.
     pub address: String,
+    /// Opens each instance's Runtime API endpoint.
+    pub endpoints: Arc<dyn RuntimeEndpoints>,
     /// Region and account, for the environment.
     pub region: String,
     /// The Python interpreter (`python3`).
@@ -173,6 +202,8 @@ struct Instance {
     idle_since_ms: AtomicU64,
     pipes: Vec<Arc<Pipe>>,
     sink: Arc<dyn LogSink>,
+    /// Its Runtime API endpoint, closed (dropped) when the process ends.
+    endpoint: Mutex<Option<Endpoint>>,
 }
 
 impl Instance {
@@ -707,11 +738,10 @@ impl Exec {
             cmd.env("PATH", path);
         }
         let runtime_dir = self.settings.runtimes_dir.display().to_string();
+        // Dropped (closed) on every early return below.
+        let endpoint = self.settings.endpoints.open(&token)?;
         let env: [(&str, String); 20] = [
-            (
-                "AWS_LAMBDA_RUNTIME_API",
-                format!("{}/lambda-runtime/{token}", self.settings.address),
-            ),
+            ("AWS_LAMBDA_RUNTIME_API", endpoint.address.clone()),
             ("_HANDLER", config.handler.clone()),
             ("LAMBDA_TASK_ROOT", config.code_dir.clone()),
             ("LAMBDA_RUNTIME_DIR", runtime_dir),
@@ -800,6 +830,7 @@ impl Exec {
             idle_since_ms: AtomicU64::new(0),
             pipes,
             sink: Arc::clone(&self.sink),
+            endpoint: Mutex::new(Some(endpoint)),
         });
         self.lock_instances()
             .insert(token.clone(), Arc::clone(&inst));
@@ -831,6 +862,12 @@ impl Exec {
         });
         if !started {
             inst.kill();
+            drop(
+                inst.endpoint
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take(),
+            );
             return Err("Tarn is stopping".into());
         }
         Ok(inst)
@@ -892,6 +929,13 @@ impl Exec {
         inst.kill();
         let _ = inst.dead_tx.send(true);
         self.lock_instances().remove(&inst.token);
+        // Its endpoint closes with it.
+        drop(
+            inst.endpoint
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
         if let Some(idle) = self.lock_pools().idle.get_mut(&inst.pool) {
             idle.retain(|i| !Arc::ptr_eq(i, inst));
         }

@@ -34,7 +34,7 @@ use tarn_core::outbox::Outbox;
 use tarn_core::runner::Runner;
 use tarn_engine::{Engine, StoreBatch};
 
-pub use exec::{ExecSettings, Next, Outcome, RuntimeError};
+pub use exec::{Endpoint, ExecSettings, Next, Outcome, RuntimeEndpoints, RuntimeError};
 pub use logs::{LogLine, LogSink, TracingSink};
 
 /// Errors of the Lambda model. The server gives each its Lambda
