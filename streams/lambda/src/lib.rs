@@ -164,24 +164,9 @@ impl Lambda {
         h.update(&time::now_ms().to_be_bytes());
         h.update(&std::process::id().to_be_bytes());
         h.update(self.settings.functions_dir.as_os_str().as_encoded_bytes());
-        let b = h.finalize();
-        let hex: String = b.as_bytes()[..16]
-            .iter()
-            .enumerate()
-            .map(|(i, x)| match i {
-                6 => format!("{:02x}", (x & 0x0f) | 0x40),
-                8 => format!("{:02x}", (x & 0x3f) | 0x80),
-                _ => format!("{x:02x}"),
-            })
-            .collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &hex[..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        )
+        let mut b = [0; 16];
+        b.copy_from_slice(&h.finalize().as_bytes()[..16]);
+        tarn_core::id::uuid(&b)
     }
 
     /// Commits `batch` and waits (without blocking a thread) until it is
