@@ -369,3 +369,146 @@ async fn logs_and_iam_answer_any_input_with_their_errors() {
         }
     }
 }
+
+/// Random members, right and wrong, under every SQS operation over the
+/// JSON protocol: always a 200 or one of SQS's 4xx errors, never a panic
+/// or a 500 (DeleteQueue aside, which the end-to-end tests cover). No member makes a receive wait (`WaitTimeSeconds` and the
+/// queue's default wait are left out).
+#[tokio::test]
+async fn sqs_answers_any_input_with_its_errors() {
+    let app = app();
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    const KEYS: &[&str] = &[
+        "QueueUrl",
+        "QueueName",
+        "QueueNamePrefix",
+        "MessageBody",
+        "Attributes",
+        "AttributeNames",
+        "MessageAttributeNames",
+        "MessageSystemAttributeNames",
+        "MaxNumberOfMessages",
+        "MaxResults",
+        "NextToken",
+        "VisibilityTimeout",
+        "ReceiptHandle",
+        "Entries",
+        "MessageAttributes",
+        "MessageSystemAttributes",
+        "DelaySeconds",
+        "MessageGroupId",
+        "MessageDeduplicationId",
+        "ReceiveRequestAttemptId",
+        "Tags",
+        "TagKeys",
+        "SourceArn",
+        "DestinationArn",
+        "MaxNumberOfMessagesPerSecond",
+        "TaskHandle",
+        "Label",
+        "AWSAccountIds",
+        "Actions",
+    ];
+    const VALUES: &[&str] = &[
+        r#""q""#,
+        r#""q.fifo""#,
+        r#""http://localhost/000000000000/q""#,
+        r#""http://localhost/000000000000/q.fifo""#,
+        r#""http://localhost/111111111111/q""#,
+        r#""""#,
+        r#""é\u0000""#,
+        r#""AQAAAAAAAAABAAAAAAAAAAEAAAABOciNXGl7DjA""#,
+        r#""arn:aws:sqs:us-east-1:000000000000:q""#,
+        "0",
+        "-1",
+        "10",
+        "11",
+        "43201",
+        "1.5",
+        "9223372036854775807",
+        "true",
+        "null",
+        "[]",
+        r#"["All"]"#,
+        r#"["ApproximateNumberOfMessages","Bogus"]"#,
+        r#"[{"Id":"a","MessageBody":"m"},{"Id":"a","MessageBody":"n"}]"#,
+        r#"[{"Id":"b","ReceiptHandle":"x","VisibilityTimeout":5}]"#,
+        r#"[{"Id":"!","MessageBody":"m","DelaySeconds":901}]"#,
+        r#"{"VisibilityTimeout":"0"}"#,
+        r#"{"FifoQueue":"true","ContentBasedDeduplication":"true"}"#,
+        r#"{"DelaySeconds":"900","MaximumMessageSize":"1024"}"#,
+        r#"{"RedrivePolicy":"{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:q\",\"maxReceiveCount\":1}"}"#,
+        r#"{"Bogus":"x"}"#,
+        r#"{"a":{"DataType":"String","StringValue":"v"}}"#,
+        r#"{"b":{"DataType":"Binary","BinaryValue":"AAE="}}"#,
+        r#"{"c":{"DataType":"Number.x","StringValue":"1e400"}}"#,
+        r#"{"d":{"DataType":"String"}}"#,
+        r#"{"AWSTraceHeader":{"DataType":"String","StringValue":"Root=1"}}"#,
+        r#"{"k":"v"}"#,
+    ];
+    for (name, attributes) in [("q", "{}"), ("q.fifo", r#"{"FifoQueue":"true"}"#)] {
+        let body = format!(r#"{{"QueueName":"{name}","Attributes":{attributes}}}"#);
+        assert_eq!(sqs_json(&app, "CreateQueue", &body).await, 200, "{body}");
+    }
+    let mut answered = [0usize; 2];
+    for _ in 0..3000 {
+        let op = crate::sqs::OPERATIONS[next(crate::sqs::OPERATIONS.len())];
+        if op == "DeleteQueue" {
+            // It would take the queues away for the rest of the run (a
+            // deleted name is held for 60 s).
+            continue;
+        }
+        let mut members: Vec<String> = (0..next(4))
+            .map(|_| {
+                format!(
+                    "\"{}\":{}",
+                    KEYS[next(KEYS.len())],
+                    VALUES[next(VALUES.len())]
+                )
+            })
+            .collect();
+        // Most requests name a queue that exists, so that they get past
+        // the lookup to the operation's own checks.
+        if next(4) != 0 && !members.iter().any(|m| m.starts_with("\"QueueUrl\"")) {
+            let queue = ["q", "q.fifo"][next(2)];
+            members.push(format!(
+                "\"QueueUrl\":\"http://localhost/000000000000/{queue}\""
+            ));
+        }
+        let body = format!("{{{}}}", members.join(","));
+        let status = sqs_json(&app, op, &body).await;
+        assert!(matches!(status, 200 | 400 | 403), "{op} {body}: {status}");
+        answered[usize::from(status != 200)] += 1;
+    }
+    // Both kinds of answer, in number: the inputs reach the operations.
+    assert!(answered[0] > 200 && answered[1] > 500, "{answered:?}");
+}
+
+/// The status of an SQS JSON-protocol request, which must come within 5 s.
+async fn sqs_json(app: &Arc<App>, op: &str, body: &str) -> u16 {
+    let req = Request::post("/")
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", format!("AmazonSQS.{op}"))
+        .header("x-amz-date", "20260101T000000Z")
+        .header(
+            "authorization",
+            AUTHORIZATION.replace("/dynamodb/", "/sqs/"),
+        )
+        .body(Body::from(body.to_owned()))
+        .expect("request");
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        router(app.clone()).oneshot(req),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{op} {body}: no reply within 5 s"))
+    .expect("response")
+    .status()
+    .as_u16()
+}
