@@ -731,3 +731,34 @@ pub async fn batch_put(client: &Client, table: &str, items: impl IntoIterator<It
         );
     }
 }
+
+/// Creates SQS queue `name` with `attrs` and returns its URL.
+pub async fn sqs_queue(
+    c: &aws_sdk_sqs::Client,
+    name: &str,
+    attrs: &[(aws_sdk_sqs::types::QueueAttributeName, &str)],
+) -> String {
+    let mut req = c.create_queue().queue_name(name);
+    for (k, v) in attrs {
+        req = req.attributes(k.clone(), *v);
+    }
+    req.send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .expect("url")
+}
+
+/// A zip of `(name, contents, unix mode)` files, as function code.
+pub fn zip_of(files: &[(&str, &str, u32)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut w = zip::ZipWriter::new(&mut buf);
+    for (name, body, mode) in files {
+        let opts = zip::write::SimpleFileOptions::default().unix_permissions(*mode);
+        w.start_file(*name, opts).expect("zip entry");
+        w.write_all(body.as_bytes()).expect("zip write");
+    }
+    w.finish().expect("zip finish");
+    buf.into_inner()
+}

@@ -2,7 +2,6 @@
 //! Python, Node and `provided` (shell) handlers run by Tarn as child
 //! processes speaking the Runtime API.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -15,25 +14,12 @@ use aws_sdk_lambda::types::{
 use aws_sdk_lambda::Client;
 use base64::Engine as _;
 use serde_json::{json, Value};
-use tarn_tests::{sdk_client, Server};
+use tarn_tests::{sdk_client, zip_of, Server};
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/lambda-role";
 
 fn client(server: &Server) -> Client {
     sdk_client!(aws_sdk_lambda, &server.endpoint)
-}
-
-/// A zip of `(name, contents, mode)` files.
-fn zip_of(files: &[(&str, &str, u32)]) -> Vec<u8> {
-    let mut buf = std::io::Cursor::new(Vec::new());
-    let mut w = zip::ZipWriter::new(&mut buf);
-    for (name, body, mode) in files {
-        let opts = zip::write::SimpleFileOptions::default().unix_permissions(*mode);
-        w.start_file(*name, opts).expect("zip entry");
-        w.write_all(body.as_bytes()).expect("zip write");
-    }
-    w.finish().expect("zip finish");
-    buf.into_inner()
 }
 
 /// The error code and message of a failed Lambda call.

@@ -3,7 +3,6 @@
 //! on-failure destination), and a function's output is in CloudWatch Logs
 //! under `/aws/lambda/<name>`, as on AWS.
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::operation::RequestId as _;
@@ -12,7 +11,7 @@ use aws_sdk_lambda::types::{
     DestinationConfig, FunctionCode, InvocationType, OnFailure, OnSuccess, Runtime,
 };
 use serde_json::{json, Value};
-use tarn_tests::{sdk_client, Server};
+use tarn_tests::{sdk_client, zip_of, Server};
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/lambda-role";
 
@@ -24,16 +23,6 @@ def handler(event, context):
     return {"ok": event.get("n")}
 "#;
 
-fn zip_of(name: &str, body: &str) -> Vec<u8> {
-    let mut buf = std::io::Cursor::new(Vec::new());
-    let mut w = zip::ZipWriter::new(&mut buf);
-    w.start_file(name, zip::write::SimpleFileOptions::default())
-        .expect("zip entry");
-    w.write_all(body.as_bytes()).expect("zip write");
-    w.finish().expect("zip finish");
-    buf.into_inner()
-}
-
 async fn create_function(c: &aws_sdk_lambda::Client, name: &str) {
     c.create_function()
         .function_name(name)
@@ -43,7 +32,7 @@ async fn create_function(c: &aws_sdk_lambda::Client, name: &str) {
         .timeout(3)
         .code(
             FunctionCode::builder()
-                .zip_file(Blob::new(zip_of("app.py", APP)))
+                .zip_file(Blob::new(zip_of(&[("app.py", APP, 0o644)])))
                 .build(),
         )
         .send()

@@ -7,22 +7,10 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use aws_sdk_sqs::Client;
-use tarn_tests::{sdk_client, service_error, Server};
+use tarn_tests::{sdk_client, service_error, sqs_queue as queue, Server};
 
 fn client(server: &Server) -> Client {
     sdk_client!(aws_sdk_sqs, server.endpoint.as_str())
-}
-
-async fn queue(c: &Client, name: &str, attrs: &[(QueueAttributeName, &str)]) -> String {
-    let mut req = c.create_queue().queue_name(name);
-    for (k, v) in attrs {
-        req = req.attributes(k.clone(), *v);
-    }
-    req.send()
-        .await
-        .expect("create queue")
-        .queue_url
-        .expect("url")
 }
 
 async fn send(
